@@ -1,0 +1,109 @@
+"""Input validation shared by every public function.
+
+Each check raises ``ValueError`` with a message that names the argument and
+says what is wrong with it (expected versus received), so that a student who
+passes a wrong shape reads the fix in the error itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "check_ndim",
+    "check_same_length",
+    "check_binary_labels",
+    "check_class_labels",
+    "check_positive",
+]
+
+
+def as_float_array(value: Any, name: str, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+    """Return ``value`` as a float64 array, refusing NaN, infinities, empty arrays and wrong ranks.
+
+    ``ndim`` is the allowed number of dimensions (an int or a tuple of ints);
+    ``None`` accepts any rank.
+    """
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be numeric, got {type(value).__name__}: {error}") from None
+    if ndim is not None:
+        check_ndim(array, name, ndim)
+    if array.size == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}); it needs at least one element")
+    if not np.all(np.isfinite(array)):
+        bad = "NaN" if np.isnan(array).any() else "an infinite value"
+        raise ValueError(f"{name} contains {bad}; every entry must be a finite number")
+    return array
+
+
+def check_ndim(array: np.ndarray, name: str, ndim: int | tuple[int, ...]) -> None:
+    """Raise if ``array.ndim`` is not one of the allowed ranks ``ndim``."""
+    allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if array.ndim not in allowed:
+        expected = " or ".join(f"{d}-D" for d in allowed)
+        raise ValueError(f"{name} must be {expected}, got shape {array.shape} ({array.ndim}-D)")
+
+
+def check_same_length(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
+    """Raise unless ``a`` and ``b`` have the same number of rows (examples)."""
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"{a_name} has {a.shape[0]} rows but {b_name} has {b.shape[0]}; "
+            "they must describe the same examples"
+        )
+
+
+def check_binary_labels(y: Any, name: str, values: tuple[int, int], n: int | None = None) -> np.ndarray:
+    """Return labels ``y`` as a float64 vector ``(N,)`` after checking every entry is in ``values``.
+
+    ``values`` is ``(-1, 1)`` for the sign convention or ``(0, 1)`` for the
+    Bernoulli convention; ``n`` is the expected length, if known.
+    """
+    labels = as_float_array(y, name, ndim=1)
+    if n is not None and labels.shape[0] != n:
+        raise ValueError(f"{name} has {labels.shape[0]} labels but the scores have {n} rows")
+    bad = ~np.isin(labels, values)
+    if bad.any():
+        example = labels[bad][0]
+        raise ValueError(
+            f"{name} must contain only {values[0]} and {values[1]}; found {example:g} "
+            f"at index {int(np.flatnonzero(bad)[0])}"
+        )
+    return labels
+
+
+def check_class_labels(y: Any, name: str, num_classes: int, n: int | None = None) -> np.ndarray:
+    """Return integer class labels ``(N,)`` after checking ``0 <= y[i] < num_classes``."""
+    raw = np.asarray(y)
+    if raw.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D vector of class indices, got shape {raw.shape}")
+    if raw.size == 0:
+        raise ValueError(f"{name} is empty; it needs at least one label")
+    if not (np.issubdtype(raw.dtype, np.integer) or (np.issubdtype(raw.dtype, np.floating)
+                                                     and np.all(raw == np.round(raw)))):
+        raise ValueError(f"{name} must hold integer class indices, got dtype {raw.dtype}")
+    labels = raw.astype(np.int64)
+    if n is not None and labels.shape[0] != n:
+        raise ValueError(f"{name} has {labels.shape[0]} labels but the scores have {n} rows")
+    out_of_range = (labels < 0) | (labels >= num_classes)
+    if out_of_range.any():
+        index = int(np.flatnonzero(out_of_range)[0])
+        raise ValueError(
+            f"{name} must be in 0..{num_classes - 1} (there are {num_classes} classes); "
+            f"found {labels[index]} at index {index}"
+        )
+    return labels
+
+
+def check_positive(value: float, name: str, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float after checking it is finite and > 0 (or >= 0)."""
+    number = float(value)
+    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return number
