@@ -1,0 +1,176 @@
+"""Learning-rate schedules: functions of the step number ``t`` (0, 1, 2, ...).
+
+Each factory below checks its arguments once and returns a plain function
+``schedule(t: int) -> float``. An optimiser calls it at every update with the
+0-based step count, so ``schedule(0)`` is the learning rate of the first update.
+
+    constant           eta_t = lr
+    step_decay         eta_t = lr * drop ** floor(t / every)
+    exponential_decay  eta_t = lr * rate ** t
+    inverse_time       eta_t = lr / (1 + k t)
+    cosine             eta_t = lr_min + (lr - lr_min) (1 + cos(pi t / T)) / 2     (t <= T)
+    linear_warmup      eta_t = base(0) (t + 1) / W  for t < W,  base(t - W) afterwards
+
+Anywhere the course accepts a learning rate it accepts either a float or one
+of these schedules; :func:`learning_rate_at` turns either into a number.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+
+from dlfoundations._checks import check_positive
+
+__all__ = [
+    "Schedule",
+    "LearningRate",
+    "check_step",
+    "learning_rate_at",
+    "constant",
+    "step_decay",
+    "exponential_decay",
+    "inverse_time",
+    "cosine",
+    "linear_warmup",
+]
+
+Schedule = Callable[[int], float]
+LearningRate = float | Schedule
+
+
+def check_step(step: int, name: str = "step") -> int:
+    """Return ``step`` as an int after checking it is a whole number >= 0."""
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        raise ValueError(f"{name} must be a whole number of updates, got {step!r}")
+    if step < 0:
+        raise ValueError(f"{name} must be >= 0 (steps count from 0), got {step}")
+    return int(step)
+
+
+def _check_count(value: int, name: str) -> int:
+    """Return ``value`` as an int after checking it is a whole number >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def _check_fraction(value: float, name: str) -> float:
+    """Return ``value`` as a float after checking 0 < value <= 1."""
+    number = check_positive(value, name)
+    if number > 1:
+        raise ValueError(f"{name} must be in (0, 1] so the learning rate never grows, got {value!r}")
+    return number
+
+
+def learning_rate_at(lr: LearningRate, step: int) -> float:
+    """The learning rate used by update number ``step`` (0-based).
+
+    ``lr`` is a float (the same rate at every step) or a schedule, in which
+    case the result is ``lr(step)``. The result must be a finite number >= 0
+    (a schedule may decay to exactly 0, e.g. :func:`cosine` at its end).
+    """
+    step = check_step(step)
+    value = lr(step) if callable(lr) else lr
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"the learning rate at step {step} must be a number, got {value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"the learning rate at step {step} must be a finite number >= 0, got {value!r}")
+    return number
+
+
+def constant(lr: float) -> Schedule:
+    """The same learning rate at every step: ``eta_t = lr``."""
+    lr = check_positive(lr, "lr")
+
+    def schedule(step: int) -> float:
+        check_step(step)
+        return lr
+
+    return schedule
+
+
+def step_decay(lr: float, drop: float = 0.5, every: int = 10) -> Schedule:
+    """Multiply the rate by ``drop`` every ``every`` steps: ``eta_t = lr * drop ** floor(t / every)``.
+
+    With the defaults the rate halves after steps 10, 20, 30, ...
+    """
+    lr = check_positive(lr, "lr")
+    drop = _check_fraction(drop, "drop")
+    every = _check_count(every, "every")
+
+    def schedule(step: int) -> float:
+        return lr * drop ** (check_step(step) // every)
+
+    return schedule
+
+
+def exponential_decay(lr: float, rate: float) -> Schedule:
+    """Shrink the rate by the factor ``rate`` at every step: ``eta_t = lr * rate ** t``.
+
+    ``rate`` is in (0, 1]; e.g. ``rate = 0.99`` halves the rate about every 69 steps.
+    """
+    lr = check_positive(lr, "lr")
+    rate = _check_fraction(rate, "rate")
+
+    def schedule(step: int) -> float:
+        return lr * rate ** check_step(step)
+
+    return schedule
+
+
+def inverse_time(lr: float, k: float) -> Schedule:
+    """The 1/t decay ``eta_t = lr / (1 + k t)``, with ``k >= 0``.
+
+    It satisfies the classic step-size conditions: sum eta_t = inf, sum eta_t^2 < inf (k > 0).
+    """
+    lr = check_positive(lr, "lr")
+    k = check_positive(k, "k", allow_zero=True)
+
+    def schedule(step: int) -> float:
+        return lr / (1.0 + k * check_step(step))
+
+    return schedule
+
+
+def cosine(lr: float, total_steps: int, lr_min: float = 0.0) -> Schedule:
+    """Half a cosine from ``lr`` down to ``lr_min`` over ``T = total_steps`` steps.
+
+    ``eta_t = lr_min + (lr - lr_min) * (1 + cos(pi * t / T)) / 2`` for ``t <= T``,
+    and ``eta_t = lr_min`` for ``t > T``. So ``eta_0 = lr`` and ``eta_T = lr_min``.
+    """
+    lr = check_positive(lr, "lr")
+    total_steps = _check_count(total_steps, "total_steps")
+    lr_min = check_positive(lr_min, "lr_min", allow_zero=True)
+    if lr_min > lr:
+        raise ValueError(f"lr_min must not exceed lr, got lr_min={lr_min!r} > lr={lr!r}")
+
+    def schedule(step: int) -> float:
+        t = min(check_step(step), total_steps)
+        return lr_min + (lr - lr_min) * 0.5 * (1.0 + math.cos(math.pi * t / total_steps))
+
+    return schedule
+
+
+def linear_warmup(base: LearningRate, warmup_steps: int) -> Schedule:
+    """Ramp up linearly for ``W = warmup_steps`` steps, then follow ``base``.
+
+    ``eta_t = base(0) * (t + 1) / W`` for ``t < W`` and ``eta_t = base(t - W)`` for
+    ``t >= W``; ``base`` is a float (a constant rate) or another schedule, which
+    starts from its own step 0 when the warm-up ends.
+    """
+    warmup_steps = _check_count(warmup_steps, "warmup_steps")
+    if not callable(base):
+        base = check_positive(base, "base")
+    peak = learning_rate_at(base, 0)
+
+    def schedule(step: int) -> float:
+        step = check_step(step)
+        if step < warmup_steps:
+            return peak * (step + 1) / warmup_steps
+        return learning_rate_at(base, step - warmup_steps)
+
+    return schedule
