@@ -1,0 +1,62 @@
+"""The website: it builds without warnings, every chapter is there with math and figures, offline."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from conftest import ASSIGNMENTS, CHAPTERS, REPO
+
+pytestmark = pytest.mark.slow
+
+
+def test_book_builds_without_warnings(site):
+    _, log = site
+    warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert not warnings, "the build printed warnings:\n" + "\n".join(warnings)
+
+
+def test_toc_lists_six_chapters_and_their_exercises():
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    files = [entry["file"] for part in toc["parts"] for entry in part["chapters"]]
+    assert [f for f in files if re.match(r"book/0\d-", f)] == [f"book/{c}" for c in CHAPTERS]
+    assert len(CHAPTERS) == 6
+    for assignment in ASSIGNMENTS:
+        assert f"exercises/{assignment}/{assignment}" in files
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_page_has_math_figures_and_exercise_link(site, chapter):
+    html_dir, _ = site
+    page = (html_dir / "book" / f"{chapter}.html").read_text()
+    assert "mathjax/MathJax.js" in page and "cdn.jsdelivr" not in page, "MathJax must be served locally"
+    assert re.search(r"\\\(|\\\[", page), "the chapter should contain rendered math"
+    images = re.findall(r'<img[^>]+src="([^"]+\.png)"', page)
+    assert images, "the chapter should show at least one figure"
+    for src in images:
+        assert (html_dir / "book" / src).resolve().exists(), f"missing image {src}"
+    assert f"exercises/{chapter}/{chapter}.html" in page, "the chapter should link its exercise"
+    assert "download" in page.lower(), "each page offers a download button"
+
+
+def test_local_mathjax_is_copied(site):
+    html_dir, _ = site
+    assert (html_dir / "_static" / "mathjax" / "MathJax.js").exists()
+    assert (html_dir / "_static" / "mathjax" / "fonts" / "HTML-CSS" / "STIX-Web").is_dir()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_exercise_pages_show_no_solutions(site, assignment):
+    html_dir, _ = site
+    page = (html_dir / "exercises" / assignment / f"{assignment}.html").read_text()
+    assert "NotImplementedError" in page
+    for marker in ("BEGIN SOLUTION", "HIDDEN TESTS", "dlfoundations.grading import a"):
+        assert marker not in page
+
+
+def test_bibliography_lists_goodfellow(site):
+    html_dir, _ = site
+    page = (html_dir / "book" / "references.html").read_text()
+    assert "Goodfellow" in page and "Deep Learning" in page

@@ -1,0 +1,148 @@
+"""Open the built website in headless Chromium, with every outside request blocked, and check each chapter.
+
+A page fails when MathJax reports an error, when raw ``$$`` is left in the
+text, when an image does not load, or when an internal link points nowhere.
+A screenshot of a chapter with equations and a figure is saved under
+``_build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import pytest
+
+from conftest import CHAPTERS, REPO
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOT = REPO / "_build" / "screenshots" / "04-softmax.png"
+
+WAIT_FOR_MATHJAX = """() => new Promise(resolve => {
+  if (!window.MathJax || !MathJax.Hub) { resolve('no-mathjax'); return; }
+  MathJax.Hub.Queue(() => resolve('done'));
+})"""
+
+PAGE_REPORT = """() => {
+  const visibleText = Array.from(document.querySelectorAll('article p, article li, article td, article h1, article h2, article h3'))
+      .map(e => e.innerText).join('\\n');
+  return {
+    mathErrors: document.querySelectorAll('.MathJax_Error, merror, .mjx-merror').length
+               + (document.body.innerText.includes('Math Processing Error') ? 1 : 0),
+    typeset: document.querySelectorAll('.MathJax, .MathJax_Display, mjx-container').length,
+    rawDollars: visibleText.includes('$$'),
+    brokenImages: Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
+    links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
+    ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id),
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    html_dir, _ = site
+    handler = functools.partial(_QuietHandler, directory=str(html_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/", html_dir
+    httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: run `make sysdeps` (installs Debian's chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    base, _ = server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    blocked: list[str] = []
+
+    def offline_only(route):
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", offline_only)
+    tab = context.new_page()
+    yield tab, blocked
+    context.close()
+
+
+def _visit(tab, url: str) -> dict:
+    response = tab.goto(url, wait_until="load")
+    assert response is not None and response.ok, f"{url} answered {response and response.status}"
+    assert tab.evaluate(WAIT_FOR_MATHJAX) == "done", f"MathJax did not load on {url}"
+    return tab.evaluate(PAGE_REPORT)
+
+
+def _local_target(base: str, html_dir: Path, link: str) -> tuple[Path, str] | None:
+    url, fragment = urldefrag(link)
+    if not url.startswith(base):
+        return None
+    path = html_dir / urlparse(url).path.lstrip("/")
+    return (path / "index.html" if path.is_dir() else path), fragment
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_renders_offline(page, server, chapter):
+    tab, blocked = page
+    base, html_dir = server
+    report = _visit(tab, urljoin(base, f"book/{chapter}.html"))
+    assert report["mathErrors"] == 0, f"MathJax errors on {chapter}"
+    assert report["typeset"] > 0, f"no typeset math on {chapter}"
+    assert not report["rawDollars"], f"raw $$ left unrendered on {chapter}"
+    assert not report["brokenImages"], f"images that did not load: {report['brokenImages']}"
+    for link in report["links"]:
+        target = _local_target(base, html_dir, link)
+        if target is None:
+            continue
+        path, fragment = target
+        assert path.exists(), f"{chapter} links to a missing page: {link}"
+        if fragment and path.name == f"{chapter}.html":
+            assert fragment in report["ids"], f"{chapter} links to a missing anchor #{fragment}"
+
+
+def test_no_request_left_the_machine(page, server):
+    tab, blocked = page
+    base, _ = server
+    _visit(tab, urljoin(base, "book/intro.html"))
+    assert not blocked, f"the site tried to reach the internet: {sorted(set(blocked))[:5]}"
+
+
+def test_screenshot_of_a_page_with_equations_and_a_figure(page, server):
+    tab, _ = page
+    base, _ = server
+    _visit(tab, urljoin(base, "book/04-softmax.html"))
+    figure = tab.locator("article img").first
+    figure.scroll_into_view_if_needed()
+    tab.evaluate(WAIT_FOR_MATHJAX)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SCREENSHOT), full_page=False)
+    assert SCREENSHOT.stat().st_size > 20_000
+    has_math_in_view = tab.evaluate("""() => Array.from(document.querySelectorAll('.MathJax, .MathJax_Display'))
+        .some(e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < window.innerHeight; })""")
+    assert has_math_in_view, "the screenshot should show an equation next to the figure"
