@@ -1,0 +1,448 @@
+"""Linear classifiers: the perceptron, logistic regression and softmax regression.
+
+A linear classifier scores an example ``x`` ``(d,)`` with ``z = w . x + b``
+(binary, label ``sign(z)``) or ``z = x W + b`` with ``W`` ``(d, K)``
+(multiclass, label ``argmax_k z_k``). Rows are examples, so a batch ``X``
+``(N, d)`` gets scores ``X @ w + b`` ``(N,)`` or ``X @ W + b`` ``(N, K)``.
+
+The perceptron is written out as plainly as Rosenblatt's rule itself. Logistic
+and softmax regression minimise the mean losses of :mod:`dlfoundations.losses`
+with any optimiser of :mod:`dlfoundations.optim`; their gradients come from
+the chain rule ``dL/dW = X^T dscores`` and ``dL/db = sum_i dscores_i``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from dlfoundations._checks import (
+    as_float_array,
+    check_binary_labels,
+    check_class_labels,
+    check_positive,
+    check_same_length,
+)
+from dlfoundations.data import minibatches
+from dlfoundations.losses import cross_entropy, logistic_loss, perceptron_loss
+from dlfoundations.optim import SGD, Optimizer, Params
+
+__all__ = [
+    "PerceptronResult",
+    "MulticlassPerceptronResult",
+    "LinearFit",
+    "perceptron_step",
+    "train_perceptron",
+    "full_batch_perceptron",
+    "mistake_bound",
+    "train_multiclass_perceptron",
+    "fit_logistic_regression",
+    "fit_softmax_regression",
+    "predict_sign",
+    "predict_class",
+]
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class PerceptronResult:
+    """A trained binary perceptron: ``w`` ``(d,)``, ``b``, and how training went.
+
+    ``mistakes_per_epoch[t]`` counts the misclassified examples seen in epoch t;
+    ``converged`` is True when training stopped because an epoch had no mistake.
+    """
+
+    w: np.ndarray
+    b: float
+    mistakes_per_epoch: list[int]
+    converged: bool
+
+
+@dataclass(frozen=True)
+class MulticlassPerceptronResult:
+    """A trained multiclass perceptron: ``W`` ``(d, K)``, ``b`` ``(K,)``, and how training went."""
+
+    W: np.ndarray
+    b: np.ndarray
+    mistakes_per_epoch: list[int]
+    converged: bool
+
+
+@dataclass(frozen=True)
+class LinearFit:
+    """A fitted linear model and its training loss, one entry per epoch.
+
+    Logistic regression: ``weights`` ``(d,)`` and a float ``bias``.
+    Softmax regression: ``weights`` ``(d, K)`` and ``bias`` ``(K,)``.
+    """
+
+    weights: np.ndarray
+    bias: float | np.ndarray
+    loss_history: list[float]
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _check_epochs(epochs: Any) -> int:
+    """Return ``epochs`` as an int after checking it is an integer >= 1."""
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if epochs <= 0:
+        raise ValueError(f"epochs must be a positive integer (>= 1), got {epochs}")
+    return int(epochs)
+
+
+def _check_num_classes(num_classes: Any) -> int:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    return int(num_classes)
+
+
+def _check_scalar(value: Any, name: str) -> float:
+    return float(as_float_array(value, name, ndim=0))
+
+
+def _signed_data(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Check a binary data set: ``X`` ``(N, d)`` and labels ``y`` ``(N,)`` in {-1, +1}."""
+    X = as_float_array(X, "X", ndim=2)
+    y = check_binary_labels(y, "y", (-1, 1))
+    check_same_length(X, "X", y, "y")
+    return X, y
+
+
+def _class_data(X: ArrayLike, y: ArrayLike, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Check a multiclass data set: ``X`` ``(N, d)`` and labels ``y`` ``(N,)`` in 0..K-1."""
+    X = as_float_array(X, "X", ndim=2)
+    y = check_class_labels(y, "y", num_classes)
+    check_same_length(X, "X", y, "y")
+    return X, y
+
+
+def _visiting_order(n: int, rng: np.random.Generator | None) -> np.ndarray:
+    """Indices 0..n-1 in order, or shuffled when a generator is given."""
+    return np.arange(n) if rng is None else rng.permutation(n)
+
+
+# ----------------------------------------------------------------------------- binary perceptron
+
+
+def _perceptron_update(w: np.ndarray, b: float, x: np.ndarray, y: float, lr: float) -> tuple[np.ndarray, float, bool]:
+    """Rosenblatt's rule without input checks (the inner loop of the training functions)."""
+    if y * (w @ x + b) <= 0:
+        return w + lr * y * x, b + lr * y, True
+    return w, b, False
+
+
+def perceptron_step(
+    w: ArrayLike, b: float, x: ArrayLike, y: float, lr: float = 1.0
+) -> tuple[np.ndarray, float, bool]:
+    """One step of Rosenblatt's perceptron rule on a single example ``x`` ``(d,)`` with label y = ±1.
+
+        if y (w . x + b) <= 0:     (a mistake; a score of exactly 0 counts as one)
+            w <- w + lr y x
+            b <- b + lr y
+        else: nothing changes.
+
+    This is one SGD step (batch size 1) on the perceptron loss ``max(0, -y z)``,
+    whose subgradient is ``-y x`` on a mistake and 0 otherwise.
+    Returns ``(new_w (d,), new_b, mistake)``; ``w`` is not modified.
+    """
+    w = as_float_array(w, "w", ndim=1)
+    x = as_float_array(x, "x", ndim=1)
+    if x.shape != w.shape:
+        raise ValueError(f"x has shape {x.shape} but w has shape {w.shape}; they must match")
+    label = check_binary_labels([y], "y", (-1, 1))[0]
+    lr = check_positive(lr, "lr")
+    return _perceptron_update(w, _check_scalar(b, "b"), x, label, lr)
+
+
+def train_perceptron(
+    X: ArrayLike, y: ArrayLike, epochs: int, lr: float = 1.0, shuffle_seed: int | None = None
+) -> PerceptronResult:
+    """Rosenblatt's perceptron on ``X`` ``(N, d)`` with labels ``y`` ``(N,)`` in {-1, +1}.
+
+    Start from w = 0, b = 0. In every epoch visit each example once (in order,
+    or in a new random order each epoch if ``shuffle_seed`` is an int) and apply
+    :func:`perceptron_step`: on a mistake ``y_i (w . x_i + b) <= 0`` update
+    ``w <- w + lr y_i x_i``, ``b <- b + lr y_i``. Stop early after an epoch with
+    no mistake: then every example is classified correctly (``converged=True``).
+    On linearly separable data this always happens, given enough epochs (the
+    convergence theorem, see :func:`mistake_bound`); on other data it never does.
+    """
+    X, y = _signed_data(X, y)
+    epochs = _check_epochs(epochs)
+    lr = check_positive(lr, "lr")
+    rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
+    w, b = np.zeros(X.shape[1]), 0.0
+    mistakes_per_epoch: list[int] = []
+    for _ in range(epochs):
+        mistakes = 0
+        for i in _visiting_order(len(y), rng):
+            w, b, mistake = _perceptron_update(w, b, X[i], y[i], lr)
+            mistakes += int(mistake)
+        mistakes_per_epoch.append(mistakes)
+        if mistakes == 0:
+            return PerceptronResult(w, b, mistakes_per_epoch, converged=True)
+    return PerceptronResult(w, b, mistakes_per_epoch, converged=False)
+
+
+def full_batch_perceptron(X: ArrayLike, y: ArrayLike, epochs: int, lr: float = 1.0) -> PerceptronResult:
+    """Gradient descent on the MEAN perceptron loss over the whole batch (one step per epoch).
+
+        J(w, b) = (1/N) sum_i max(0, -y_i z_i),   z = X w + b
+        dJ/dz_i = -y_i / N on a mistake (y_i z_i <= 0), else 0
+        w <- w - lr X^T dJ/dz = w + (lr/N) sum_{mistakes} y_i x_i
+        b <- b - lr sum_i dJ/dz_i
+
+    Starts from w = 0, b = 0. ``mistakes_per_epoch[t]`` counts the misclassified
+    examples at the start of epoch t; training stops (``converged=True``) at the
+    first epoch that starts without a mistake.
+
+    Why this disappoints: each mistake pulls with weight 1/N, so once few points
+    are wrong the correction is tiny next to w, and many epochs pass before it
+    is fixed (on separable data it does get there in the end: the sum over
+    epochs of mistakes/N stays below (R/gamma)^2). Changing ``lr`` does not help:
+    from w = 0 every iterate is just scaled by lr, so the mistakes are the same
+    for every lr.
+    """
+    X, y = _signed_data(X, y)
+    epochs = _check_epochs(epochs)
+    lr = check_positive(lr, "lr")
+    w, b = np.zeros(X.shape[1]), 0.0
+    mistakes_per_epoch: list[int] = []
+    for _ in range(epochs):
+        scores = X @ w + b
+        mistakes = int(np.sum(y * scores <= 0))
+        mistakes_per_epoch.append(mistakes)
+        if mistakes == 0:
+            return PerceptronResult(w, b, mistakes_per_epoch, converged=True)
+        _, dscores = perceptron_loss(scores, y)
+        w = w - lr * (X.T @ dscores)
+        b = b - lr * float(np.sum(dscores))
+    return PerceptronResult(w, b, mistakes_per_epoch, converged=False)
+
+
+def mistake_bound(X: ArrayLike, y: ArrayLike, w_star: ArrayLike) -> tuple[float, float, float]:
+    """The perceptron convergence theorem's bound ``(R, gamma, (R / gamma)^2)``.
+
+        R     = max_i ||x_i||                          (radius of the data)
+        gamma = min_i y_i (w* . x_i) / ||w*||           (margin of the separator w*)
+
+    If ``w_star`` separates the data through the origin (gamma > 0), the
+    perceptron without bias, started at w = 0, makes at most ``(R / gamma)^2``
+    mistakes in total. For a perceptron with a bias use the bias trick: append
+    a column of ones to X and a 0 to ``w_star``.
+    """
+    X, y = _signed_data(X, y)
+    w_star = as_float_array(w_star, "w_star", ndim=1)
+    if w_star.shape[0] != X.shape[1]:
+        raise ValueError(f"w_star has {w_star.shape[0]} entries but X has {X.shape[1]} columns")
+    norm = np.linalg.norm(w_star)
+    if norm == 0:
+        raise ValueError("w_star is the zero vector; it does not define a separating hyperplane")
+    margins = y * (X @ w_star) / norm
+    worst = int(np.argmin(margins))
+    if margins[worst] <= 0:
+        raise ValueError(
+            f"w_star does not separate the data: y (w_star . x) / ||w_star|| = {margins[worst]:.3g} <= 0 "
+            f"at row {worst}"
+        )
+    R = float(np.max(np.linalg.norm(X, axis=1)))
+    gamma = float(margins[worst])
+    return R, gamma, (R / gamma) ** 2
+
+
+# ----------------------------------------------------------------------------- multiclass perceptron
+
+
+def _multiclass_update(
+    W: np.ndarray, b: np.ndarray, x: np.ndarray, label: int
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """One multiclass perceptron step (rule in :func:`train_multiclass_perceptron`)."""
+    scores = x @ W + b
+    others = scores.copy()
+    others[label] = -np.inf
+    rival = int(np.argmax(others))  # the best-scoring wrong class
+    if scores[rival] < scores[label]:
+        return W, b, False
+    W, b = W.copy(), b.copy()
+    W[:, label] += x
+    W[:, rival] -= x
+    b[label] += 1.0
+    b[rival] -= 1.0
+    return W, b, True
+
+
+def train_multiclass_perceptron(
+    X: ArrayLike, y: ArrayLike, num_classes: int, epochs: int, shuffle_seed: int | None = None
+) -> MulticlassPerceptronResult:
+    """Multiclass perceptron on ``X`` ``(N, d)`` with labels ``y`` ``(N,)`` in 0..K-1.
+
+    Start from W = 0 ``(d, K)``, b = 0 ``(K,)``; score ``z = x W + b``. For each
+    example, let ŷ be the best-scoring class other than y. If ``z_ŷ >= z_y``
+    (y is not the unique winner: a mistake),
+
+        w_y <- w_y + x,   b_y <- b_y + 1       (pull the true class up)
+        w_ŷ <- w_ŷ - x,   b_ŷ <- b_ŷ - 1       (push the wrong winner down)
+
+    where w_k is column k of W. Epochs, shuffling and early stopping work as in
+    :func:`train_perceptron`.
+    """
+    num_classes = _check_num_classes(num_classes)
+    X, y = _class_data(X, y, num_classes)
+    epochs = _check_epochs(epochs)
+    rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
+    W, b = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes)
+    mistakes_per_epoch: list[int] = []
+    for _ in range(epochs):
+        mistakes = 0
+        for i in _visiting_order(len(y), rng):
+            W, b, mistake = _multiclass_update(W, b, X[i], int(y[i]))
+            mistakes += int(mistake)
+        mistakes_per_epoch.append(mistakes)
+        if mistakes == 0:
+            return MulticlassPerceptronResult(W, b, mistakes_per_epoch, converged=True)
+    return MulticlassPerceptronResult(W, b, mistakes_per_epoch, converged=False)
+
+
+# ----------------------------------------------------------------------------- logistic and softmax regression
+
+
+def _check_l2(l2: float) -> float:
+    return check_positive(l2, "l2", allow_zero=True)
+
+
+def _logistic_objective(params: Params, X: np.ndarray, y: np.ndarray, l2: float) -> tuple[float, Params]:
+    """Mean logistic loss + (l2/2) ||w||^2 and its gradients with respect to w and b."""
+    w, b = params["w"], params["b"]
+    loss, dscores = logistic_loss(X @ w + b, y)
+    loss += 0.5 * l2 * float(w @ w)
+    grads = {"w": X.T @ dscores + l2 * w, "b": np.sum(dscores)}
+    return loss, grads
+
+
+def fit_logistic_regression(
+    X: ArrayLike, y: ArrayLike, optimizer: Optimizer | None = None, epochs: int = 1000, l2: float = 0.0
+) -> LinearFit:
+    """Logistic regression by full-batch gradient steps, for ``X`` ``(N, d)``, ``y`` ``(N,)`` in {-1, +1}.
+
+    Minimises, from w = 0, b = 0,
+
+        J(w, b) = (1/N) sum_i log(1 + exp(-y_i z_i)) + (l2/2) ||w||^2,    z = X w + b
+        dJ/dw = X^T dz + l2 w,    dJ/db = sum_i dz_i,    dz_i = -y_i sigmoid(-y_i z_i) / N
+
+    with one ``optimizer`` update per epoch (default ``SGD(lr=1.0)``: plain
+    gradient descent, a safe step for standardised features). The bias is not
+    penalised. Returns ``LinearFit(weights (d,), bias float, loss_history)``
+    where ``loss_history[t]`` is J before update t.
+    """
+    X, y = _signed_data(X, y)
+    epochs = _check_epochs(epochs)
+    l2 = _check_l2(l2)
+    optimizer = SGD(lr=1.0) if optimizer is None else optimizer
+    params = {"w": np.zeros(X.shape[1]), "b": np.zeros(())}
+    state = optimizer.init(params)
+    loss_history: list[float] = []
+    for _ in range(epochs):
+        loss, grads = _logistic_objective(params, X, y, l2)
+        params, state = optimizer.update(grads, state, params)
+        loss_history.append(loss)
+    return LinearFit(weights=params["w"], bias=float(params["b"]), loss_history=loss_history)
+
+
+def _softmax_objective(params: Params, X: np.ndarray, y: np.ndarray, l2: float) -> tuple[float, Params]:
+    """Mean cross-entropy + (l2/2) ||W||^2 and its gradients with respect to W and b."""
+    W, b = params["W"], params["b"]
+    loss, dscores = cross_entropy(X @ W + b, y)  # dscores = (P - Y) / N
+    loss += 0.5 * l2 * float(np.sum(W * W))
+    grads = {"W": X.T @ dscores + l2 * W, "b": np.sum(dscores, axis=0)}
+    return loss, grads
+
+
+def _epoch_batches(
+    X: np.ndarray, y: np.ndarray, batch_size: int | None, rng: np.random.Generator
+) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+    """The whole data set as one batch, or shuffled minibatches of ``batch_size`` rows."""
+    if batch_size is None:
+        return [(X, y)]
+    return minibatches(X, y, batch_size, seed=rng)
+
+
+def fit_softmax_regression(
+    X: ArrayLike,
+    y: ArrayLike,
+    num_classes: int,
+    optimizer: Optimizer | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    seed: int = 0,
+    l2: float = 0.0,
+) -> LinearFit:
+    """Softmax (multinomial logistic) regression for ``X`` ``(N, d)`` and labels ``y`` ``(N,)`` in 0..K-1.
+
+    Minimises, from W = 0 ``(d, K)``, b = 0 ``(K,)``,
+
+        J(W, b) = (1/N) sum_i [logsumexp(z_i) - z_{i, y_i}] + (l2/2) ||W||^2,    Z = X W + b
+        dJ/dW = (1/N) X^T (P - Y) + l2 W,    dJ/db = (1/N) sum_i (p_i - y_i)
+
+    where P = softmax(Z) row by row and Y is the one-hot label matrix. Each
+    epoch makes one ``optimizer`` update (default ``SGD(lr=0.5)``) on the whole
+    batch, or, with ``batch_size``, one per minibatch in a shuffled order drawn
+    from ``seed``. ``loss_history[t]`` is the mean of the batch losses seen in
+    epoch t. Returns ``LinearFit(weights (d, K), bias (K,), loss_history)``.
+    """
+    num_classes = _check_num_classes(num_classes)
+    X, y = _class_data(X, y, num_classes)
+    epochs = _check_epochs(epochs)
+    l2 = _check_l2(l2)
+    optimizer = SGD(lr=0.5) if optimizer is None else optimizer
+    rng = np.random.default_rng(seed)
+    params = {"W": np.zeros((X.shape[1], num_classes)), "b": np.zeros(num_classes)}
+    state = optimizer.init(params)
+    loss_history: list[float] = []
+    for _ in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in _epoch_batches(X, y, batch_size, rng):
+            loss, grads = _softmax_objective(params, X_batch, y_batch, l2)
+            params, state = optimizer.update(grads, state, params)
+            total += loss * len(y_batch)
+        loss_history.append(total / len(y))
+    return LinearFit(weights=params["W"], bias=params["b"], loss_history=loss_history)
+
+
+# ----------------------------------------------------------------------------- prediction
+
+
+def predict_sign(X: ArrayLike, w: ArrayLike, b: float) -> np.ndarray:
+    """Binary labels ``sign(X w + b)`` ``(N,)`` in {-1, +1} for ``X`` ``(N, d)``, ``w`` ``(d,)``.
+
+    A score of exactly 0 is labelled +1.
+    """
+    X = as_float_array(X, "X", ndim=2)
+    w = as_float_array(w, "w", ndim=1)
+    if w.shape[0] != X.shape[1]:
+        raise ValueError(f"w has {w.shape[0]} entries but X has {X.shape[1]} columns")
+    scores = X @ w + _check_scalar(b, "b")
+    return np.where(scores >= 0, 1, -1)
+
+
+def predict_class(X: ArrayLike, W: ArrayLike, b: ArrayLike) -> np.ndarray:
+    """Class labels ``argmax_k (X W + b)_k`` ``(N,)`` for ``X`` ``(N, d)``, ``W`` ``(d, K)``, ``b`` ``(K,)``.
+
+    Ties go to the lowest class index.
+    """
+    X = as_float_array(X, "X", ndim=2)
+    W = as_float_array(W, "W", ndim=2)
+    b = as_float_array(b, "b", ndim=1)
+    if W.shape[0] != X.shape[1]:
+        raise ValueError(f"W has {W.shape[0]} rows but X has {X.shape[1]} columns")
+    if b.shape[0] != W.shape[1]:
+        raise ValueError(f"b has {b.shape[0]} entries but W has {W.shape[1]} columns")
+    return np.argmax(X @ W + b, axis=1)
