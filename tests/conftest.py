@@ -15,7 +15,8 @@ CHAPTERS = sorted(p.stem for p in (REPO / "book").glob("0[1-9]-*.md"))
 # Kernels started by nbclient, nbval and nbgrader find "python" (and nbgrader finds alembic)
 # through PATH: put this environment's bin first, however pytest was started.
 os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-os.environ.setdefault("MPLBACKEND", "Agg")
+# Notebook kernels must use their inline backend to produce figures (headless pytest falls back to Agg).
+os.environ.pop("MPLBACKEND", None)
 
 ASSIGNMENTS = sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir()) if (REPO / "solutions").exists() else []
 
@@ -27,10 +28,9 @@ def site():
     The build uses the execution cache in _build/.jupyter_cache: on a fresh
     clone (as in CI) every chapter executes; locally, unchanged pages are reused.
     """
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
     result = subprocess.run(
         [str(BIN / "jupyter-book"), "build", str(REPO), "--builder", "html", "-W", "-n", "--keep-going"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=1800,
+        cwd=REPO, capture_output=True, text=True, timeout=1800,
     )
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"the book build failed:\n{log[-6000:]}"
