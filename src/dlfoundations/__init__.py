@@ -13,6 +13,8 @@ Import the module you need, for example ``from dlfoundations import losses``:
     linear       the perceptron, multiclass perceptron, logistic and softmax regression
     data         generated and bundled data sets, splits, standardisation, minibatches
     training     a small training loop that records a history
+    regression   least squares, ridge and gradient descent for linear regression
+    regularization  dropout, the L2 penalty, early stopping
     plotting     decision boundaries, learning curves, optimiser trajectories
     grading      helpers for the nbgrader assignments' tests
 
