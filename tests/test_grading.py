@@ -182,3 +182,60 @@ def test_static_scan_flags_delegation_and_tampering_but_not_honest_code():
     ]
     found = {(f.cell_index, f.code) for f in scan_source(cells)}
     assert found == {(2, "uses-reference"), (3, "uses-reference"), (4, "numpy-tampered"), (5, "numpy-tampered")}
+
+
+def test_forbid_takes_an_allowed_module_away_for_one_item():
+    from dlfoundations import gradcheck
+
+    def reference(f, x):
+        return gradcheck.numerical_gradient(f, x)
+
+    def square_sum(v):
+        return float(np.sum(v ** 2))
+
+    delegating = [
+        notebook_function("from dlfoundations.gradcheck import numerical_gradient\n", "numerical_gradient"),
+        notebook_function("def numerical_gradient(f, x):\n    return ng(f, x)\n", "numerical_gradient",
+                          ng=gradcheck.numerical_gradient),
+        notebook_function("def numerical_gradient(f, x):\n    return TOOLS['ng'](f, x)\n", "numerical_gradient",
+                          TOOLS={"ng": gradcheck.numerical_gradient}),  # only the profiler sees this one
+    ]
+    case = Case("on a vector of 3 entries", (square_sum, np.array([0.5, -1.0, 2.0])))
+    for student in delegating:
+        check_against_reference(student, reference, [case], ("grad",), "numerical_gradient")  # allowed by default
+        with pytest.raises(GradingFailure) as info:
+            check_against_reference(student, reference, [case], ("grad",), "numerical_gradient", forbid=("gradcheck",))
+        assert info.value.code == "uses-reference"
+        assert "gradcheck" in info.value.message
+    honest = notebook_function(
+        "def numerical_gradient(f, x):\n    g = np.zeros_like(x)\n    for i in range(x.size):\n"
+        "        e = np.zeros_like(x); e[i] = 1e-5\n        g[i] = (f(x + e) - f(x - e)) / 2e-5\n    return g\n",
+        "numerical_gradient")
+    check_against_reference(honest, reference, [case], ("grad",), "numerical_gradient", forbid=("gradcheck",))
+
+
+def test_a_scalar_bias_gradient_of_zero_is_named():
+    def reference(X, w):
+        return X.T @ np.ones(len(X)), float(len(X))
+
+    student = notebook_function("def grads(X, w):\n    return X.T @ np.ones(len(X)), 0.0\n", "grads")
+    with pytest.raises(GradingFailure) as info:
+        check_against_reference(student, reference, [Case("on a batch of N = 3", (np.ones((3, 2)), np.zeros(2)), 3)],
+                                ("dw", "db"), "grads")
+    assert info.value.code == "missing-bias-grad"
+
+
+def test_an_item_specific_explanation_replaces_the_generic_diagnosis():
+    def explain(got, expected, case):
+        if np.allclose(got, 2 * expected):
+            raise GradingFailure("factor", "you doubled it")
+
+    doubling = notebook_function("def f(x):\n    return 2 * x\n", "f")
+    case = Case("on a vector", (np.array([1.0, 2.0]),))
+    with pytest.raises(GradingFailure, match="you doubled it"):
+        check_against_reference(doubling, lambda x: x, [case], ("y",), "f", explain=explain)
+    adding = notebook_function("def f(x):\n    return x + 1\n", "f")
+    with pytest.raises(GradingFailure, match="differs from the correct value"):
+        check_against_reference(adding, lambda x: x, [case], ("y",), "f", explain=explain)
+    check_against_reference(notebook_function("def f(x):\n    return x\n", "f"), lambda x: x, [case], ("y",), "f",
+                            explain=lambda *a: 1 / 0)  # not called when the result matches

@@ -62,8 +62,8 @@ def _compare_one(got: Any, expected: Any, name: str, case: Case) -> None:
         _compare_dict(got, expected, name, case)
         return
     expected = np.asarray(expected, dtype=np.float64)
-    if _is_bias(name) and np.any(expected != 0) and isinstance(got, np.ndarray) and got.shape == expected.shape \
-            and not np.any(got):
+    if _is_bias(name) and np.any(expected != 0) and isinstance(got, (np.ndarray, np.generic, int, float)) \
+            and np.shape(got) == expected.shape and not np.any(got):
         raise GradingFailure("missing-bias-grad", f"{case.description[:1].upper()}{case.description[1:]}, "
                              f"`{name}` is all zeros: the gradient of the bias is missing "
                              "(it is the sum over the batch of the upstream gradient).")
@@ -92,17 +92,39 @@ def check_against_reference(
     cases: Iterable[Case],
     names: Sequence[str],
     what: str,
+    forbid: Iterable[str] = (),
+    explain: Callable[[Any, Any, Case], None] | None = None,
 ) -> None:
     """Check ``student_fn`` against ``reference_fn`` on every case; raise GradingFailure on the first mismatch.
 
     ``names`` label the returned values (``("loss", "dscores")``); ``what``
-    names the function in messages (``"cross_entropy"``).
+    names the function in messages (``"cross_entropy"``). ``forbid`` takes
+    allowed modules away for this item (see :func:`guard.call_student`).
+    ``explain(got, expected, case)``, if given, is called when a result does
+    not match: it may raise a GradingFailure that names an item-specific
+    mistake ("it updated on a correctly classified point"); otherwise the
+    generic diagnosis is raised.
     """
     for case in cases:
         expected = reference_fn(*_copy_args(case.args), **case.kwargs)
-        got = guard.call_student(student_fn, *case.args, what=f"`{what}`", **case.kwargs)
-        compare_result(got, expected, names, case)
+        got = guard.call_student(student_fn, *case.args, what=f"`{what}`", forbid=forbid, **case.kwargs)
+        try:
+            compare_result(got, expected, names, case)
+        except GradingFailure:
+            if explain is not None:
+                _explain(explain, got, expected, case)
+            raise
     print(f"{what}: all hidden checks passed.")
+
+
+def _explain(explain: Callable[[Any, Any, Case], None], got: Any, expected: Any, case: Case) -> None:
+    """Run an item's ``explain`` hook; a crash inside it (odd student output) leaves the generic diagnosis."""
+    try:
+        explain(got, expected, case)
+    except GradingFailure:
+        raise
+    except Exception:  # noqa: BLE001 - the student's result may be anything
+        return
 
 
 def check_own_gradient(

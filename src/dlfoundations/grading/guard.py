@@ -13,7 +13,10 @@
   this module is first imported (the grading kernel imports it before any
   student code runs) and must be the same objects at every check.
 
-Modules a student may use freely are listed in ``ALLOWED_MODULES``.
+Modules a student may use freely are listed in ``ALLOWED_MODULES``. An item can
+take some of them away with ``forbid``: the numerical-gradient exercise, for
+example, calls ``call_student(..., forbid=("gradcheck",))`` so that an answer
+cannot hand its work to ``dlfoundations.gradcheck.numerical_gradient``.
 """
 
 from __future__ import annotations
@@ -44,12 +47,17 @@ _get_profile = sys.getprofile
 _array_equal = np.array_equal
 
 
+#: Replaced by ipykernel itself at every cell execution (it forwards input() and installs its exception hook):
+#: a new object there is not tampering.
+_KERNEL_MANAGED = frozenset({("builtins", "input"), ("sys", "excepthook")})
+
+
 def _snapshot(modules: Iterable[types.ModuleType]) -> dict[tuple[str, str], Any]:
     return {
         (module.__name__, name): value
         for module in modules
         for name, value in list(vars(module).items())
-        if callable(value) and not name.startswith("__")
+        if callable(value) and not name.startswith("__") and (module.__name__, name) not in _KERNEL_MANAGED
     }
 
 
@@ -74,13 +82,18 @@ def check_untampered() -> None:
             )
 
 
-def _reference_module_of(obj: Any) -> str | None:
+def _allowed(forbid: Iterable[str]) -> frozenset[str]:
+    """The allowed submodules once those in ``forbid`` are taken away."""
+    return ALLOWED_MODULES - frozenset(forbid)
+
+
+def _reference_module_of(obj: Any, allowed: frozenset[str] = ALLOWED_MODULES) -> str | None:
     """The name of the reference submodule ``obj`` belongs to, or None if it is not reference code."""
     name = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
     if not isinstance(name, str) or not (name == "dlfoundations" or name.startswith("dlfoundations.")):
         return None
     parts = name.split(".")
-    if len(parts) > 1 and parts[1] in ALLOWED_MODULES:
+    if len(parts) > 1 and parts[1] in allowed:
         return None
     return name
 
@@ -109,13 +122,17 @@ def _referenced_objects(fn: types.FunctionType) -> Iterable[tuple[str, Any]]:
         yield "a default argument", default
 
 
-def find_reference_use(fn: Callable, _seen: set[int] | None = None) -> str | None:
-    """Describe how ``fn`` (or a notebook helper it calls) reaches the reference, or None if it does not."""
+def find_reference_use(fn: Callable, _seen: set[int] | None = None, forbid: Iterable[str] = ()) -> str | None:
+    """Describe how ``fn`` (or a notebook helper it calls) reaches the reference, or None if it does not.
+
+    Submodules named in ``forbid`` count as reference code even if they are in ``ALLOWED_MODULES``.
+    """
     seen = _seen if _seen is not None else set()
     if id(fn) in seen:
         return None
     seen.add(id(fn))
-    module = _reference_module_of(fn)
+    allowed = _allowed(forbid)
+    module = _reference_module_of(fn, allowed)
     if module is not None:
         return f"it is the reference function {module}.{getattr(fn, '__name__', '?')} itself"
     if not isinstance(fn, types.FunctionType):
@@ -123,13 +140,13 @@ def find_reference_use(fn: Callable, _seen: set[int] | None = None) -> str | Non
     for name, obj in _referenced_objects(fn):
         if obj is name:  # a suspicious bare name such as importlib or sys.modules
             return f"it uses `{name}`, a way to reach the reference implementation"
-        module = _reference_module_of(obj)
+        module = _reference_module_of(obj, allowed)
         if module is not None:
             return f"it refers to `{name}`, which comes from the reference module {module}"
         if isinstance(obj, types.ModuleType) and obj.__name__ == "importlib":
             return f"it uses `{name}` (importlib), a way to reach the reference implementation"
         if isinstance(obj, types.FunctionType) and getattr(obj, "__module__", None) == fn.__module__:
-            found = find_reference_use(obj, seen)
+            found = find_reference_use(obj, seen, forbid)
             if found:
                 return f"its helper `{name}` is not allowed: {found}"
     return None
@@ -144,10 +161,10 @@ def _package_part(filename: str) -> str | None:
         return None
 
 
-def _is_forbidden_entry(frame: types.FrameType) -> bool:
+def _is_forbidden_entry(frame: types.FrameType, allowed: frozenset[str] = ALLOWED_MODULES) -> bool:
     """True when student code (not the package itself) calls into a reference module."""
     part = _package_part(frame.f_code.co_filename)
-    if part is None or part.removesuffix(".py") in ALLOWED_MODULES | {"grading"}:
+    if part is None or part.removesuffix(".py") in allowed | {"grading"}:
         return False
     caller = frame.f_back
     return caller is None or _package_part(caller.f_code.co_filename) is None
@@ -163,12 +180,14 @@ def _student_location(error: BaseException) -> str:
     return f" (in `{frame.name}`, line {frame.lineno}: `{line}`)" if line else f" (in `{frame.name}`)"
 
 
-def _profiled_call(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, str | None]:
+def _profiled_call(
+    fn: Callable, args: tuple, kwargs: dict, allowed: frozenset[str] = ALLOWED_MODULES
+) -> tuple[Any, str | None]:
     """Call ``fn`` with a profiler that records the first reference function it runs."""
     hits: list[str] = []
 
     def profiler(frame: types.FrameType, event: str, _arg: Any) -> None:
-        if event == "call" and not hits and _is_forbidden_entry(frame):
+        if event == "call" and not hits and _is_forbidden_entry(frame, allowed):
             hits.append(f"{Path(frame.f_code.co_filename).stem}.{frame.f_code.co_name}")
 
     previous = _get_profile()
@@ -184,18 +203,23 @@ def _copies(values: Iterable[Any]) -> list[Any]:
     return [v.copy() if isinstance(v, np.ndarray) else v for v in values]
 
 
-def call_student(fn: Callable, *args: Any, what: str = "your function", **kwargs: Any) -> Any:
-    """Call ``fn(*args, **kwargs)`` under the three guards; return its result or raise GradingFailure."""
+def call_student(
+    fn: Callable, *args: Any, what: str = "your function", forbid: Iterable[str] = (), **kwargs: Any
+) -> Any:
+    """Call ``fn(*args, **kwargs)`` under the three guards; return its result or raise GradingFailure.
+
+    ``forbid`` names allowed submodules (e.g. ``("gradcheck",)``) that this item may not use.
+    """
     if not callable(fn):
         raise GradingFailure("wrong-type", f"{what} should be a function, but it is a {type(fn).__name__}.")
-    reason = find_reference_use(fn)
+    reason = find_reference_use(fn, forbid=forbid)
     if reason:
         raise GradingFailure("uses-reference", f"No credit: {what} uses the reference implementation ({reason}). "
                              "Write the computation yourself with numpy.")
     check_untampered()
     before = _copies(list(args) + list(kwargs.values()))
     try:
-        result, reference_call = _profiled_call(fn, args, kwargs)
+        result, reference_call = _profiled_call(fn, args, kwargs, _allowed(forbid))
     except GradingFailure:
         raise
     except NotImplementedError:
