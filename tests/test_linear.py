@@ -426,3 +426,20 @@ Y4 = np.array([1, 1, -1, -1])
 def test_bad_input_raises_a_value_error_naming_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_multiclass_perceptron_step_on_a_hand_worked_example():
+    W = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    b = np.zeros(3)
+    x = np.array([2.0, 1.0])  # scores (2, 1, 0): class 0 wins
+    W1, b1, mistake = linear.multiclass_perceptron_step(W, b, x, 1)
+    assert mistake
+    np.testing.assert_array_equal(W1, [[-1.0, 2.0, 0.0], [-1.0, 2.0, 0.0]])
+    np.testing.assert_array_equal(b1, [-1.0, 1.0, 0.0])
+    assert W[0, 0] == 1.0, "the input must not be modified"
+    W2, b2, mistake = linear.multiclass_perceptron_step(W, b, x, 0)
+    assert not mistake and W2 is not None and np.array_equal(W2, W)
+    with pytest.raises(ValueError, match="must be in 0..2"):
+        linear.multiclass_perceptron_step(W, b, x, 3)
+    with pytest.raises(ValueError, match="do not fit"):
+        linear.multiclass_perceptron_step(W, b, np.ones(3), 0)

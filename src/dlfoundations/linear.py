@@ -39,6 +39,7 @@ __all__ = [
     "train_perceptron",
     "full_batch_perceptron",
     "mistake_bound",
+    "multiclass_perceptron_step",
     "train_multiclass_perceptron",
     "fit_logistic_regression",
     "fit_softmax_regression",
@@ -278,6 +279,29 @@ def _multiclass_update(
     b[label] += 1.0
     b[rival] -= 1.0
     return W, b, True
+
+
+def multiclass_perceptron_step(
+    W: ArrayLike, b: ArrayLike, x: ArrayLike, y: int
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """One multiclass perceptron step on a single example ``x`` ``(d,)`` with class label y.
+
+        z = x W + b                               scores (K,)
+        r = argmax_{k != y} z_k                   the best-scoring wrong class
+        if z_r >= z_y:     (a mistake; a tie counts as one)
+            w_y <- w_y + x,  b_y <- b_y + 1
+            w_r <- w_r - x,  b_r <- b_r - 1
+
+    ``W`` is ``(d, K)``, ``b`` is ``(K,)``. Returns ``(new_W, new_b, mistake)``;
+    the inputs are not modified.
+    """
+    W = as_float_array(W, "W", ndim=2)
+    b = as_float_array(b, "b", ndim=1)
+    x = as_float_array(x, "x", ndim=1)
+    if x.shape[0] != W.shape[0] or b.shape[0] != W.shape[1]:
+        raise ValueError(f"x {x.shape}, W {W.shape} and b {b.shape} do not fit: need x (d,), W (d, K), b (K,)")
+    label = int(check_class_labels([y], "y", W.shape[1])[0])
+    return _multiclass_update(W, b, x, label)
 
 
 def train_multiclass_perceptron(

@@ -203,6 +203,11 @@ def _copies(values: Iterable[Any]) -> list[Any]:
     return [v.copy() if isinstance(v, np.ndarray) else v for v in values]
 
 
+def _off_limits(forbid: Iterable[str]) -> str:
+    """A sentence naming the allowed modules this item forbids, or an empty string."""
+    return "".join(f" This item may not use dlfoundations.{name}." for name in sorted(forbid))
+
+
 def call_student(
     fn: Callable, *args: Any, what: str = "your function", forbid: Iterable[str] = (), **kwargs: Any
 ) -> Any:
@@ -215,7 +220,7 @@ def call_student(
     reason = find_reference_use(fn, forbid=forbid)
     if reason:
         raise GradingFailure("uses-reference", f"No credit: {what} uses the reference implementation ({reason}). "
-                             "Write the computation yourself with numpy.")
+                             f"Write the computation yourself with numpy.{_off_limits(forbid)}")
     check_untampered()
     before = _copies(list(args) + list(kwargs.values()))
     try:
@@ -231,7 +236,8 @@ def call_student(
     check_untampered()
     if reference_call:
         raise GradingFailure("uses-reference", f"No credit: {what} called the reference implementation "
-                             f"(dlfoundations.{reference_call}). Write the computation yourself with numpy.")
+                             f"(dlfoundations.{reference_call}). Write the computation yourself with numpy."
+                             f"{_off_limits(forbid)}")
     for original, value in zip(before, list(args) + list(kwargs.values())):
         if isinstance(original, np.ndarray) and not _array_equal(original, value):
             raise GradingFailure("mutates-input", f"{what} modified one of its input arrays in place. "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 __all__ = ["Finding", "scan_source", "FORBIDDEN_PATTERNS"]
 
-_REFERENCE = r"(?:activations|losses|layers|mlp|optim|schedules|surfaces|linear|training|_checks)"
+_REFERENCE = r"(?:activations|losses|layers|mlp|optim|schedules|surfaces|linear|training|regression|regularization|_checks)"
 
 #: (code, regular expression, explanation); the first match per line is reported.
 FORBIDDEN_PATTERNS: tuple[tuple[str, str, str], ...] = (
