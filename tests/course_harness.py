@@ -102,7 +102,7 @@ def build_submission(course: Path, assignment: str, submission: Submission) -> P
     return target
 
 
-def test_cell_points(course: Path, assignment: str) -> dict[str, float]:
+def graded_item_points(course: Path, assignment: str) -> dict[str, float]:
     """grade_id -> points for every autograded test cell of the source notebook."""
     source = nbformat.read(course / "solutions" / assignment / notebook_name(assignment), as_version=4)
     return {m["grade_id"]: float(m["points"]) for m in map(_nbgrader_meta, source.cells)

@@ -19,7 +19,7 @@ import pytest
 
 import grading_cases
 from course_harness import (REPO, build_submission, diagnosis_codes, feedback_html, hidden_test_lines,
-                            item_scores, make_course, nbgrader, notebook_name, test_cell_points)
+                            item_scores, make_course, nbgrader, notebook_name, graded_item_points)
 
 CASE_MODULES = sorted(m.name for m in pkgutil.iter_modules(grading_cases.__path__))
 
@@ -43,7 +43,7 @@ def graded_course(request, tmp_path_factory):
 
 def test_every_student_scores_as_expected_per_item(graded_course):
     course, cases = graded_course
-    points = test_cell_points(course, cases.ASSIGNMENT)
+    points = graded_item_points(course, cases.ASSIGNMENT)
     problems = []
     for submission in cases.SUBMISSIONS:
         scores = item_scores(course, cases.ASSIGNMENT, submission.student)

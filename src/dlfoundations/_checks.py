@@ -22,15 +22,19 @@ __all__ = [
 
 
 def as_float_array(value: Any, name: str, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
-    """Return ``value`` as a float64 array, refusing NaN, infinities, empty arrays and wrong ranks.
+    """Return ``value`` as a float array, refusing NaN, infinities, empty arrays and wrong ranks.
 
-    ``ndim`` is the allowed number of dimensions (an int or a tuple of ints);
-    ``None`` accepts any rank.
+    A float32 array stays float32 (fast training); everything else becomes
+    float64, the precision used for gradient checks. ``ndim`` is the allowed
+    number of dimensions (an int or a tuple of ints); ``None`` accepts any rank.
     """
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be numeric, got {type(value).__name__}: {error}") from None
+    if isinstance(value, np.ndarray) and value.dtype == np.float32:
+        array = value
+    else:
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{name} must be numeric, got {type(value).__name__}: {error}") from None
     if ndim is not None:
         check_ndim(array, name, ndim)
     if array.size == 0:

@@ -21,8 +21,8 @@ Parameters and gradients are dicts with keys ``W1, b1, ..., WL, bL``.
 Arithmetic happens in the dtype of the inputs: float64 by default (use it for
 gradient checks), float32 if X and the params are float32 (about twice as fast).
 This is the same computation as chaining ``layers.affine_forward`` and the
-activation layers (the tests check that they agree), written out here because
-the layers work in float64 only.
+activation layers (the tests check that they agree), written out in matrix
+form so that one screen shows the whole of backpropagation.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from dlfoundations._checks import as_float_array, check_ndim, check_positive, check_same_length
+from dlfoundations._checks import as_float_array, check_positive, check_same_length
 from dlfoundations.activations import sigmoid
 from dlfoundations.losses import binary_cross_entropy, cross_entropy, logistic_loss, mse_loss
 
@@ -96,7 +96,7 @@ def mlp_forward(params: Mapping[str, Any], X: Any, activation: str = "relu") -> 
     """
     weights = _check_params(params)
     g, g_prime = _activation(activation)
-    h = _as_float(X, "X", ndim=2)
+    h = as_float_array(X, "X", ndim=2)
     if h.shape[1] != weights[0][0].shape[0]:
         raise ValueError(
             f"X has {h.shape[1]} columns but params['W1'] has {weights[0][0].shape[0]} rows; "
@@ -123,7 +123,7 @@ def mlp_backward(dscores: Any, caches: Sequence[LayerCache]) -> Params:
     Returns grads with the keys (W1, b1, ...) and shapes of the params.
     """
     h_last, W_last, _ = caches[-1]
-    dz = _as_float(dscores, "dscores", ndim=2).astype(h_last.dtype, copy=False)
+    dz = as_float_array(dscores, "dscores", ndim=2).astype(h_last.dtype, copy=False)
     if dz.shape != (h_last.shape[0], W_last.shape[1]):
         raise ValueError(f"dscores has shape {dz.shape} but the scores had shape {(h_last.shape[0], W_last.shape[1])}")
     grads: Params = {}
@@ -176,15 +176,6 @@ def mlp_predict(params: Mapping[str, Any], X: Any, activation: str = "relu") -> 
 # ----------------------------------------------------------------------------- helpers
 
 
-def _as_float(value: Any, name: str, ndim: int) -> np.ndarray:
-    """Like ``as_float_array`` (float64, finite, non-empty), except that float32 arrays stay float32."""
-    if isinstance(value, np.ndarray) and value.dtype == np.float32:
-        check_ndim(value, name, ndim)
-        if value.size and np.isfinite(value).all():
-            return value
-    return as_float_array(value, name, ndim)
-
-
 def _check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
     sizes = list(layer_sizes)
     if len(sizes) < 2:
@@ -205,8 +196,8 @@ def _check_params(params: Mapping[str, Any]) -> list[tuple[np.ndarray, np.ndarra
         raise ValueError(f"params must have keys W1, b1, ..., WL, bL; got {sorted(params)}")
     weights = []
     for layer in range(1, num_layers + 1):
-        W = _as_float(params[f"W{layer}"], f"params['W{layer}']", ndim=2)
-        b = _as_float(params[f"b{layer}"], f"params['b{layer}']", ndim=1)
+        W = as_float_array(params[f"W{layer}"], f"params['W{layer}']", ndim=2)
+        b = as_float_array(params[f"b{layer}"], f"params['b{layer}']", ndim=1)
         if b.shape != (W.shape[1],):
             raise ValueError(f"params['b{layer}'] has shape {b.shape} but params['W{layer}'] has "
                              f"{W.shape[1]} columns; b must be ({W.shape[1]},)")
