@@ -4,9 +4,12 @@ Instructor sources (with solutions and hidden tests) live in ``solutions/``; the
 generated student release lives in ``exercises/`` and is committed.
 """
 
+import os
+
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
-c.CourseDirectory.root = "."
+# The course directory is the folder of this file, wherever nbgrader is started from.
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))  # noqa: F821
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.course_id = "dlfoundations"

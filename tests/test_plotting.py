@@ -213,3 +213,14 @@ def test_animate_trajectories_grows_the_lines_frame_by_frame():
     for line, path in zip(lines, PATHS.values()):  # at the last frame every path is complete
         np.testing.assert_array_equal(line.get_xdata(), path[:, 0])
         np.testing.assert_array_equal(line.get_ydata(), path[:, 1])
+
+
+def test_animation_html_works_offline_and_closes_its_figure():
+    paths = {"a": np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 1.5]])}
+    animation = plotting.animate_trajectories(lambda p: float(p @ p), paths, xlim=(-1, 3), ylim=(-1, 3))
+    figure_count = len(plt.get_fignums())
+    html = plotting.animation_html(animation)
+    assert "<script" in html and "maxcdn" not in html and "font-awesome" not in html
+    assert len(plt.get_fignums()) == figure_count - 1
+    with pytest.raises(ValueError, match="FuncAnimation"):
+        plotting.animation_html("not an animation")

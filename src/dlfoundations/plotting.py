@@ -9,6 +9,7 @@ differ as well, so the plots also read in greyscale.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "plot_history",
     "plot_trajectories",
     "animate_trajectories",
+    "animation_html",
 ]
 
 # Okabe & Ito's colour-blind-safe palette (blue, orange, green, pink, sky blue, vermillion, yellow, black).
@@ -274,3 +276,21 @@ def animate_trajectories(
 
     frames = max(path.shape[0] for path in checked.values())
     return FuncAnimation(fig, draw_frame, frames=frames, interval=interval, blit=False)
+
+
+# matplotlib's player links Font Awesome from a CDN for its button icons.
+_CDN_STYLESHEET = re.compile(r'<link\s+rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*"\s*/?>')
+
+
+def animation_html(animation: FuncAnimation) -> str:
+    """The animation as a self-contained HTML player (``to_jshtml``) that works offline.
+
+    The player's link to Font Awesome on a CDN is removed (the book's theme
+    ships Font Awesome itself), and the animation's figure is closed so that
+    a notebook shows the player only, not a still copy of the figure.
+    """
+    if not isinstance(animation, FuncAnimation):
+        raise ValueError(f"animation must be a matplotlib FuncAnimation, got {type(animation).__name__}")
+    html = animation.to_jshtml()
+    plt.close(animation._fig)
+    return _CDN_STYLESHEET.sub("", html)
