@@ -1,0 +1,118 @@
+"""Parallel grading: the worker pool, resuming after an interruption, regrading a changed submission."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from dlfoundations.course.autograde import GradingOptions, autograde, needs_grading
+from dlfoundations.course.course import Course
+from dlfoundations.course.pool import run_tasks
+from dlfoundations.course.release import release
+from dlfoundations.course.sample import SAMPLE_ASSIGNMENT as A
+from dlfoundations.course.sample import write_sample_course
+from dlfoundations.course.synthetic import make_class
+
+STUDENTS = ["a-correct", "b-broken", "c-correct", "d-stub"]
+UIDS = 63000  # sandbox uids of their own (63000, 63001), apart from the other grading tests
+
+
+def _task(key: str, slot: int) -> tuple[str, int, int]:
+    if key == "crash":
+        os._exit(3)
+    if key == "raise":
+        raise RuntimeError("bad input")
+    if key == "hang":
+        time.sleep(60)
+    time.sleep(0.2)
+    return key, slot, os.getpid()
+
+
+def test_pool_runs_every_task_in_its_own_process_with_distinct_slots():
+    results = {r.key: r for r in run_tasks(_task, ["a", "b", "c", "d"], jobs=2, time_limit=30)}
+    assert sorted(results) == ["a", "b", "c", "d"]
+    assert all(r.error is None and r.value[0] == r.key for r in results.values())
+    assert {r.value[1] for r in results.values()} == {0, 1}
+    assert len({r.value[2] for r in results.values()} | {os.getpid()}) == 5
+
+
+def test_pool_reports_crashes_exceptions_and_overruns_and_goes_on():
+    results = {r.key: r for r in run_tasks(_task, ["crash", "raise", "hang", "ok"], jobs=2, time_limit=3)}
+    assert results["crash"].error == "the worker process ended without a result (exit code 3)"
+    assert results["raise"].error == "RuntimeError: bad input"
+    assert results["hang"].error == "stopped after 3 s, the hard time limit"
+    assert results["hang"].seconds < 10
+    assert results["ok"].error is None
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
+    """The sample course with four collected students (correct, broken, correct, stub)."""
+    import nbformat
+
+    root = tmp_path_factory.mktemp("resume") / "course"
+    write_sample_course(root)
+    course = Course.open(root)
+    assert all(r.ok for r in release(course, [A]))
+    kinds = ("correct", "broken", "correct", "partial-stub")
+    for student, kind in zip(STUDENTS, kinds):
+        made = make_class(course, A, 1, kinds=(kind,), name=lambda i, k, s=student: s)[0]
+        folder = course.submitted_dir / student / A
+        folder.mkdir(parents=True)
+        nbformat.write(made.notebooks["sample"], folder / "sample.ipynb")
+    return course
+
+
+def _markers(course: Course) -> dict[str, str]:
+    folder = course.state_dir / "autograde" / A
+    return {p.stem: json.loads(p.read_text())["status"] for p in folder.glob("*.json")} if folder.is_dir() else {}
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(course: Course):
+    command = [sys.executable, "-m", "dlfoundations.course.cli", "autograde", A, "--course", str(course.root),
+               "--jobs", "1", "--no-progress", "--sandbox-uid-base", str(UIDS)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while not _markers(course) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, output
+    assert "interrupted; run the command again to resume" in output
+    done = _markers(course)
+    assert 1 <= len(done) < len(STUDENTS) and set(done.values()) == {"graded"}
+    outcomes = autograde(course, A, GradingOptions(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
+    status = {o.student: o.status for o in outcomes}
+    assert {s for s, v in status.items() if v == "skipped"} == set(done)
+    assert {s for s, v in status.items() if v == "graded"} == set(STUDENTS) - set(done)
+
+
+def test_a_changed_submission_is_graded_again_and_force_regrades(course: Course):
+    autograde(course, A, GradingOptions(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
+    assert not any(needs_grading(course, A, s) for s in STUDENTS)
+    notebook = course.submitted_dir / "d-stub" / A / "sample.ipynb"
+    notebook.write_text(notebook.read_text().replace("Sample assignment", "Sample assignment, edited"))
+    assert [s for s in STUDENTS if needs_grading(course, A, s)] == ["d-stub"]
+    outcomes = autograde(course, A, GradingOptions(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
+    assert [o.student for o in outcomes if o.status == "graded"] == ["d-stub"]
+    options = GradingOptions(jobs=2, force=True, cell_timeout=10, uid_base=UIDS)
+    forced = autograde(course, A, options, ["a-correct"], progress=False)
+    assert [(o.student, o.status) for o in forced] == [("a-correct", "graded")]
+
+
+def test_grading_without_the_sandbox_gives_the_same_scores(course: Course):
+    from dlfoundations.course.export import grade_table
+
+    before = grade_table(course, [A]).scores
+    outcomes = autograde(course, A, GradingOptions(jobs=2, force=True, sandbox=False, cell_timeout=10, uid_base=UIDS),
+                         ["a-correct", "b-broken"], progress=False)
+    assert [o.status for o in outcomes] == ["graded", "graded"]
+    after = grade_table(course, [A]).scores
+    assert after["a-correct"] == before["a-correct"] == {"relu-test": 1.0, "mse-test": 2.0}
+    assert after["b-broken"] == before["b-broken"] == {"relu-test": 0.0, "mse-test": 0.0}
