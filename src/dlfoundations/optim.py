@@ -45,11 +45,15 @@ State = dict[str, Any]
 class Optimizer(Protocol):
     """What every optimiser offers: ``init`` and a pure ``update``."""
 
-    def init(self, params: Mapping[str, np.ndarray]) -> State: ...
+    def init(self, params: Mapping[str, np.ndarray]) -> State:
+        """The optimiser's starting state for ``params`` (step 0, zero accumulators)."""
+        ...
 
     def update(
         self, grads: Mapping[str, np.ndarray], state: State, params: Mapping[str, np.ndarray]
-    ) -> tuple[Params, State]: ...
+    ) -> tuple[Params, State]:
+        """One step: ``(new_params, new_state)`` from the gradients; nothing passed in is modified."""
+        ...
 
 
 # ----------------------------------------------------------------------------- checks
