@@ -64,6 +64,21 @@ def test_bwrap_and_setpriv_are_installed():
     check_available(need_setpriv=True)
 
 
+def test_read_only_paths_under_tmp_stay_visible(course: Path, tmp_path: Path):
+    """The scratch /tmp must not hide Python or the course library when they live under /tmp (a CI clone)."""
+    library = tmp_path / "clone" / "src"
+    library.mkdir(parents=True)
+    (library / "module.py").write_text("VALUE = 42\n")
+    runtime = course.parent / "runtime"
+    runtime.mkdir(exist_ok=True)
+    policy = Policy(uid=UID, gid=UID, read_only=python_paths(course) + (str(library),), runtime_dir=str(runtime))
+    work = course / "autograded" / "alice" / "a1"
+    code = f"import sys; sys.path.insert(0, {str(library)!r}); import module; print(module.VALUE)"
+    argv = bwrap_argv(policy, str(work), str(runtime), [sys.executable, "-c", code])
+    result = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "42", result.stderr
+
+
 def test_the_course_directory_is_not_visible(course: Path):
     seen = probe(course, f"""
         import json, os

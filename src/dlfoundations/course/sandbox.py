@@ -202,10 +202,12 @@ def bwrap_argv(policy: Policy, cwd: str, runtime_dir: str, command: list[str]) -
     else:
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     args += _system_binds()
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    # The scratch /tmp comes before the read-only binds: Python or the course may live under /tmp.
+    args += _scratch(limits, "/tmp") + _scratch(limits, SANDBOX_HOME)
     for path in policy.read_only:
         args += ["--ro-bind", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev"]
-    args += _scratch(limits, "/tmp") + _scratch(limits, SANDBOX_HOME) + _scratch(limits, cwd)
+    args += _scratch(limits, cwd)
     args += ["--ro-bind", cwd, SUBMISSION_MOUNT, "--bind", runtime_dir, runtime_dir]
     mounts = [*policy.read_only, "/tmp", SANDBOX_HOME, cwd, SUBMISSION_MOUNT, runtime_dir]
     if policy.mpl_cache and os.path.isdir(policy.mpl_cache):
