@@ -58,7 +58,7 @@ def _explain_loss(got: Any, expected: Any, case: Case) -> None:
     dz = _as_array(got[1])
     if on_boundary.any() and dz.shape == z.shape and not np.any(dz[on_boundary]) \
             and values_match(dz[~on_boundary], expected[1][~on_boundary]):
-        raise GradingFailure("wrong-value", f"{case.description[:1].upper()}{case.description[1:]}, `dz` is 0 "
+        raise GradingFailure("wrong-value", f"{case.opening}, `dz` is 0 "
                              f"where y z = 0, but {_BOUNDARY_HINT}")
 
 
@@ -89,7 +89,7 @@ def _explain_step(got: Any, expected: Any, case: Case) -> None:
     if new_w.shape != w.shape:
         return
     moved = not np.array_equal(new_w, w)
-    sentence = f"{case.description[:1].upper()}{case.description[1:]}"
+    sentence = f"{case.opening}"
     if not expected[2] and moved:
         raise GradingFailure("wrong-value", f"{sentence}, your step changed w although the example is classified "
                              "correctly (y (w . x + b) > 0): the perceptron only updates on a mistake.")
@@ -137,11 +137,11 @@ def _explain_train(got: Any, expected: Any, case: Case) -> None:
     mistakes = _as_array(got[2]).ravel()
     reference = expected[2]
     if not np.any(_as_array(got[0])) and np.any(expected[0]):
-        raise GradingFailure("wrong-value", f"{case.description[:1].upper()}{case.description[1:]}, w never left 0. "
+        raise GradingFailure("wrong-value", f"{case.opening}, w never left 0. "
                              f"Training starts at w = 0, b = 0, where every score is 0, and {_BOUNDARY_HINT}")
     if len(mistakes) > len(reference) and values_match(mistakes[: len(reference)], reference) \
             and not np.any(mistakes[len(reference):]):
-        raise GradingFailure("wrong-shape", f"{case.description[:1].upper()}{case.description[1:]}, training went on "
+        raise GradingFailure("wrong-shape", f"{case.opening}, training went on "
                              f"after an epoch without mistakes ({len(mistakes)} epochs instead of {len(reference)}): "
                              "stop as soon as an epoch has no mistake.")
 
@@ -168,7 +168,7 @@ def _explain_bound(got: Any, expected: Any, case: Case) -> None:
     w_star = case.args[2]
     norm = float(np.linalg.norm(w_star))
     if np.isclose(float(_as_array(got[1])), expected[1] * norm, rtol=1e-6):
-        raise GradingFailure("factor", f"{case.description[:1].upper()}{case.description[1:]}, `gamma` is "
+        raise GradingFailure("factor", f"{case.opening}, `gamma` is "
                              f"||w*|| = {norm:.3g} times too large: the margin is measured with the unit vector "
                              "w* / ||w*||, so divide by ||w*||.")
 
@@ -200,7 +200,7 @@ def _full_batch_reference(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float)
 def _explain_full_batch(got: Any, expected: Any, case: Case) -> None:
     X, y, w, b = case.args
     if not np.any(w) and b == 0 and not np.any(_as_array(got[0])):
-        raise GradingFailure("wrong-value", f"{case.description[:1].upper()}{case.description[1:]}, `dw` is 0, but "
+        raise GradingFailure("wrong-value", f"{case.opening}, `dw` is 0, but "
                              f"every score is 0 there and {_BOUNDARY_HINT}")
 
 
@@ -232,7 +232,7 @@ def _multiclass_reference(W: np.ndarray, b: np.ndarray, x: np.ndarray, y: int) -
 def _explain_multiclass(got: Any, expected: Any, case: Case) -> None:
     W, b, x, y = case.args
     new_W, new_b = _as_array(got[0]), _as_array(got[1])
-    sentence = f"{case.description[:1].upper()}{case.description[1:]}"
+    sentence = f"{case.opening}"
     if new_W.shape != W.shape or new_b.shape != b.shape:
         return
     if not expected[2] and not (np.array_equal(new_W, W) and np.array_equal(new_b, b)):

@@ -42,7 +42,7 @@ def _as_array(value: Any) -> np.ndarray:
 
 
 def _sentence(case: Case) -> str:
-    return f"{case.description[:1].upper()}{case.description[1:]}"
+    return f"{case.opening}"
 
 
 def _regression_case(rng: np.random.Generator, description: str, n: int, d: int, scale: float = 1.0) -> Case:

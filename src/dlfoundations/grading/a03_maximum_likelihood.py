@@ -57,7 +57,7 @@ _STABILITY_HINT = ("A stable version never exponentiates a large positive number
 
 
 def _sentence(case: Case) -> str:
-    return f"{case.description[:1].upper()}{case.description[1:]}"
+    return f"{case.opening}"
 
 
 def _call_strictly(student_fn: Callable, case: Case, what: str) -> Any:

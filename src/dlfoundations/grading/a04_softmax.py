@@ -41,7 +41,7 @@ DIGITS_LR, DIGITS_STEPS, DIGITS_MIN_ACCURACY = 0.5, 150, 0.93
 
 
 def _sentence(case: Case) -> str:
-    return f"{case.description[:1].upper()}{case.description[1:]}"
+    return f"{case.opening}"
 
 
 def _logits(rng: np.random.Generator, s: Situation) -> np.ndarray:

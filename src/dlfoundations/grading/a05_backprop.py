@@ -96,7 +96,7 @@ def _call(fn: Callable, *args: Any, what: str) -> Any:
 def _pair(result: Any, names: str, what: str, case: Case) -> tuple[Any, Any]:
     """Check ``result`` is a pair (e.g. ``(out, cache)``) and return it."""
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise GradingFailure("wrong-type", f"{case.description[:1].upper()}{case.description[1:]}, {what} should "
+        raise GradingFailure("wrong-type", f"{case.opening}, {what} should "
                              f"return a pair ({names}), but it returned a {type(result).__name__}.")
     return result[0], result[1]
 
@@ -156,7 +156,7 @@ def _compare_loss_and_grads(got: Any, expected: tuple[float, dict], what: str, c
     loss, grads = _pair(got, "loss, grads", what, case)
     compare_result(loss, expected[0], ("the loss",), case)
     if not isinstance(grads, Mapping) or not all(key in grads for key in PARAM_KEYS):
-        raise GradingFailure("wrong-type", f"{case.description[:1].upper()}{case.description[1:]}, the gradients "
+        raise GradingFailure("wrong-type", f"{case.opening}, the gradients "
                              f"should be a dict with keys {list(PARAM_KEYS)}, but got {type(grads).__name__} "
                              f"{sorted(grads) if isinstance(grads, Mapping) else ''}.")
     for key in ("W2", "b2"):

@@ -169,14 +169,14 @@ def _trajectories(rule: Rule) -> list[Trajectory]:
 def _explain_step(rule: Rule, run: Trajectory, step: int, update: np.ndarray, expected: np.ndarray) -> None:
     """Raise GradingFailure naming the mistake in update number ``step + 1`` (which does not match)."""
     what = f"update number {step + 1} (new_w - w)"
-    where = f"{run.description[:1].upper()}{run.description[1:]}, {what}"
+    where = f"{run.opening}, {what}"
     if rule is ADAM and values_match(update, run.uncorrected[step], rtol=1e-6, atol=1e-12):
         raise GradingFailure("wrong-value", f"{where} matches "
                              "Adam without bias correction: this looks like Adam without bias correction. Divide m "
                              "by (1 - beta1^t) and v by (1 - beta2^t), with t = 1 at the first update.")
     if step > 0:
         worst = float(np.max(np.abs(update - expected))) if update.shape == expected.shape else float("nan")
-        raise GradingFailure("wrong-value", f"{run.description[:1].upper()}{run.description[1:]}, the first update "
+        raise GradingFailure("wrong-value", f"{run.opening}, the first update "
                              f"is right but {what} differs (by up to {worst:.3g}): the state is not carried from "
                              "one step to the next. Compute the new state from the state you are given, return it, "
                              "and (for Adam) increase t by one at each step.")

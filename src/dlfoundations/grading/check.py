@@ -32,6 +32,11 @@ class Case:
     batch_size: int | None = None
     kwargs: dict = field(default_factory=dict)
 
+    @property
+    def opening(self) -> str:
+        """The description with a capital first letter, to open a message ("On a batch of ...")."""
+        return self.description[:1].upper() + self.description[1:]
+
 
 def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
@@ -64,7 +69,7 @@ def _compare_one(got: Any, expected: Any, name: str, case: Case) -> None:
     expected = np.asarray(expected, dtype=np.float64)
     if _is_bias(name) and np.any(expected != 0) and isinstance(got, (np.ndarray, np.generic, int, float)) \
             and np.shape(got) == expected.shape and not np.any(got):
-        raise GradingFailure("missing-bias-grad", f"{case.description[:1].upper()}{case.description[1:]}, "
+        raise GradingFailure("missing-bias-grad", f"{case.opening}, "
                              f"`{name}` is all zeros: the gradient of the bias is missing "
                              "(it is the sum over the batch of the upstream gradient).")
     assert_matches(got, expected, f"`{name}`", case.description, case.batch_size)
@@ -74,7 +79,7 @@ def compare_result(got: Any, expected: Any, names: Sequence[str], case: Case) ->
     """Compare a function's return value with the reference's, element by element, with diagnoses."""
     if isinstance(expected, tuple):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-            raise GradingFailure("wrong-type", f"{case.description[:1].upper()}{case.description[1:]}, the function "
+            raise GradingFailure("wrong-type", f"{case.opening}, the function "
                                  f"should return {len(expected)} values ({', '.join(names)}) but returned {_describe(got)}.")
         for value, reference, name in zip(got, expected, names):
             _compare_one(value, reference, name, case)
