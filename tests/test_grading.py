@@ -240,3 +240,18 @@ def test_an_item_specific_explanation_replaces_the_generic_diagnosis():
         check_against_reference(adding, lambda x: x, [case], ("y",), "f", explain=explain)
     check_against_reference(notebook_function("def f(x):\n    return x\n", "f"), lambda x: x, [case], ("y",), "f",
                             explain=lambda *a: 1 / 0)  # not called when the result matches
+
+
+def test_snapshot_and_unchanged_see_nested_and_scalar_changes():
+    from dlfoundations.grading.guard import snapshot, unchanged
+
+    state = {"v": np.ones(3), "t": 1, "inner": {"W": np.zeros((2, 2))}}
+    before = snapshot(state)
+    assert unchanged(before, state)
+    state["inner"]["W"][0, 0] = 1.0
+    assert not unchanged(before, state)
+    state = {"v": np.ones(3), "t": 1}
+    before = snapshot(state)
+    state["t"] = 2
+    assert not unchanged(before, state)
+    assert not unchanged(snapshot({"v": np.ones(3)}), {"v": np.ones(3), "extra": 0})

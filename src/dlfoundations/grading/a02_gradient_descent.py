@@ -41,10 +41,6 @@ def _as_array(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
-def _sentence(case: Case) -> str:
-    return f"{case.opening}"
-
-
 def _regression_case(rng: np.random.Generator, description: str, n: int, d: int, scale: float = 1.0) -> Case:
     """``(X, y, w, b)`` for a linear regressor: X ``(n, d)``, targets y ``(n,)``, weights w ``(d,)``, a float b."""
     X, y = rng.normal(size=(n, d)) * scale, rng.normal(size=n) * scale
@@ -65,7 +61,7 @@ def _regression_cases(rng: np.random.Generator) -> list[Case]:
 
 def _explain_mse(got: Any, expected: Any, case: Case) -> None:
     if np.isclose(float(_as_array(got[0])), 2 * expected[0], rtol=1e-6) and expected[0] > 0:
-        raise GradingFailure("factor", f"{_sentence(case)}, `loss` is twice too large: the course's loss has a "
+        raise GradingFailure("factor", f"{case.opening}, `loss` is twice too large: the course's loss has a "
                              "factor 1/2, J = (1/2N) ||X w + b - y||².")
 
 
@@ -93,9 +89,9 @@ def _explain_step(got: Any, expected: Any, case: Case) -> None:
                  1.0 / lr: ("factor", "the change of w ignores the learning rate: w <- w - lr * dw.")}
         for value, (code, message) in hints.items():
             if np.isclose(factor, value):
-                raise GradingFailure(code, f"{_sentence(case)}, {message}")
+                raise GradingFailure(code, f"{case.opening}, {message}")
     if values_match(new_w, expected[0]) and new_b == b and expected[1] != b:
-        raise GradingFailure("missing-bias-grad", f"{_sentence(case)}, w is updated correctly but b is not: "
+        raise GradingFailure("missing-bias-grad", f"{case.opening}, w is updated correctly but b is not: "
                              "b <- b - lr * db (is your db zero?).")
 
 
@@ -127,11 +123,11 @@ def _explain_numerical(got: Any, expected: Any, case: Case) -> None:
     if grad.shape != expected.shape:
         return
     if values_match(grad, 2 * expected, rtol=1e-5, atol=1e-8):
-        raise GradingFailure("factor", f"{_sentence(case)}, the gradient is twice too large: the centred "
+        raise GradingFailure("factor", f"{case.opening}, the gradient is twice too large: the centred "
                              "difference divides by 2h, the distance between x - h and x + h.")
     error = gradcheck.rel_error(grad, expected)
     if 1e-9 < error < 1e-2:
-        raise GradingFailure("wrong-value", f"{_sentence(case)}, the gradient is close but not accurate enough "
+        raise GradingFailure("wrong-value", f"{case.opening}, the gradient is close but not accurate enough "
                              f"(relative error {error:.1e}): use the centred difference "
                              "(f(x + h e_i) - f(x - h e_i)) / (2h), whose error is O(h²), not a one-sided one.")
 
@@ -157,7 +153,7 @@ def check_numerical_gradient(student_fn) -> None:
 
 
 def _fail(code: str, case: Case, message: str) -> None:
-    raise GradingFailure(code, f"{_sentence(case)}, {message}")
+    raise GradingFailure(code, f"{case.opening}, {message}")
 
 
 def _student_batches(student_fn, case: Case) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -300,9 +296,9 @@ def _explain_ridge(got: Any, expected: Any, case: Case) -> None:
     }
     for message, (w, b) in slips.items():
         if values_match(got_w, w) and np.isclose(got_b, b, rtol=1e-6, atol=1e-9):
-            raise GradingFailure("wrong-value", f"{_sentence(case)}, {message}")
+            raise GradingFailure("wrong-value", f"{case.opening}, {message}")
     if got_b == 0 and expected[1] != 0:
-        raise GradingFailure("wrong-value", f"{_sentence(case)}, b is 0: the model has a bias, b = ȳ - x̄ᵀw.")
+        raise GradingFailure("wrong-value", f"{case.opening}, b is 0: the model has a bias, b = ȳ - x̄ᵀw.")
 
 
 def check_ridge(student_fn) -> None:

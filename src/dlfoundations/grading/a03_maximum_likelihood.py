@@ -56,10 +56,6 @@ _STABILITY_HINT = ("A stable version never exponentiates a large positive number
                    "in the branch you throw away), or use np.logaddexp(0, t) = log(1 + e^t).")
 
 
-def _sentence(case: Case) -> str:
-    return f"{case.opening}"
-
-
 def _call_strictly(student_fn: Callable, case: Case, what: str) -> Any:
     """Call the student with floating-point warnings as errors; an overflow becomes a ``not-finite`` failure."""
     with _errstate(over="raise", divide="raise", invalid="raise"):
@@ -69,7 +65,7 @@ def _call_strictly(student_fn: Callable, case: Case, what: str) -> Any:
             if failure.code != "raised-error" or "FloatingPointError: " not in failure.message:
                 raise
             detail = failure.message.split("FloatingPointError: ", 1)[1]
-    raise GradingFailure("not-finite", f"{_sentence(case)}, `{what}` is not numerically stable: numpy reported "
+    raise GradingFailure("not-finite", f"{case.opening}, `{what}` is not numerically stable: numpy reported "
                          f"{detail}. There the result is inf or NaN (or only right by luck). {_STABILITY_HINT}")
 
 
@@ -224,18 +220,18 @@ def _sklearn_fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float
 def _check_trained(got: Any, X: np.ndarray, what: str, case: Case) -> tuple[np.ndarray, float, np.ndarray]:
     """Unpack ``(w, b, losses)`` from a trainer and check their shapes."""
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        raise GradingFailure("wrong-type", f"{_sentence(case)}, `{what}` should return (w, b, losses), "
+        raise GradingFailure("wrong-type", f"{case.opening}, `{what}` should return (w, b, losses), "
                              f"but it returned a {type(got).__name__}.")
     try:
         w, b, history = (np.asarray(v, dtype=np.float64) for v in got)
     except (TypeError, ValueError):
-        raise GradingFailure("wrong-type", f"{_sentence(case)}, `{what}` should return w (an array), b (a number) "
+        raise GradingFailure("wrong-type", f"{case.opening}, `{what}` should return w (an array), b (a number) "
                              "and losses (a list of numbers).") from None
     if w.shape != (X.shape[1],):
-        raise GradingFailure("wrong-shape", f"{_sentence(case)}, w has shape {w.shape} but should have shape "
+        raise GradingFailure("wrong-shape", f"{case.opening}, w has shape {w.shape} but should have shape "
                              f"({X.shape[1]},): one weight per feature.")
     if b.size != 1:
-        raise GradingFailure("wrong-shape", f"{_sentence(case)}, b has shape {b.shape}; it should be one number.")
+        raise GradingFailure("wrong-shape", f"{case.opening}, b has shape {b.shape}; it should be one number.")
     return w, float(b.reshape(())), history.ravel()
 
 
@@ -250,19 +246,19 @@ def check_train_logistic_regression(student_fn: Callable) -> None:
                                    X, "train_logistic_regression", case)
     sk_w, sk_b, sk_loss = _sklearn_fit(X, y)
     if history.shape != (TRAIN_STEPS,):
-        raise GradingFailure("wrong-shape", f"{_sentence(case)}, `losses` has {history.size} entries but should "
+        raise GradingFailure("wrong-shape", f"{case.opening}, `losses` has {history.size} entries but should "
                              f"have one per step ({TRAIN_STEPS}).")
     if not np.isclose(history[0], math.log(2.0), rtol=1e-9, atol=1e-9):
-        raise GradingFailure("wrong-value", f"{_sentence(case)}, losses[0] is {history[0]:.6g}, but it should be the "
+        raise GradingFailure("wrong-value", f"{case.opening}, losses[0] is {history[0]:.6g}, but it should be the "
                              f"loss at the start (w = 0, b = 0), which is ln 2 = {math.log(2.0):.6f}: record the "
                              "loss before each update, and start from zeros.")
     if not (np.all(np.isfinite(w)) and np.isfinite(b)):
-        raise GradingFailure("not-finite", f"{_sentence(case)}, training diverged (w or b is inf or NaN).")
+        raise GradingFailure("not-finite", f"{case.opening}, training diverged (w or b is inf or NaN).")
     if b == 0.0 and abs(sk_b) > TRAIN_ATOL:
-        raise GradingFailure("missing-bias-grad", f"{_sentence(case)}, b is still 0 after training although the "
+        raise GradingFailure("missing-bias-grad", f"{case.opening}, b is still 0 after training although the "
                              f"maximum-likelihood bias is {sk_b:.4f}: update the bias too (b <- b - lr db).")
     if not (np.allclose(w, sk_w, rtol=0.0, atol=TRAIN_ATOL) and abs(b - sk_b) <= TRAIN_ATOL):
-        raise GradingFailure("wrong-value", f"{_sentence(case)}, your (w, b) is not the maximum-likelihood solution "
+        raise GradingFailure("wrong-value", f"{case.opening}, your (w, b) is not the maximum-likelihood solution "
                              f"found by scikit-learn's LogisticRegression without penalty: |w - w_sklearn| is up to "
                              f"{float(np.max(np.abs(w - sk_w))):.3g} and |b - b_sklearn| = {abs(b - sk_b):.3g} "
                              f"(allowed: {TRAIN_ATOL:g}). Your final loss is {history[-1]:.8f}; the optimum is "

@@ -40,10 +40,6 @@ __all__ = [
 DIGITS_LR, DIGITS_STEPS, DIGITS_MIN_ACCURACY = 0.5, 150, 0.93
 
 
-def _sentence(case: Case) -> str:
-    return f"{case.opening}"
-
-
 def _logits(rng: np.random.Generator, s: Situation) -> np.ndarray:
     """Scores ``(N, K)`` for a situation; large ones have, in every row, one logit in [5,000, 10,000]."""
     z = random_scores(rng, s.batch_size, s.num_classes, s.scale)
@@ -132,7 +128,7 @@ def _explain_hinge(got: Any, expected: Any, case: Case) -> None:
     """Name the classic mistake: the correct class j = y_i counted in the sum (each row adds the margin 1)."""
     loss = float(np.asarray(got[0], dtype=np.float64))
     if np.isclose(loss, expected[0] + 1.0, rtol=1e-9, atol=1e-9):
-        raise GradingFailure("wrong-value", f"{_sentence(case)}, the loss is exactly 1 too large: the sum runs over "
+        raise GradingFailure("wrong-value", f"{case.opening}, the loss is exactly 1 too large: the sum runs over "
                              "the classes j ≠ y_i only (for j = y_i the term would be max(0, 1) = 1 in every row).")
 
 
@@ -172,7 +168,7 @@ def _digits_accuracy(student_fn: Callable) -> float:
 def _explain_trainer(got: Any, expected: Any, case: Case) -> None:
     """A bias that never moved from 0: the trainer does not update b (or its db is zero)."""
     if not np.any(np.asarray(got[1], dtype=np.float64)) and np.any(np.abs(expected[1]) > 1e-9):
-        raise GradingFailure("missing-bias-grad", f"{_sentence(case)}, b is still all zeros after training: "
+        raise GradingFailure("missing-bias-grad", f"{case.opening}, b is still all zeros after training: "
                              "update the bias too (b <- b - lr db, with db the sum over the batch of dscores).")
 
 

@@ -66,27 +66,12 @@ def _situations() -> Iterator[tuple[np.random.Generator, Situation]]:
 # ----------------------------------------------------------------------------- guarded calls
 
 
-def _snapshot(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {key: _snapshot(item) for key, item in value.items()}
-    return value.copy() if isinstance(value, np.ndarray) else value
-
-
-def _unchanged(before: Any, after: Any) -> bool:
-    if isinstance(before, dict):
-        return isinstance(after, Mapping) and set(before) == set(after) and \
-            all(_unchanged(before[key], after[key]) for key in before)
-    if isinstance(before, np.ndarray):
-        return isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(before, after)
-    return True
-
-
 def _call(fn: Callable, *args: Any, what: str) -> Any:
     """``guard.call_student``, plus a check that no dict argument (params) was modified."""
-    dicts = [(index, _snapshot(arg)) for index, arg in enumerate(args) if isinstance(arg, Mapping)]
+    dicts = [(index, guard.snapshot(arg)) for index, arg in enumerate(args) if isinstance(arg, Mapping)]
     result = guard.call_student(fn, *args, what=what)
     for index, before in dicts:
-        if not _unchanged(before, args[index]):
+        if not guard.unchanged(before, args[index]):
             raise GradingFailure("mutates-input", f"{what} modified the params dict it was given (an entry was "
                                  "changed or replaced): build new arrays instead. In particular, never update W "
                                  "during the backward pass: compute every gradient first.")

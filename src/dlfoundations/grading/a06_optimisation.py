@@ -71,34 +71,13 @@ ADAM = Rule("adam_step", lambda lr, beta1, beta2, eps: optim.Adam(lr, beta1, bet
 # ----------------------------------------------------------------------------- guarded calls
 
 
-def _snapshot(state: Any) -> Any:
-    if isinstance(state, Mapping):
-        return {key: value.copy() if isinstance(value, np.ndarray) else value for key, value in state.items()}
-    return state
-
-
-def _unchanged(before: Any, after: Any) -> bool:
-    if not isinstance(before, dict):
-        return True
-    if set(before) != set(after):
-        return False
-    for key, value in before.items():
-        if isinstance(value, np.ndarray):
-            if not (isinstance(after[key], np.ndarray) and value.shape == after[key].shape
-                    and np.array_equal(value, after[key])):
-                return False
-        elif not (after[key] is value or after[key] == value):
-            return False
-    return True
-
-
 def _call_step(fn: Callable, w: np.ndarray, g: np.ndarray, state: dict, lr: float, hyper: tuple,
                rule: Rule, case: str) -> tuple[np.ndarray, Mapping]:
     """One guarded call; checks the state was not modified and the result is (new_w, new_state dict)."""
     what = f"`{rule.name}`"
-    before = _snapshot(state)
+    before = guard.snapshot(state)
     result = guard.call_student(fn, w, g, state, lr, *hyper, what=what)
-    if not _unchanged(before, state):
+    if not guard.unchanged(before, state):
         raise GradingFailure("mutates-input", f"{what} modified the state dict it was given (an entry was changed "
                              "in place or replaced). Build and return a new dict (`new_state = {...}`) instead of "
                              "assigning into `state`, and leave `state` as it was.")

@@ -26,7 +26,7 @@ import functools
 import sys
 import traceback
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ import numpy as np
 import dlfoundations
 from dlfoundations.grading.failure import GradingFailure
 
-__all__ = ["ALLOWED_MODULES", "call_student", "check_untampered", "find_reference_use"]
+__all__ = ["ALLOWED_MODULES", "call_student", "check_untampered", "find_reference_use", "snapshot", "unchanged"]
 
 #: Submodules of dlfoundations that answers may call (data sets, plots, the gradient checker).
 ALLOWED_MODULES = frozenset({"data", "plotting", "gradcheck"})
@@ -201,6 +201,26 @@ def _profiled_call(
 
 def _copies(values: Iterable[Any]) -> list[Any]:
     return [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+
+
+def snapshot(value: Any) -> Any:
+    """A copy of ``value`` deep enough to detect mutation: arrays copied, dicts walked, other values kept."""
+    if isinstance(value, Mapping):
+        return {key: snapshot(item) for key, item in value.items()}
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def unchanged(before: Any, after: Any) -> bool:
+    """True when ``after`` still holds what :func:`snapshot` recorded: same keys, equal arrays, same values."""
+    if isinstance(before, dict):
+        return isinstance(after, Mapping) and set(before) == set(after) and \
+            all(unchanged(before[key], after[key]) for key in before)
+    if isinstance(before, np.ndarray):
+        return isinstance(after, np.ndarray) and before.shape == after.shape and bool(_array_equal(before, after))
+    try:
+        return after is before or bool(after == before)
+    except (TypeError, ValueError):  # a value whose comparison is not a plain truth value
+        return False
 
 
 def _off_limits(forbid: Iterable[str]) -> str:
