@@ -29,13 +29,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from dlfoundations.course import sample
-from dlfoundations.course.autograde import GradingOptions, autograde
-from dlfoundations.course.collect import collect
-from dlfoundations.course.course import Course
-from dlfoundations.course.demo import DEFAULT_ASSIGNMENT, prepare_course
-from dlfoundations.course.lmszip import write_lms_zip
-from dlfoundations.course.synthetic import make_class
+from dlfcourse import sample
+from dlfcourse.grading.autograde import GradingOptions, autograde
+from dlfcourse.intake.collect import collect
+from dlfcourse.course import Course
+from dlfcourse.demo.demo import DEFAULT_ASSIGNMENT, prepare_course
+from dlfcourse.intake.lmszip import write_lms_zip
+from dlfcourse.demo.synthetic import make_class
 
 REPO = Path(__file__).resolve().parents[1]
 HONEST = ("correct", "partial-stub", "partial-sign", "broken")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlfoundations.activations import relu, relu_derivative, sigmoid, sigmoid_derivative, tanh, tanh_derivative
-from dlfoundations.gradcheck import numerical_gradient, rel_error
+from dlfoundations.kit.gradcheck import numerical_gradient, rel_error
 
 RANDOM = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 shapes = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)

@@ -35,8 +35,8 @@ def graded_course(request, tmp_path_factory):
     nbgrader(course, "autograde", cases.ASSIGNMENT, "--force")
     # The course's own feedback step (as `dlf-course feedback`): plain `nbgrader generate_feedback`
     # keeps the hidden tests in the HTML.
-    from dlfoundations.course.course import Course
-    from dlfoundations.course.feedback import generate_feedback
+    from dlfcourse.course import Course
+    from dlfcourse.outputs.feedback import generate_feedback
     generate_feedback(Course.open(course), cases.ASSIGNMENT)
     return course, cases
 

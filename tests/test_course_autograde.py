@@ -11,13 +11,13 @@ import time
 
 import pytest
 
-from dlfoundations.course.autograde import GradingOptions, autograde, needs_grading
-from dlfoundations.course.course import Course
-from dlfoundations.course.pool import run_tasks
-from dlfoundations.course.release import release
-from dlfoundations.course.sample import SAMPLE_ASSIGNMENT as A
-from dlfoundations.course.sample import write_sample_course
-from dlfoundations.course.synthetic import make_class
+from dlfcourse.grading.autograde import GradingOptions, autograde, needs_grading
+from dlfcourse.course import Course
+from dlfcourse.grading.pool import run_tasks
+from dlfcourse.release import release
+from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
+from dlfcourse.demo.sample import write_sample_course
+from dlfcourse.demo.synthetic import make_class
 
 STUDENTS = ["a-correct", "b-broken", "c-correct", "d-stub"]
 UIDS = 63000  # sandbox uids of their own (63000, 63001), apart from the other grading tests
@@ -75,7 +75,7 @@ def _markers(course: Course) -> dict[str, str]:
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(course: Course):
-    command = [sys.executable, "-m", "dlfoundations.course.cli", "autograde", A, "--course", str(course.root),
+    command = [sys.executable, "-m", "dlfcourse.cli", "autograde", A, "--course", str(course.root),
                "--jobs", "1", "--no-progress", "--sandbox-uid-base", str(UIDS)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
@@ -107,7 +107,7 @@ def test_a_changed_submission_is_graded_again_and_force_regrades(course: Course)
 
 
 def test_grading_without_the_sandbox_gives_the_same_scores(course: Course):
-    from dlfoundations.course.export import grade_table
+    from dlfcourse.outputs.export import grade_table
 
     before = grade_table(course, [A]).scores
     outcomes = autograde(course, A, GradingOptions(jobs=2, force=True, sandbox=False, cell_timeout=10, uid_base=UIDS),

@@ -17,13 +17,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlfoundations.course import sample
-from dlfoundations.course.cli import main
-from dlfoundations.course.course import Course
-from dlfoundations.course.demo import file_hashes, gradebook_intact, prepare_course
-from dlfoundations.course.feedback import hidden_test_lines
-from dlfoundations.course.lmszip import MALFORMED_ENTRIES, write_lms_zip
-from dlfoundations.course.synthetic import default_targets, make_class
+from dlfcourse import sample
+from dlfcourse.cli import main
+from dlfcourse.course import Course
+from dlfcourse.demo.demo import file_hashes, gradebook_intact, prepare_course
+from dlfcourse.outputs.feedback import hidden_test_lines
+from dlfcourse.intake.lmszip import MALFORMED_ENTRIES, write_lms_zip
+from dlfcourse.demo.synthetic import default_targets, make_class
 
 A = sample.SAMPLE_ASSIGNMENT
 KINDS = ["correct", "partial-stub", "partial-sign", "broken", "malicious-loop", "malicious-memory",

@@ -11,11 +11,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlfoundations.course import inbox
-from dlfoundations.course.collect import collect, read_timestamp
-from dlfoundations.course.course import Course
-from dlfoundations.course.sample import SAMPLE_ASSIGNMENT as A
-from dlfoundations.course.sample import sample_notebook, write_sample_course
+from dlfcourse import inbox
+from dlfcourse.intake.collect import collect, read_timestamp
+from dlfcourse.course import Course
+from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
+from dlfcourse.demo.sample import sample_notebook, write_sample_course
 
 NOTEBOOK = nbformat.writes(sample_notebook())
 
@@ -164,7 +164,7 @@ def test_student_of():
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files away")
 def test_files_written_as_root_go_to_the_course_owner(course: Course, tmp_path: Path):
-    from dlfoundations.course.cli import main
+    from dlfcourse.cli import main
 
     os.chown(course.root, 1000, 1000)
     source = handed_in(tmp_path / "in", {"pat_sample.ipynb": NOTEBOOK})

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dlfoundations.course.cli import main
-from dlfoundations.course.course import Course
-from dlfoundations.course.demo import DEFAULT_ASSIGNMENT
+from dlfcourse.cli import main
+from dlfcourse.course import Course
+from dlfcourse.demo.demo import DEFAULT_ASSIGNMENT
 
 REPO = Path(__file__).resolve().parents[1]
 

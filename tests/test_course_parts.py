@@ -6,13 +6,13 @@ import pytest
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 
-from dlfoundations.course import attacks
-from dlfoundations.course.cli import main
-from dlfoundations.course.diagnoses import Diagnosis, diagnose_cell
-from dlfoundations.course.export import GradeTable, write_csv
-from dlfoundations.course.feedback import RedactTestTracebacks, find_leaks
-from dlfoundations.course.sample import sample_notebook
-from dlfoundations.course.synthetic import negate_returns, solutions_of
+from dlfcourse import attacks
+from dlfcourse.cli import main
+from dlfcourse.grading.diagnoses import Diagnosis, diagnose_cell
+from dlfcourse.outputs.export import GradeTable, write_csv
+from dlfcourse.outputs.feedback import RedactTestTracebacks, find_leaks
+from dlfcourse.demo.sample import sample_notebook
+from dlfcourse.demo.synthetic import negate_returns, solutions_of
 
 
 def error(ename: str, evalue: str, traceback: list[str] | None = None) -> NotebookNode:

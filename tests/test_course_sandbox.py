@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from dlfoundations.course.kernelspec import kernel_argv, write_kernelspec
-from dlfoundations.course.sandbox import (
+from dlfcourse.grading.kernelspec import kernel_argv, write_kernelspec
+from dlfcourse.grading.sandbox import (
     MiB,
     SUBMISSION_MOUNT,
     Limits,
@@ -28,7 +28,7 @@ from dlfoundations.course.sandbox import (
     check_available,
     python_paths,
 )
-from dlfoundations.course.sandbox import main as wrapper_main
+from dlfcourse.grading.sandbox import main as wrapper_main
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox drops to a per-slot uid: needs root")
 UID = 61990  # a slot uid no other test uses
@@ -139,7 +139,7 @@ def test_the_kernel_copies_the_submission_into_its_scratch_dir(course: Path):
     seen = probe(course, """
         import json, os
         from pathlib import Path
-        from dlfoundations.course.kernel import prepare_workdir
+        from dlfcourse.grading.kernel import prepare_workdir
         prepare_workdir(Path(os.environ["DLF_SUBMISSION_DIR"]), Path.cwd())
         print(json.dumps({"data": open("data.txt").read()}))
     """)
@@ -212,7 +212,7 @@ def test_python_paths_refuse_to_expose_a_course_inside_them():
 def test_kernelspec_runs_the_kernel_through_the_wrapper(tmp_path: Path):
     spec_dir = write_kernelspec(tmp_path, Policy(uid=UID))
     spec = json.loads((spec_dir / "kernel.json").read_text())
-    assert spec["argv"][:3] == [sys.executable, "-m", "dlfoundations.course.sandbox"]
-    assert spec["argv"][-3:] == ["dlfoundations.course.kernel", "-f", "{connection_file}"]
+    assert spec["argv"][:3] == [sys.executable, "-m", "dlfcourse.grading.sandbox"]
+    assert spec["argv"][-3:] == ["dlfcourse.grading.kernel", "-f", "{connection_file}"]
     assert Policy.load(spec_dir / "policy.json") == Policy(uid=UID)
-    assert "dlfoundations.course.sandbox" not in kernel_argv(None)
+    assert "dlfcourse.grading.sandbox" not in kernel_argv(None)

@@ -1,4 +1,4 @@
-"""Tests for dlfoundations.data: generated sets, bundled sets, splitting, standardising, minibatches."""
+"""Tests for dlfoundations.kit.data: generated sets, bundled sets, splitting, standardising, minibatches."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlfoundations import data
+from dlfoundations.kit import data
 
 GENERATORS = {
     "moons": lambda n, seed: data.make_moons(n, noise=0.1, seed=seed),

@@ -10,7 +10,7 @@ from dlfoundations.grading import GradingFailure
 from dlfoundations.grading.check import Case, check_against_reference, check_at_least, check_own_gradient
 from dlfoundations.grading.compare import diagnose
 from dlfoundations.grading.guard import call_student, find_reference_use
-from dlfoundations.grading.scan import scan_source
+from dlfcourse.grading.scan import scan_source
 
 
 def notebook_function(code: str, name: str, **namespace):
@@ -113,7 +113,7 @@ def test_delegation_hidden_from_the_static_check_is_caught_at_run_time():
 
 
 def test_answers_may_use_the_allowed_modules():
-    from dlfoundations import data
+    from dlfoundations.kit import data
 
     student = notebook_function(
         "def batches(X, y):\n    return [len(b[0]) for b in data.minibatches(X, y, 2, seed=0)]\n", "batches", data=data)
@@ -173,7 +173,7 @@ def test_check_at_least():
 
 def test_static_scan_flags_delegation_and_tampering_but_not_honest_code():
     cells = [
-        "import numpy as np\nfrom dlfoundations.gradcheck import numerical_gradient",
+        "import numpy as np\nfrom dlfoundations.kit.gradcheck import numerical_gradient",
         "def softmax(z):\n    return np.exp(z) / np.exp(z).sum()  # np.allclose = cheat (a comment)",
         "from dlfoundations.losses import softmax",
         "import importlib",
@@ -186,7 +186,7 @@ def test_static_scan_flags_delegation_and_tampering_but_not_honest_code():
 
 
 def test_forbid_takes_an_allowed_module_away_for_one_item():
-    from dlfoundations import gradcheck
+    from dlfoundations.kit import gradcheck
 
     def reference(f, x):
         return gradcheck.numerical_gradient(f, x)
@@ -195,7 +195,7 @@ def test_forbid_takes_an_allowed_module_away_for_one_item():
         return float(np.sum(v ** 2))
 
     delegating = [
-        notebook_function("from dlfoundations.gradcheck import numerical_gradient\n", "numerical_gradient"),
+        notebook_function("from dlfoundations.kit.gradcheck import numerical_gradient\n", "numerical_gradient"),
         notebook_function("def numerical_gradient(f, x):\n    return ng(f, x)\n", "numerical_gradient",
                           ng=gradcheck.numerical_gradient),
         notebook_function("def numerical_gradient(f, x):\n    return TOOLS['ng'](f, x)\n", "numerical_gradient",

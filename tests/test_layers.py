@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlfoundations.gradcheck import numerical_gradient, rel_error
+from dlfoundations.kit.gradcheck import numerical_gradient, rel_error
 from dlfoundations.layers import (
     ACTIVATION_LAYERS,
     affine_backward,

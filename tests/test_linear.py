@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from dlfoundations import data, linear, optim
-from dlfoundations.gradcheck import numerical_gradient, rel_error
+from dlfoundations import linear, optim
+from dlfoundations.kit import data
+from dlfoundations.kit.gradcheck import numerical_gradient, rel_error
 from dlfoundations.losses import perceptron_loss
 
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import log_loss
 
-from dlfoundations.gradcheck import numerical_gradient, rel_error
+from dlfoundations.kit.gradcheck import numerical_gradient, rel_error
 from dlfoundations.losses import (
     binary_cross_entropy,
     cross_entropy,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlfoundations import data
-from dlfoundations.gradcheck import check_gradients
+from dlfoundations.kit import data
+from dlfoundations.gradients import check_gradients
 from dlfoundations.layers import ACTIVATION_LAYERS, affine_backward, affine_forward
 from dlfoundations.mlp import init_mlp, mlp_backward, mlp_forward, mlp_loss, mlp_predict
 from dlfoundations.optim import Adam

@@ -10,7 +10,7 @@ import pytest
 
 from dlfoundations.optim import SGD, Adagrad, Adam, Momentum, RMSProp, run_trajectory
 from dlfoundations.schedules import exponential_decay, step_decay
-from dlfoundations.surfaces import ill_conditioned_quadratic, quadratic, rosenbrock_grad
+from dlfoundations.kit.surfaces import ill_conditioned_quadratic, quadratic, rosenbrock_grad
 
 # A fixed 2-parameter problem: start point and three gradients, chosen so the square
 # roots in Adagrad come out whole (3-4-5 and 5-12-13 triangles).

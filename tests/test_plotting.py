@@ -1,4 +1,4 @@
-"""Tests for dlfoundations.plotting: check the artists on the returned Axes."""
+"""Tests for dlfoundations.kit.plotting: check the artists on the returned Axes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.contour import ContourSet, QuadContourSet  # noqa: E402
 
-from dlfoundations import plotting  # noqa: E402
+from dlfoundations.kit import plotting  # noqa: E402
 from dlfoundations.training import History  # noqa: E402
 
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression, Ridge
 
-from dlfoundations.gradcheck import check_gradients, numerical_gradient, rel_error
+from dlfoundations.gradients import check_gradients
+from dlfoundations.kit.gradcheck import numerical_gradient, rel_error
 from dlfoundations.regression import gradient_descent_step, least_squares, linear_mse, ridge
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlfoundations.gradcheck import numerical_gradient, rel_error
+from dlfoundations.kit.gradcheck import numerical_gradient, rel_error
 from dlfoundations.regularization import dropout_backward, dropout_forward, early_stopping, l2_penalty
 
 RANDOM = settings(max_examples=25, deadline=None, derandomize=True, database=None)

@@ -1,4 +1,4 @@
-"""Tests for dlfoundations.surfaces: values by hand, gradients against numerical ones, validation."""
+"""Tests for dlfoundations.kit.surfaces: values by hand, gradients against numerical ones, validation."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dlfoundations.gradcheck import numerical_gradient, rel_error
-from dlfoundations.surfaces import ill_conditioned_quadratic, quadratic, rosenbrock, rosenbrock_grad
+from dlfoundations.kit.gradcheck import numerical_gradient, rel_error
+from dlfoundations.kit.surfaces import ill_conditioned_quadratic, quadratic, rosenbrock, rosenbrock_grad
 
 
 def test_quadratic_value_and_gradient_by_hand():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlfoundations import data
+from dlfoundations.kit import data
 from dlfoundations.mlp import init_mlp, mlp_loss, mlp_predict
 from dlfoundations.optim import SGD, Momentum
 from dlfoundations.training import History, fit

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations._checks import as_float_array
+from dlfoundations.kit._checks import as_float_array
 from dlfoundations.activations import relu, sigmoid, tanh
 
 __all__ = [

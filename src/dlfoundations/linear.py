@@ -20,14 +20,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations._checks import (
+from dlfoundations.kit._checks import (
     as_float_array,
     check_binary_labels,
     check_class_labels,
     check_positive,
     check_same_length,
 )
-from dlfoundations.data import minibatches
+from dlfoundations.kit.data import minibatches
 from dlfoundations.losses import cross_entropy, logistic_loss, perceptron_loss
 from dlfoundations.optim import SGD, Optimizer, Params
 

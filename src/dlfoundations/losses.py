@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations._checks import as_float_array, check_binary_labels, check_class_labels, check_positive
+from dlfoundations.kit._checks import as_float_array, check_binary_labels, check_class_labels, check_positive
 from dlfoundations.activations import sigmoid
 
 __all__ = [

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from dlfoundations._checks import as_float_array, check_positive, check_same_length
+from dlfoundations.kit._checks import as_float_array, check_positive, check_same_length
 from dlfoundations.activations import sigmoid
 from dlfoundations.losses import binary_cross_entropy, cross_entropy, logistic_loss, mse_loss
 

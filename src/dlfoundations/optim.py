@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from dlfoundations._checks import as_float_array, check_positive
+from dlfoundations.kit._checks import as_float_array, check_positive
 from dlfoundations.schedules import LearningRate, check_step, learning_rate_at
 
 __all__ = [
@@ -298,7 +298,7 @@ def run_trajectory(
 ) -> np.ndarray:
     """Run ``steps`` updates of ``optimizer`` from ``x0`` and return the path, shape ``(steps + 1, d)``.
 
-    ``x0`` is a point ``(d,)`` (``d = 2`` for the surfaces in ``dlfoundations.surfaces``);
+    ``x0`` is a point ``(d,)`` (``d = 2`` for the surfaces in ``dlfoundations.kit.surfaces``);
     ``grad_fn(x) -> (d,)`` is the gradient there. Row 0 of the path is ``x0``, row
     ``t + 1`` the point after update ``t``.
     """

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations._checks import as_float_array, check_positive, check_same_length
+from dlfoundations.kit._checks import as_float_array, check_positive, check_same_length
 from dlfoundations.losses import mse_loss
 
 __all__ = ["linear_mse", "gradient_descent_step", "least_squares", "ridge"]

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations._checks import as_float_array, check_positive
+from dlfoundations.kit._checks import as_float_array, check_positive
 
 __all__ = ["dropout_forward", "dropout_backward", "l2_penalty", "early_stopping"]
 

@@ -21,7 +21,7 @@ import math
 import numbers
 from collections.abc import Callable
 
-from dlfoundations._checks import check_positive
+from dlfoundations.kit._checks import check_positive
 
 __all__ = [
     "Schedule",

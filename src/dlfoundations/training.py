@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from dlfoundations._checks import check_ndim
-from dlfoundations.data import minibatches
+from dlfoundations.kit._checks import check_ndim
+from dlfoundations.kit.data import minibatches
 from dlfoundations.optim import Optimizer
 
 __all__ = ["History", "fit"]

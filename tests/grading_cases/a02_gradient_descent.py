@@ -67,7 +67,7 @@ def numerical_gradient(f, x, h=1e-5):
 '''
 
 _GRADCHECK_DELEGATION = '''
-from dlfoundations.gradcheck import numerical_gradient as library_gradient
+from dlfoundations.kit.gradcheck import numerical_gradient as library_gradient
 
 
 def numerical_gradient(f, x, h=1e-5):

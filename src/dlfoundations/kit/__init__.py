@@ -1,0 +1,13 @@
+"""The student kit: what answers to the exercises may use.
+
+    data       generated and bundled data sets, splits, standardisation, minibatches
+    plotting   decision boundaries, learning curves, optimiser trajectories
+    gradcheck  centred-difference numerical gradients and the relative error
+    surfaces   2-D test functions for optimisers (quadratics, Rosenbrock)
+    checks     the visible tests' helpers: compare a result, check your own gradient
+    compare    how a result is compared with an expected one, and what a mismatch looks like
+
+The kit imports nothing from the rest of ``dlfoundations`` (the reference
+implementation): when your work is graded, only numpy, matplotlib and this kit
+are present, so an answer cannot lean on the reference.
+"""

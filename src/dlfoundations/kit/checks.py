@@ -1,0 +1,103 @@
+"""Helpers for the visible tests of the exercises: they run in your notebook and fail loudly.
+
+Each helper raises :class:`CheckFailure` with a message that says what is
+wrong ("off by a factor N: did you forget the mean?") and does nothing when
+all is well. None of them returns a value, so a test cell never ends on a bare
+number (nbgrader's Validate would read it as partial credit).
+
+The hidden tests are not here: they run in the course's grader, outside your
+notebook, on inputs you never see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from dlfoundations.kit.compare import Case, Finding, compare_result
+
+__all__ = ["Case", "CheckFailure", "call_student", "check_result", "check_own_gradient", "check_at_least"]
+
+
+class CheckFailure(AssertionError):
+    """A failed visible test, with a diagnosis code and a message written for the student.
+
+    IPython calls ``_render_traceback_`` to display an exception: one line, no traceback.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"[{code}] {message}")
+        self.code = code
+        self.message = message
+
+    @classmethod
+    def of(cls, finding: Finding) -> CheckFailure:
+        """The failure for a :class:`~dlfoundations.kit.compare.Finding`."""
+        return cls(finding.code, finding.message)
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"CheckFailure: [{self.code}] {self.message}"]
+
+
+def call_student(fn: Callable, *args: Any, what: str = "your function", **kwargs: Any) -> Any:
+    """Call ``fn(*args, **kwargs)`` on copies of the array arguments; explain a crash or an in-place change."""
+    if not callable(fn):
+        raise CheckFailure("wrong-type", f"{what} should be a function, but it is a {type(fn).__name__}.")
+    before = [a.copy() if isinstance(a, np.ndarray) else None for a in (*args, *kwargs.values())]
+    try:
+        result = fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailure("not-implemented", f"{what} is not implemented yet (it raises NotImplementedError).") \
+            from None
+    except Exception as error:
+        raise CheckFailure("raised-error", f"{what} raised {type(error).__name__}: {error}") from error
+    for position, (saved, value) in enumerate(zip(before, (*args, *kwargs.values()))):
+        if saved is not None and not np.array_equal(saved, value):
+            raise CheckFailure("mutates-input", f"{what} changed its argument number {position + 1} in place: "
+                               "work on a copy (write `a = a - ...` rather than `a -= ...`).")
+    return result
+
+
+def check_result(got: Any, expected: Any, names: Sequence[str], case: Case) -> None:
+    """Raise :class:`CheckFailure` naming the mistake unless ``got`` matches ``expected`` (see ``compare``)."""
+    if not isinstance(expected, tuple):
+        expected = np.asarray(expected, dtype=np.float64) if not isinstance(expected, dict) else expected
+    finding = compare_result(got, expected, names, case)
+    if finding is not None:
+        raise CheckFailure.of(finding)
+
+
+def check_own_gradient(
+    loss_and_grad: Callable[..., tuple[float, np.ndarray]],
+    x: np.ndarray,
+    *rest: Any,
+    what: str = "your gradient",
+    tolerance: float = 1e-7,
+) -> None:
+    """Compare ``loss_and_grad(x, *rest)[1]`` with the centred-difference gradient of ``loss_and_grad(x, *rest)[0]``.
+
+    It uses only your own function: it checks that your gradient is the
+    derivative of your loss. Prints the relative error; raises above ``tolerance``.
+    """
+    from dlfoundations.kit.gradcheck import numerical_gradient, rel_error
+
+    x = np.array(x, dtype=np.float64)
+    analytic = np.asarray(loss_and_grad(x.copy(), *rest)[1], dtype=np.float64)
+    numeric = numerical_gradient(lambda v: float(loss_and_grad(v.copy(), *rest)[0]), x)
+    if analytic.shape != numeric.shape:
+        raise CheckFailure("wrong-shape", f"{what} has shape {analytic.shape}, but the input has shape "
+                           f"{numeric.shape}.")
+    error = rel_error(analytic, numeric)
+    print(f"gradient check of {what}: relative error {error:.2e} (must be < {tolerance:.0e})")
+    if not error < tolerance:
+        raise CheckFailure("wrong-value", f"{what} does not match the numerical gradient of your own loss "
+                           f"(relative error {error:.2e}, must be < {tolerance:.0e}).")
+
+
+def check_at_least(value: float, minimum: float, what: str) -> None:
+    """Raise ``did-not-learn`` unless ``value >= minimum`` (e.g. a test accuracy)."""
+    if not np.isfinite(value) or value < minimum:
+        raise CheckFailure("did-not-learn", f"{what} is {value:.4g}, below the required {minimum:.4g}.")
+    print(f"{what}: {value:.4g} (required: at least {minimum:.4g})")
