@@ -41,7 +41,7 @@ def test_toc_lists_six_chapters_each_followed_by_its_exercise():
 def test_chapter_page_has_math_figures_and_exercise_link(site, chapter):
     html_dir, _ = site
     page = (html_dir / "book" / f"{chapter}.html").read_text()
-    assert "mathjax/MathJax.js" in page and "cdn.jsdelivr" not in page, "MathJax must be served locally"
+    assert "_static/mathjax/tex-chtml.js" in page and "cdn.jsdelivr" not in page, "MathJax must be served locally"
     assert re.search(r"\\\(|\\\[", page), "the chapter should contain rendered math"
     images = re.findall(r'<img[^>]+src="([^"]+\.png)"', page)
     assert images, "the chapter should show at least one figure"
@@ -53,8 +53,11 @@ def test_chapter_page_has_math_figures_and_exercise_link(site, chapter):
 
 def test_local_mathjax_is_copied(site):
     html_dir, _ = site
-    assert (html_dir / "_static" / "mathjax" / "MathJax.js").exists()
-    assert (html_dir / "_static" / "mathjax" / "fonts" / "HTML-CSS" / "STIX-Web").is_dir()
+    mathjax = html_dir / "_static" / "mathjax"
+    assert (mathjax / "tex-chtml.js").exists(), "MathJax 3's TeX-to-CommonHTML component"
+    assert 'VERSION="3.' in (mathjax / "tex-chtml.js").read_text(), "MathJax 3, not the slow 2.7"
+    assert list((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff")), "its fonts, for offline use"
+    assert (mathjax / "input" / "tex" / "extensions").is_dir(), "the TeX extensions it autoloads"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

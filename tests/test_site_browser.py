@@ -1,6 +1,6 @@
 """Open the built website in headless Chromium, with every outside request blocked, and check each chapter.
 
-A page fails when MathJax reports an error, when raw ``$$`` is left in the
+A page fails when MathJax reports an error, when raw ``$$`` or a TeX delimiter is left in the
 text, when an image does not load, or when an internal link points nowhere.
 A screenshot of a chapter with equations and a figure is saved under
 ``_build/screenshots/``.
@@ -26,9 +26,19 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = REPO / "_build" / "screenshots" / "01-perceptron.png"
 
+# MathJax 3: startup.promise resolves once the first typeset pass of the page is over.
 WAIT_FOR_MATHJAX = """() => new Promise(resolve => {
-  if (!window.MathJax || !MathJax.Hub) { resolve('no-mathjax'); return; }
-  MathJax.Hub.Queue(() => resolve('done'));
+  const started = performance.now();
+  const wait = () => {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+      MathJax.startup.promise.then(() => resolve('done'), () => resolve('failed'));
+    } else if (performance.now() - started > 20000) {
+      resolve('no-mathjax');
+    } else {
+      setTimeout(wait, 20);
+    }
+  };
+  wait();
 })"""
 
 PAGE_REPORT = """() => {
@@ -39,6 +49,8 @@ PAGE_REPORT = """() => {
                + (document.body.innerText.includes('Math Processing Error') ? 1 : 0),
     typeset: document.querySelectorAll('.MathJax, .MathJax_Display, mjx-container').length,
     rawDollars: visibleText.includes('$$'),
+    // TeX delimiters MathJax should have consumed: left in the text, they mean a formula was not typeset.
+    rawTex: ['(', ')', '[', ']', 'begin{'].some(s => visibleText.includes(String.fromCharCode(92) + s)),
     brokenImages: Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
     ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id),
@@ -115,6 +127,7 @@ def test_chapter_renders_offline(page, server, chapter):
     assert report["mathErrors"] == 0, f"MathJax errors on {chapter}"
     assert report["typeset"] > 0, f"no typeset math on {chapter}"
     assert not report["rawDollars"], f"raw $$ left unrendered on {chapter}"
+    assert not report["rawTex"], f"raw TeX delimiters left unrendered on {chapter}"
     assert not report["brokenImages"], f"images that did not load: {report['brokenImages']}"
     for link in report["links"]:
         target = _local_target(base, html_dir, link)
@@ -135,7 +148,7 @@ def test_no_request_left_the_machine(page, server):
 
 SCROLL_TO_EQUATION_ABOVE_FIGURE = """() => {
   const top = e => e.getBoundingClientRect().top + window.scrollY;
-  const equations = Array.from(document.querySelectorAll('article .MathJax_Display'));
+  const equations = Array.from(document.querySelectorAll('article mjx-container[display=\"true\"]'));
   for (const img of document.querySelectorAll('article img')) {
     const near = equations.filter(eq => top(eq) < top(img) && top(img) - top(eq) < 600);
     if (near.length) { window.scrollTo(0, top(near[0]) - 40); return true; }
@@ -153,7 +166,7 @@ def test_screenshot_of_a_page_with_equations_and_a_figure(page, server):
     _visit(tab, urljoin(base, "book/01-perceptron.html"))
     assert tab.evaluate(SCROLL_TO_EQUATION_ABOVE_FIGURE), "chapter 1 should have a figure just below an equation"
     tab.wait_for_timeout(300)
-    assert tab.evaluate(IN_VIEW, "article .MathJax_Display") and tab.evaluate(IN_VIEW, "article img")
+    assert tab.evaluate(IN_VIEW, "article mjx-container[display=\"true\"]") and tab.evaluate(IN_VIEW, "article img")
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SCREENSHOT), full_page=False)
     assert SCREENSHOT.stat().st_size > 20_000
