@@ -21,15 +21,32 @@ from dlfcourse.course import Course, CourseError
 __all__ = ["main", "build_parser"]
 
 _COLLECT_EPILOG = """\
-whose notebook is it? From its path inside SOURCE:
-  <student>/<anything>.ipynb                 one folder per student
-  <student>_<anything>.ipynb, <student>.ipynb  one folder for all (id = name up to the first "_")
+whose notebook is it? From its path inside SOURCE, in the layout of the LMS (detected, or --lms):
+  moodle      Full Name_12345_assignsubmission_file_/name.ipynb   (the full name; 12345 tells namesakes apart)
+  canvas      lastfirst_12345_67890_name.ipynb, lastfirst_LATE_12345_67890_name.ipynb  (Canvas user id 12345)
+  blackboard  Assignment_username_attempt_2024-10-01-12-00-00_name.ipynb  (the attempt time is the time)
+  generic     <student>/<anything>.ipynb, or <student>_<anything>.ipynb / <student>.ipynb
 or from --pattern, a regular expression with a group named "student" searched in the path,
-e.g. --pattern 'submissions/(?P<student>[^/]+)/'. Ids: letters, digits, . @ - _.
+e.g. --pattern 'submissions/(?P<student>[^/]+)/'. With a roster (dlf-course roster import) students
+get the roster's ids (matched by Canvas id, name, user name or email); otherwise ids are made from the
+path, accents dropped (Jürgen -> Jurgen), and the name as written is kept for the exports.
+Zips inside the zip are opened, backslashes read as folders, a top folder shared by all files stripped.
 A notebook is matched to the assignment's notebook by its nbgrader cell ids, whatever its name.
-Skipped, with one line each: hidden/system files, non-notebooks, empty files, invalid JSON,
-non-notebook JSON, notebooks of another assignment, duplicates (the latest is kept), and
-submissions not newer than the one already collected."""
+Every file not collected gets one line. Exit status 1 when a notebook was not collected (empty,
+invalid, of another assignment, naming no student) or two students would share an id: nothing is
+lost silently. Older copies of a student's notebook and submissions not newer than the one already
+collected are skipped with a line but are not errors."""
+
+
+_ROSTER_EPILOG = """\
+FILE is a CSV (comma, semicolon or tab) with a header row. Columns, in any order, any case:
+  id (required)  the student's id in the course (the folder in submitted/)
+  name (required), email
+  canvas_id, sis_user_id, sis_login_id, section   (Canvas: the ID, SIS User ID, SIS Login ID, Section
+                                                   columns of its gradebook export)
+  id_number       Moodle's ID number;  username: the LMS login (Blackboard file names)
+It is stored as .dlf-course/roster.csv and used by collect (ids, who handed in nothing),
+export (names, LMS ids) and feedback (names)."""
 
 
 def _course_option() -> argparse.ArgumentParser:
@@ -70,18 +87,29 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def version() -> str:
+    """The installed version of the dlfcourse package."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("dlfcourse")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dlf-course`` and its subcommands."""
     from dlfcourse import commands
-    from dlfcourse.demo.demo import DEFAULT_ASSIGNMENT
 
     parser = argparse.ArgumentParser(prog="dlf-course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     course = _course_option()
 
     def add(name: str, help: str, **kwargs: object) -> argparse.ArgumentParser:
-        parents = [course] if name != "demo" else []
+        parents = [course] if name not in ("demo", "roster") else []
         command = sub.add_parser(name, help=help, description=help, parents=parents, **kwargs)
         command.set_defaults(run=getattr(commands, name))
         return command
@@ -94,6 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("assignment")
     collect.add_argument("source", type=Path, help="a folder or a .zip of handed-in notebooks")
     collect.add_argument("--pattern", type=_pattern, help="regular expression with a (?P<student>...) group")
+    collect.add_argument("--lms", choices=["moodle", "canvas", "blackboard", "generic"],
+                         help="the layout of the download (default: detected, and printed)")
+    collect.add_argument("--timezone", metavar="ZONE", help="the time zone of the times in a zip, e.g. "
+                         "Europe/Berlin (default: this machine's)")
+
+    roster = add("roster", "the class list: import it from a CSV (id, name, email, LMS ids), or show it",
+                 epilog=_ROSTER_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    roster_sub = roster.add_subparsers(dest="action", required=True, metavar="ACTION")
+    roster_import = roster_sub.add_parser("import", help="replace the course's roster with FILE",
+                                          parents=[course])
+    roster_import.add_argument("file", type=Path, metavar="FILE", help="a CSV file, one row per student")
+    roster_sub.add_parser("show", help="print the roster (with the names collect learnt)", parents=[course])
 
     grade = add("autograde", "grade the collected submissions in parallel, each in a sandbox")
     grade.add_argument("assignment")
@@ -116,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = add("demo", "grade 30 synthetic students end to end on a temporary course")
     demo.add_argument("--course", metavar="DIR", help="the course to take the assignment from (default: the "
                       "current directory if it is a course, else this package's repository)")
-    demo.add_argument("--assignment", default=DEFAULT_ASSIGNMENT, help="(default: %(default)s; the built-in "
+    demo.add_argument("--assignment", help="(default: 01-perceptron; the built-in "
                       "sample 00-sample if the course has no such assignment)")
     demo.add_argument("--students", type=_positive, default=30, help="class size (%(default)s)")
     demo.add_argument("--dir", type=Path, help="where to create the demo course (default: a new temporary dir)")
@@ -137,8 +177,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _stop) if in_main_thread else None  # stop as on Ctrl-C
     try:
         return args.run(args)
-    except (CourseError, ValueError, FileNotFoundError) as error:
-        print(f"dlf-course {args.command}: error: {error}", file=sys.stderr)
+    except (CourseError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as error:
+        print(f"dlf-course {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:
+        from dlfcourse.grading.sandbox import SandboxUnavailable
+
+        if not isinstance(error, SandboxUnavailable):
+            raise
+        print(f"dlf-course {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"dlf-course {args.command}: interrupted; run the command again to resume", file=sys.stderr)
@@ -147,6 +194,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _hand_back(args)
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's message on one line (a FileNotFoundError without a message names its file)."""
+    text = str(error)
+    if isinstance(error, OSError) and error.filename and error.strerror:
+        text = f"{error.filename}: {error.strerror}"
+    return " ".join(text.split()) or type(error).__name__
 
 
 def _hand_back(args: argparse.Namespace) -> None:

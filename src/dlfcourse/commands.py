@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
-from dlfcourse.grading.autograde import GradingOptions
-from dlfcourse.course import Course
-from dlfcourse.grading.sandbox import MiB, Limits
+from typing import TYPE_CHECKING
 
-__all__ = ["release", "collect", "autograde", "feedback", "export", "report", "demo", "grading_options"]
+from dlfcourse.course import Course
+
+if TYPE_CHECKING:  # the grading modules load on demand: the other commands work without them
+    from dlfcourse.grading.autograde import GradingOptions
+
+__all__ = ["release", "collect", "roster", "autograde", "feedback", "export", "report", "demo", "grading_options"]
 
 
 def _course(args: argparse.Namespace) -> Course:
@@ -20,6 +24,9 @@ def _course(args: argparse.Namespace) -> Course:
 def grading_options(args: argparse.Namespace, force: bool = False) -> GradingOptions:
     """GradingOptions from the command-line options of autograde and demo."""
     import matplotlib
+
+    from dlfcourse.grading.autograde import GradingOptions
+    from dlfcourse.grading.sandbox import MiB, Limits
 
     limits = Limits(memory_bytes=args.memory * MiB, processes=args.processes,
                     cpu_seconds=args.notebook_timeout + 300)
@@ -40,8 +47,35 @@ def release(args: argparse.Namespace) -> int:
 def collect(args: argparse.Namespace) -> int:
     from dlfcourse.intake.collect import collect as run
 
-    for line in run(_course(args), args.assignment, args.source, args.pattern).lines():
+    report = run(_course(args), args.assignment, args.source, args.pattern, lms=args.lms,
+                 timezone_name=args.timezone)
+    for line in report.lines():
         print(line)
+    if not report.ok:
+        print(f"dlf-course collect: {len(report.lost)} notebook file(s) of {report.offered} not collected"
+              + (f", {len(report.conflicts)} id conflict(s)" if report.conflicts else "")
+              + ": see the lines above", file=sys.stderr)
+        return 1
+    return 0
+
+
+def roster(args: argparse.Namespace) -> int:
+    from dlfcourse.intake.roster import ROSTER_FILE, import_roster, load_roster
+
+    course = _course(args)
+    if args.action == "import":
+        students, _ = import_roster(course, args.file)
+        emails = sum(bool(s.email) for s in students)
+        lms = sum(bool(s.canvas_id or s.sis_user_id or s.sis_login_id or s.id_number) for s in students)
+        print(f"roster: {len(students)} student(s) from {args.file} into {course.state_dir / ROSTER_FILE} "
+              f"({emails} with an email, {lms} with an LMS id)")
+        return 0
+    listing = load_roster(course)
+    for student in sorted(listing.students.values(), key=lambda s: s.id):
+        where = "" if student.id in listing.imported_ids else "  (learnt by collect, not on the roster)"
+        print(f"{student.id}\t{student.name}\t{student.email}{where}")
+    print(f"{len(listing.imported_ids)} student(s) on the roster, "
+          f"{len(listing.students) - len(listing.imported_ids)} more learnt by collect")
     return 0
 
 
@@ -99,11 +133,11 @@ def _source_course(args: argparse.Namespace) -> Course | None:
 
 
 def demo(args: argparse.Namespace) -> int:
-    from dlfcourse import sample
-    from dlfcourse.demo.demo import run_demo
+    from dlfcourse.demo import sample
+    from dlfcourse.demo.demo import DEFAULT_ASSIGNMENT, run_demo
 
     source = _source_course(args)
-    assignment = args.assignment
+    assignment = args.assignment or DEFAULT_ASSIGNMENT
     if assignment != sample.SAMPLE_ASSIGNMENT and (source is None or assignment not in source.assignments()):
         print(f"{assignment} is not an assignment of {source.root if source else 'this course'}: "
               f"using the built-in sample assignment {sample.SAMPLE_ASSIGNMENT}")

@@ -1,44 +1,66 @@
-"""``dlf-course collect``: import handed-in notebooks into nbgrader's ``submitted/`` folder.
+"""``dlf-course collect``: import handed-in notebooks into nbgrader's ``submitted/`` folder, losing nobody.
 
-Every file is checked before anything is written. A file that is skipped gets
-one line in the report saying why:
+The source is a folder or a zip (as downloaded from an LMS; zips inside it are
+opened, backslashes read as folders, one top folder shared by every file
+stripped: see :mod:`dlfcourse.intake.inbox`). Whose file each one is comes from
+its path, in the layout of the LMS (``--lms``, or detected and said: see
+:mod:`dlfcourse.intake.lms`), or from ``--pattern``. With a roster
+(:mod:`dlfcourse.intake.roster`) the students get the roster's ids.
 
-* hidden or system files (``.ipynb_checkpoints/``, ``__MACOSX/``, dot files);
-* not a notebook (by its extension), an empty file, a file too large to read;
-* invalid JSON, or JSON that is not a Jupyter notebook;
-* a notebook without nbgrader cells, or one of another assignment;
-* no valid student id in its path (see :mod:`dlfcourse.intake.inbox`);
-* a duplicate: the same student handed in the same notebook more than once —
-  the latest (by modification time) is kept;
-* older than the submission already collected for that student.
+Every file is checked before anything is written. A file that is not collected
+gets one line saying why:
 
-Accepted notebooks go to ``submitted/<student>/<assignment>/<notebook>.ipynb``
-(renamed to the assignment's notebook name) with a ``timestamp.txt``.
+* hidden or system files (``.ipynb_checkpoints/``, ``__MACOSX/``, dot files) and
+  files that are not notebooks (by extension): ignored, they are not hand-ins;
+* an empty file, a file too large to read, invalid JSON, JSON that is not a notebook,
+  a notebook without nbgrader cells, one of another assignment, a path that names
+  no student: **not collected**;
+* two different students (two LMS keys: two Moodle participants, two Canvas users,
+  two folder names that differ only by accents) whose files would get the same id:
+  **conflict**, none of their files is collected;
+* an older copy of a notebook that the same student also handed in later: superseded;
+* not newer than the submission already collected for that student: kept as it is.
+
+The command exits non-zero when a notebook file was not collected or a conflict
+was found: then fewer notebooks were collected than were offered, and the lines
+say which and why. Accepted notebooks go to
+``submitted/<student>/<assignment>/<notebook>.ipynb`` (renamed to the assignment's
+notebook name) with a ``timestamp.txt`` in UTC (nbgrader's format): the file's
+modification time, Blackboard's attempt time, or a zip member's time read in the
+time zone given (``--timezone``, default this machine's).
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import nbformat
 
-from dlfcourse.course import Course
-from dlfcourse.intake.inbox import MAX_BYTES, Entry, read_entries, student_of
+from dlfcourse.course import Course, CourseError
+from dlfcourse.intake.inbox import MAX_BYTES, Entry, is_hidden, read_entries, strip_shared_top, zone_named
+from dlfcourse.intake.lms import LAYOUTS, Owner, describe, detect_layout, owner_of
+from dlfcourse.intake.roster import Student, load_roster, remember_names
 
 __all__ = ["Accepted", "Skipped", "CollectReport", "collect", "grade_ids", "read_timestamp"]
+
+LOST, SUPERSEDED, KEPT, IGNORED = "not collected", "superseded", "kept", "ignored"
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file that was not collected, and why."""
+    """A file that was not collected, why, and what kind of skip it is (LOST, SUPERSEDED, KEPT, IGNORED)."""
 
     path: str
     reason: str
+    kind: str = LOST
 
     def line(self) -> str:
+        if self.kind == LOST:
+            return f"NOT COLLECTED {self.path}: {self.reason}"
         return f"skipped {self.path}: {self.reason}"
 
 
@@ -51,21 +73,58 @@ class Accepted:
     notebook: str
     modified: datetime
     content: nbformat.NotebookNode
+    owner: Owner | None = None
 
 
 @dataclass
 class CollectReport:
-    """Collected notebooks and skipped files, in the order they were decided."""
+    """What was collected, what was not and why, and what the instructor must look at."""
 
+    layout: str = "generic"
+    layout_note: str = ""
+    notes: list[str] = field(default_factory=list)
+    offered: int = 0  # notebook files offered (.ipynb, not hidden)
     collected: list[Accepted] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    not_on_roster: list[Owner] = field(default_factory=list)
+    missing: list[Student] = field(default_factory=list)
+
+    @property
+    def lost(self) -> list[Skipped]:
+        return [s for s in self.skipped if s.kind == LOST]
+
+    @property
+    def ok(self) -> bool:
+        """True when every notebook offered was collected (or superseded, or already collected)."""
+        return not self.lost and not self.conflicts
+
+    def summary(self) -> str:
+        students = {a.student for a in self.collected}
+        count = lambda kind: sum(s.kind == kind for s in self.skipped)  # noqa: E731
+        parts = [f"{self.offered} notebook file(s) offered"]
+        if count(SUPERSEDED):
+            parts.append(f"{count(SUPERSEDED)} older cop(y/ies) superseded")
+        if count(KEPT):
+            parts.append(f"{count(KEPT)} not newer than what was already collected")
+        if count(LOST):
+            parts.append(f"{count(LOST)} NOT COLLECTED (see above)")
+        if count(IGNORED):
+            parts.append(f"{count(IGNORED)} other file(s) ignored")
+        return f"collected {len(self.collected)} notebook(s) from {len(students)} student(s); " + ", ".join(parts)
 
     def lines(self) -> list[str]:
-        """One line per skipped file, then a summary line."""
-        students = {a.student for a in self.collected}
-        summary = f"collected {len(self.collected)} notebook(s) from {len(students)} student(s), " \
-                  f"skipped {len(self.skipped)} file(s)"
-        return [s.line() for s in self.skipped] + [summary]
+        """Notes, one line per skipped file, conflicts, roster lines, then a summary line."""
+        lines = [self.layout_note, *self.notes] if self.layout_note else list(self.notes)
+        lines += [s.line() for s in self.skipped]
+        lines += [f"CONFLICT: {c}" for c in self.conflicts]
+        if self.not_on_roster:
+            shown = ", ".join(f"{o.id} ({o.name})" if o.name else o.id for o in self.not_on_roster)
+            lines.append(f"not on the roster, collected under the id shown: {shown}")
+        if self.missing:
+            shown = ", ".join(f"{s.id} ({s.name})" if s.name else s.id for s in self.missing)
+            lines.append(f"no submission from {len(self.missing)} student(s) on the roster: {shown}")
+        return lines + [self.summary()]
 
 
 def grade_ids(notebook: nbformat.NotebookNode) -> set[str]:
@@ -77,27 +136,24 @@ def grade_ids(notebook: nbformat.NotebookNode) -> set[str]:
     }
 
 
-def _is_hidden(path: str) -> bool:
-    return any(part.startswith(".") or part == "__MACOSX" for part in path.split("/"))
+def _is_notebook(path: str) -> bool:
+    return PurePosixPath(path).suffix.lower() == ".ipynb"
 
 
 def _parse(entry: Entry) -> nbformat.NotebookNode | str:
     """The entry as a notebook, or the reason it is not one."""
-    if not entry.path.lower().endswith(".ipynb"):
-        suffix = Path(entry.path).suffix or "no extension"
-        return f"not a notebook ({suffix})"
     if entry.size == 0:
         return "empty file"
     if entry.data is None:
         return f"too large ({entry.size} bytes, the limit is {MAX_BYTES})"
     try:
-        raw = json.loads(entry.data.decode("utf-8"))
+        raw = json.loads(entry.data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         return f"invalid JSON ({error})"
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list) or "nbformat" not in raw:
         return "JSON, but not a Jupyter notebook (no cells or nbformat)"
     try:
-        return nbformat.reads(entry.data.decode("utf-8"), as_version=4)
+        return nbformat.reads(entry.data.decode("utf-8-sig"), as_version=4)
     except Exception as error:  # nbformat raises several kinds of errors for malformed notebooks
         return f"not a valid Jupyter notebook ({type(error).__name__}: {error})"
 
@@ -116,7 +172,8 @@ def _identify(notebook: nbformat.NotebookNode, assignment: str, catalog: dict[tu
     """The name of the assignment's notebook this one is a copy of, or a Skipped reason (path filled later)."""
     ids = grade_ids(notebook)
     if not ids:
-        return Skipped("", "a notebook without nbgrader cells: not made from one of the course's assignments")
+        return Skipped("", "a notebook without nbgrader cells (its metadata was lost, or it is not made from "
+                           "one of the course's assignments): grade it by hand or ask for the original")
 
     def score(key: tuple[str, str]) -> tuple[float, bool]:
         return len(ids & catalog[key]) / max(1, len(catalog[key])), key[0] == assignment
@@ -129,37 +186,64 @@ def _identify(notebook: nbformat.NotebookNode, assignment: str, catalog: dict[tu
     return best[1]
 
 
-def _examine(entry: Entry, assignment: str, catalog: dict[tuple[str, str], set[str]], pattern: str | None
+def _layout_help(layout: str) -> str:
+    if layout in ("generic", "pattern"):
+        return "no valid student id in its path (see `dlf-course collect --help`)"
+    return f"its path does not follow the {describe(layout)} layout"
+
+
+def _examine(entry: Entry, assignment: str, catalog: dict, layout: str, roster, pattern: str | None, zone
              ) -> Accepted | Skipped:
-    if _is_hidden(entry.path):
-        return Skipped(entry.path, "hidden or system file")
+    if is_hidden(entry.path):
+        return Skipped(entry.shown, "hidden or system file", IGNORED)
+    if not _is_notebook(entry.path):
+        suffix = PurePosixPath(entry.path).suffix or "no extension"
+        return Skipped(entry.shown, f"not a notebook ({suffix})", IGNORED)
     parsed = _parse(entry)
     if isinstance(parsed, str):
-        return Skipped(entry.path, parsed)
-    student = student_of(entry.path, pattern)
-    if student is None:
-        return Skipped(entry.path, "no valid student id in its path (see `dlf-course collect --help`)")
+        return Skipped(entry.shown, parsed)
+    owner = owner_of(entry.path, layout, roster, pattern, zone)
+    if owner is None or not owner.id:
+        return Skipped(entry.shown, _layout_help(layout))
     name = _identify(parsed, assignment, catalog)
     if isinstance(name, Skipped):
-        return Skipped(entry.path, name.reason)
-    return Accepted(entry.path, student, name, entry.modified, parsed)
+        return Skipped(entry.shown, name.reason)
+    return Accepted(entry.shown, owner.id, name, owner.submitted or entry.modified, parsed, owner)
+
+
+def _conflicts(candidates: list[Accepted], report: CollectReport) -> list[Accepted]:
+    """Drop every file of an id that two different owners would share, with a CONFLICT line."""
+    keys: dict[str, set[str]] = defaultdict(set)
+    for candidate in candidates:
+        keys[candidate.student].add(candidate.owner.key)
+    clashing = {student for student, found in keys.items() if len(found) > 1}
+    for student in sorted(clashing):
+        files = [c for c in candidates if c.student == student]
+        shown = "; ".join(f"{c.path} ({c.owner.key})" for c in files)
+        report.conflicts.append(f"{len(keys[student])} different students would get the id {student!r}: {shown}. "
+                                "None of them was collected: import a roster that tells them apart "
+                                "(dlf-course roster import) or give --pattern")
+        for candidate in files:
+            report.skipped.append(Skipped(candidate.path, f"conflict on the id {student!r} (see below)"))
+    return [c for c in candidates if c.student not in clashing]
 
 
 def _keep_latest(candidates: list[Accepted], report: CollectReport) -> list[Accepted]:
-    """One notebook per (student, notebook): the latest; the others are reported as duplicates."""
+    """One notebook per (student, notebook): the latest; the others are reported as superseded."""
     latest: dict[tuple[str, str], Accepted] = {}
     for candidate in sorted(candidates, key=lambda a: (a.modified, a.path)):
         key = (candidate.student, candidate.notebook)
         if key in latest:
             older = latest[key]
             report.skipped.append(Skipped(older.path, f"duplicate for {candidate.student}: {candidate.path} "
-                                                      f"is newer ({candidate.modified:%Y-%m-%d %H:%M:%S})"))
+                                                      f"is newer ({candidate.modified:%Y-%m-%d %H:%M:%S} UTC)",
+                                          SUPERSEDED))
         latest[key] = candidate
     return sorted(latest.values(), key=lambda a: (a.student, a.notebook))
 
 
 def _format_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
 def read_timestamp(folder: Path) -> datetime | None:
@@ -186,21 +270,64 @@ def _write(course: Course, assignment: str, accepted: list[Accepted]) -> None:
         (folder / "timestamp.txt").write_text(_format_time(max(times + ([previous] if previous else []))))
 
 
-def collect(course: Course, assignment: str, source: Path, pattern: str | None = None) -> CollectReport:
+def _choose_layout(entries: list[Entry], lms: str | None, pattern: str | None) -> tuple[str, str]:
+    notebooks = [e.path for e in entries if _is_notebook(e.path) and not is_hidden(e.path)]
+    if pattern is not None:
+        return "pattern", f"layout: --pattern {pattern}"
+    if lms is not None:
+        if lms not in LAYOUTS + ("generic",):
+            raise CourseError(f"unknown --lms {lms!r}: choose one of {', '.join(LAYOUTS)} or generic")
+        return lms, f"layout: {describe(lms)} (from --lms)"
+    layout, matching = detect_layout(notebooks)
+    if layout == "generic":
+        return layout, (f"layout: {describe('generic')} (detected: no LMS layout fits most of the "
+                        f"{len(notebooks)} notebook file(s); --lms moodle|canvas|blackboard to force one)")
+    return layout, (f"layout: {describe(layout)} (detected: {matching} of {len(notebooks)} notebook file(s) "
+                    f"match; --lms to force another)")
+
+
+def collect(course: Course, assignment: str, source: Path, pattern: str | None = None, *,
+            lms: str | None = None, timezone_name: str | None = None) -> CollectReport:
     """Collect the notebooks of ``assignment`` found in ``source`` (a folder or a zip); see the module docstring."""
     course.source_notebooks(assignment)
+    zone, zone_name = zone_named(timezone_name)
+    source = Path(source)
+    entries = read_entries(source, zone)
+    if not entries:
+        raise CourseError(f"{source} is empty: there is no file to collect in it")
+    entries, stripped = strip_shared_top(entries)
+    visible = [e for e in entries if not is_hidden(e.path)]
+    if not any(_is_notebook(e.path) for e in visible):
+        others = ", ".join(e.shown for e in visible[:3]) or "only hidden or system files"
+        raise CourseError(f"no notebook (.ipynb) in {source}: {len(visible)} other file(s) ({others})")
+    layout, note = _choose_layout(entries, lms, pattern)
+    report = CollectReport(layout, note)
+    if stripped:
+        report.notes.append(f"the top folder {stripped!r} that every file shares was stripped")
+    if source.is_file():
+        report.notes.append(f"zip times read as {zone_name} time (--timezone to change)")
+    roster = load_roster(course)
     catalog = _catalog(course)
-    report = CollectReport()
     candidates = []
-    for entry in read_entries(Path(source)):
-        decision = _examine(entry, assignment, catalog, pattern)
-        (report.skipped if isinstance(decision, Skipped) else candidates).append(decision)
-    for item in _keep_latest(candidates, report):
+    for entry in entries:
+        decision = _examine(entry, assignment, catalog, layout, roster, pattern, zone)
+        if isinstance(decision, Skipped):
+            report.skipped.append(decision)
+        else:
+            candidates.append(decision)
+    report.offered = sum(_is_notebook(e.path) and not is_hidden(e.path) for e in entries)
+    for item in _keep_latest(_conflicts(candidates, report), report):
         previous = read_timestamp(course.submitted_dir / item.student / assignment)
         if previous is not None and previous >= item.modified:
             report.skipped.append(Skipped(item.path, f"not newer than the submission of {item.student} "
-                                                     f"already collected ({previous:%Y-%m-%d %H:%M:%S})"))
+                                                     f"already collected ({previous:%Y-%m-%d %H:%M:%S} UTC)", KEPT))
         else:
             report.collected.append(item)
     _write(course, assignment, report.collected)
+    owners = {a.owner.id: a.owner for a in report.collected if a.owner is not None}
+    remember_names(course, [o.as_student() for o in owners.values()])
+    if roster.imported:
+        report.not_on_roster = [o for o in owners.values() if not o.on_roster]
+        handed_in = set(course.submitted_students(assignment))
+        report.missing = [roster.get(s) for s in sorted(roster.imported_ids - handed_in)]
     return report

@@ -6,7 +6,7 @@ import statistics
 from html import escape
 from pathlib import Path
 
-from dlfcourse import charts
+from dlfcourse.outputs import charts
 from dlfcourse.outputs.report import ClassReport
 
 __all__ = ["render", "write_report"]
