@@ -49,6 +49,19 @@ It is stored as .dlf-course/roster.csv and used by collect (ids, who handed in n
 export (names, LMS ids) and feedback (names)."""
 
 
+_EXPORT_EPILOG = """\
+What the file says is true: an item still to be graded by hand is empty (not 0), and the command
+says how many there are; in the canvas and moodle formats the assignment's total is then empty.
+A collected submission that is not graded (autograde interrupted, re-collected since) is listed on
+stderr and nothing is written (exit 1) unless --allow-pending. Totals: the sum of the items minus
+nbgrader's late penalty (its LateSubmissionPlugin, from timestamp.txt and the due date), at least 0.
+canvas: Student, ID, SIS User ID, SIS Login ID, Section, then one column per assignment, titled as in
+Canvas (--title; the header of a Canvas gradebook export, with its number in parentheses, matches
+exactly); Canvas matches rows by ID / SIS ids, which come from the roster or the Canvas download.
+moodle: Email address, ID number, Full name, then one column per assignment (Grades > Import > CSV).
+Exit 1 when a row has no id the LMS can match (the file is written)."""
+
+
 def _course_option() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--course", metavar="DIR", help="the course directory (default: the current directory)")
@@ -73,17 +86,29 @@ def _pattern(text: str) -> str:
 
 
 def _add_grading_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1,
+    """The grading options; their defaults are those of GradingOptions and Limits (defined once, there)."""
+    from dlfcourse.grading.autograde import GradingOptions
+    from dlfcourse.grading.sandbox import MiB, Limits
+
+    options, limits = GradingOptions(), Limits()
+    parser.add_argument("--jobs", type=_positive, default=options.jobs,
                         help="notebooks graded at the same time (default: the number of cores, %(default)s)")
     parser.add_argument("--cell-timeout", type=_positive, help="seconds per cell (default: the course's config)")
-    parser.add_argument("--notebook-timeout", type=_positive, default=600, help="seconds per notebook (%(default)s)")
-    parser.add_argument("--memory", type=_positive, default=2048, help="memory limit per process, MiB (%(default)s)")
-    parser.add_argument("--processes", type=_positive, default=64,
+    parser.add_argument("--call-timeout", type=_positive, default=options.call_timeout,
+                        help="seconds per call of a student's function by the grader (%(default)s)")
+    parser.add_argument("--notebook-timeout", type=_positive, default=options.notebook_timeout,
+                        help="seconds per notebook (%(default)s)")
+    parser.add_argument("--memory", type=_positive, default=limits.memory_bytes // MiB,
+                        help="memory limit per process, MiB (%(default)s)")
+    parser.add_argument("--processes", type=_positive, default=limits.processes,
                         help="processes and threads a submission may run (%(default)s)")
-    parser.add_argument("--sandbox-uid-base", type=_positive, default=61000, metavar="UID",
-                        help="parallel slot k runs its kernel as uid UID+k (when run as root; default %(default)s)")
+    parser.add_argument("--sandbox-uid-base", type=_positive, default=options.uid_base, metavar="UID",
+                        help="parallel slot k runs its worker as uid UID+k (when run as root; default %(default)s)")
     parser.add_argument("--no-sandbox", action="store_true",
-                        help="run kernels without the sandbox (only for trusted notebooks)")
+                        help="run submissions without the sandbox (only for trusted notebooks)")
+    parser.add_argument("--seed", type=int, help="the base seed of the chosen students (to replay a grading: "
+                        "the report shows each student's seed; use with --student and --force)")
+    parser.add_argument("--new-seeds", action="store_true", help="draw new seeds, even for students graded before")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -145,9 +170,19 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("assignment")
     feedback.add_argument("--student", action="append", help="only this student (repeatable)")
 
-    export = add("export", "write grades as CSV: one row per student, one column per graded item")
-    export.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
-    export.add_argument("--output", type=Path, help="the CSV file (default: grades.csv in the course)")
+    export = add("export", "write the grades as CSV: per item, or as a Canvas or Moodle gradebook import",
+                 epilog=_EXPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every graded assignment")
+    export.add_argument("--format", choices=["csv", "canvas", "moodle"], default="csv",
+                        help="csv: one column per item (default); canvas, moodle: one column per assignment")
+    export.add_argument("--output", type=Path, help="the file (default: grades.csv, grades-canvas.csv or "
+                        "grades-moodle.csv in the course)")
+    export.add_argument("--title", action="append", metavar="ASSIGNMENT=TITLE",
+                        help="the column title of an assignment in the LMS, e.g. '04-softmax=Softmax (123456)' "
+                        "(repeatable; default: the assignment's name)")
+    export.add_argument("--points-possible", action="store_true", help="canvas: add the 'Points Possible' row")
+    export.add_argument("--allow-pending", action="store_true",
+                        help="export even if collected submissions are not graded yet (they are exported empty)")
 
     report = add("report", "write an HTML class report: score distribution, failure rates, frequent mistakes")
     report.add_argument("assignment")

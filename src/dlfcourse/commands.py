@@ -25,14 +25,12 @@ def grading_options(args: argparse.Namespace, force: bool = False) -> GradingOpt
     """GradingOptions from the command-line options of autograde and demo."""
     import matplotlib
 
-    from dlfcourse.grading.autograde import GradingOptions
-    from dlfcourse.grading.sandbox import MiB, Limits
-
     limits = Limits(memory_bytes=args.memory * MiB, processes=args.processes,
                     cpu_seconds=args.notebook_timeout + 300)
     return GradingOptions(jobs=args.jobs, force=force, sandbox=not args.no_sandbox, limits=limits,
-                          cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                          uid_base=args.sandbox_uid_base, mpl_cache=matplotlib.get_cachedir())
+                          cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,
+                          notebook_timeout=args.notebook_timeout, uid_base=args.sandbox_uid_base,
+                          mpl_cache=matplotlib.get_cachedir(), seed=args.seed, new_seeds=args.new_seeds)
 
 
 def release(args: argparse.Namespace) -> int:
@@ -83,12 +81,14 @@ def autograde(args: argparse.Namespace) -> int:
     from dlfcourse.grading.autograde import autograde as run
 
     outcomes = run(_course(args), args.assignment, grading_options(args, args.force), args.student,
-                   progress=not args.no_progress)
-    for outcome in outcomes:
-        detail = f" ({outcome.message})" if outcome.message and outcome.status == "failed" else ""
-        print(f"{outcome.student}: {outcome.status}{detail}")
+                   progress=not args.no_progress, on_outcome=lambda outcome: print(outcome.line(), flush=True))
     counts = {s: sum(o.status == s for o in outcomes) for s in ("graded", "skipped", "failed")}
-    print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    scores = [o.score[0] / o.score[1] for o in outcomes if o.score]
+    mean = f"; mean auto-graded score {100 * sum(scores) / len(scores):.0f} %" if scores else ""
+    print(", ".join(f"{n} {s}" for s, n in counts.items()) + mean)
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            print(f"  failed: {outcome.line()}")
     return 1 if counts["failed"] else 0
 
 
@@ -101,13 +101,48 @@ def feedback(args: argparse.Namespace) -> int:
     return 1 if any(o.error for o in outcomes) else 0
 
 
+def _titles(pairs: list[str] | None) -> dict[str, str]:
+    from dlfcourse.course import CourseError
+
+    titles = {}
+    for pair in pairs or []:
+        assignment, sep, title = pair.partition("=")
+        if not sep or not assignment.strip() or not title.strip():
+            raise CourseError(f"--title wants ASSIGNMENT=TITLE, e.g. '04-softmax=Softmax (123456)', not {pair!r}")
+        titles[assignment.strip()] = title.strip()
+    return titles
+
+
 def export(args: argparse.Namespace) -> int:
     from dlfcourse.outputs.export import export as run
 
     course = _course(args)
-    output = args.output or course.root / "grades.csv"
-    table = run(course, output, args.assignments)
-    print(f"wrote {output}: {len(table.scores)} students, {len(table.items)} graded items")
+    default = {"csv": "grades.csv", "canvas": "grades-canvas.csv", "moodle": "grades-moodle.csv"}[args.format]
+    output = args.output or course.root / default
+    result = run(course, output, args.assignments, args.format, _titles(args.title), args.points_possible,
+                 args.allow_pending)
+    table = result.table
+    for entry in result.ungraded:
+        print(f"dlf-course export: not graded: {entry.line()}", file=sys.stderr)
+    if not result.written:
+        print(f"dlf-course export: {len(result.ungraded)} collected submission(s) not graded: nothing written; "
+              f"run `dlf-course autograde` for them, or pass --allow-pending to export them empty", file=sys.stderr)
+        return 1
+    rows = len(set(table.scores))
+    print(f"wrote {output} ({args.format}): {rows} student(s), {len(table.assignments)} assignment(s), "
+          f"{len(table.items)} graded item(s)")
+    if table.pending_count():
+        what = "left empty" if args.format == "csv" else "their assignment total left empty"
+        print(f"{table.pending_count()} item score(s) of {result.pending_students} student(s) still to be graded "
+              f"by hand (formgrader): {what}, not 0")
+    if result.ungraded:
+        print(f"{len(result.ungraded)} collected submission(s) not graded, exported empty (--allow-pending)")
+    if result.unmatched:
+        need = "a Canvas ID, SIS User ID or SIS Login ID" if args.format == "canvas" else "an email or ID number"
+        print(f"dlf-course export: {len(result.unmatched)} student(s) without {need}, which the LMS needs to match "
+              f"the row: {', '.join(result.unmatched)} (import a roster with them: dlf-course roster import)",
+              file=sys.stderr)
+        return 1
     return 0
 
 

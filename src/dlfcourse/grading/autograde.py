@@ -1,11 +1,17 @@
 """``dlf-course autograde``: grade every collected submission of an assignment, in parallel and sandboxed.
 
 Each student is graded by nbgrader's own ``NbGraderAPI.autograde`` in a forked
-worker process (see :mod:`dlfcourse.grading.pool`), with the notebook
-executed by :class:`~dlfcourse.grading.execute.SandboxedExecute` on the
-sandboxed kernel of :mod:`dlfcourse.grading.kernelspec`. Workers share the
-SQLite gradebook; nbgrader's writes are short, and a worker that meets
-"database is locked" tries again.
+process (see :mod:`dlfcourse.grading.pool`), with two of its preprocessors
+replaced (:mod:`dlfcourse.grading.trusted`): the notebook runs in a sandboxed
+worker, and every score comes from the hidden checks' comparison of what the
+student's functions returned with the reference, on inputs drawn from the
+student's seed. The forked processes share the SQLite gradebook; nbgrader's
+writes are short, and one that meets "database is locked" tries again.
+
+Seeds: the first grading of a student draws a base seed from the operating
+system and records it (``.dlf-course/seeds/<assignment>.json``); a regrade
+reuses it, so it replays exactly; ``seed`` sets it (to replay a seed shown in
+the report), ``new_seeds`` draws fresh ones.
 
 A successful grading leaves a marker ``.dlf-course/autograde/<assignment>/<student>.json``
 with a fingerprint of the submission: a later run skips that student unless the
@@ -19,11 +25,9 @@ import hashlib
 import json
 import os
 import random
-import shutil
-import tempfile
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +35,7 @@ from typing import Any
 
 from dlfcourse.course import Course, CourseError
 from dlfcourse.grading.pool import run_tasks
-from dlfcourse.grading.sandbox import Limits, Policy, check_available, python_paths
+from dlfcourse.grading.sandbox import Limits, Policy, check_available
 
 __all__ = ["GradingOptions", "GradeOutcome", "autograde", "needs_grading", "submission_fingerprint"]
 
@@ -47,9 +51,12 @@ class GradingOptions:
     sandbox: bool = True
     limits: Limits = field(default_factory=Limits)
     cell_timeout: int | None = None  # None: the course's ExecutePreprocessor.timeout
+    call_timeout: int = 60  # seconds for one call of a student's function
     notebook_timeout: int = 600
     uid_base: int = 61000
     mpl_cache: str | None = None
+    seed: int | None = None  # the base seed of every chosen student (replay); None: recorded or new
+    new_seeds: bool = False  # draw new seeds even for students graded before
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,14 @@ class GradeOutcome:
     status: str
     seconds: float = 0.0
     message: str = ""
+    score: tuple[float, float] | None = None  # (points, max points) of the auto-graded items
+
+    def line(self) -> str:
+        """One line for the terminal: "alice: graded 11/13 in 4.2 s"."""
+        if self.status == "graded" and self.score:
+            return f"{self.student}: graded {self.score[0]:g}/{self.score[1]:g} in {self.seconds:.1f} s"
+        detail = f" ({self.message})" if self.message else ""
+        return f"{self.student}: {self.status}{detail}"
 
 
 def submission_fingerprint(course: Course, assignment: str, student: str) -> str:
@@ -97,31 +112,63 @@ def _write_marker(course: Course, assignment: str, outcome: GradeOutcome, finger
     temporary.replace(marker)
 
 
-def _grading_config(options: GradingOptions, kernel_name: str) -> Any:
-    """nbgrader configuration: the sandboxed Execute in place of nbgrader's, with the time limits."""
+def _grading_config(course: Course, options: GradingOptions, policy: Policy | None, base_seed: int) -> Any:
+    """nbgrader configuration: the trusted executor and grade writer in place of nbgrader's, with the limits."""
     from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import Execute
+    from nbgrader.preprocessors import Execute, SaveAutoGrades
     from traitlets.config import Config
 
-    from dlfcourse.grading.execute import SandboxedExecute
+    from dlfcourse.grading.trusted import SaveTrustedGrades, TrustedExecute, policy_to_json
 
+    replace = {Execute: TrustedExecute, SaveAutoGrades: SaveTrustedGrades}
     defaults = Autograde.class_traits()["autograde_preprocessors"].default()
     config = Config()
-    config.Autograde.autograde_preprocessors = [SandboxedExecute if p is Execute else p for p in defaults]
-    config.SandboxedExecute.kernel_name = kernel_name
-    config.SandboxedExecute.notebook_timeout = options.notebook_timeout
-    config.SandboxedExecute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
-    if options.cell_timeout is not None:
-        config.SandboxedExecute.timeout = options.cell_timeout
+    config.Autograde.autograde_preprocessors = [replace.get(p, p) for p in defaults]
+    config.TrustedExecute.source_directory = str(course.source_dir)
+    config.TrustedExecute.policy = policy_to_json(policy)
+    config.TrustedExecute.base_seed = base_seed
+    config.TrustedExecute.call_timeout = options.call_timeout
+    config.TrustedExecute.notebook_timeout = options.notebook_timeout
+    cell_timeout = options.cell_timeout or course.config().ExecutePreprocessor.get("timeout", 60)
+    config.TrustedExecute.cell_timeout = int(cell_timeout)
     return config
 
 
-def _policy(course: Course, options: GradingOptions, slot: int, workdir: Path) -> Policy:
-    as_root = os.geteuid() == 0
-    uid = options.uid_base + slot if as_root else None
-    return Policy(limits=options.limits, uid=uid, gid=uid, read_only=python_paths(course.root),
-                  mpl_cache=options.mpl_cache, kernel_log=str(workdir / "kernel.log"),
-                  runtime_dir=str(workdir / "runtime"))
+def _policy(options: GradingOptions, slot: int) -> Policy | None:
+    if not options.sandbox:
+        return None
+    uid = options.uid_base + slot if os.geteuid() == 0 else None
+    return Policy(limits=options.limits, uid=uid, gid=uid, mpl_cache=options.mpl_cache)
+
+
+def _seeds_file(course: Course, assignment: str) -> Path:
+    return course.state_dir / "seeds" / f"{assignment}.json"
+
+
+def recorded_seeds(course: Course, assignment: str) -> dict[str, int]:
+    """The base seed of every student graded so far (student -> seed)."""
+    path = _seeds_file(course, assignment)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): int(v) for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}
+
+
+def _choose_seeds(course: Course, assignment: str, students: list[str], options: GradingOptions) -> dict[str, int]:
+    """Each student's base seed (given, recorded or new), recorded before grading starts."""
+    seeds = recorded_seeds(course, assignment)
+    for student in students:
+        if options.seed is not None:
+            seeds[student] = int(options.seed)
+        elif options.new_seeds or student not in seeds:
+            seeds[student] = int.from_bytes(os.urandom(8), "little") >> 1
+    path = _seeds_file(course, assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(dict(sorted(seeds.items())), indent=1))
+    temporary.replace(path)
+    return seeds
 
 
 def _summary(result: dict) -> str:
@@ -132,18 +179,12 @@ def _summary(result: dict) -> str:
     return (errors or lines or ["nbgrader failed without a message"])[-1][:500]
 
 
-def grade_one(course: Course, assignment: str, student: str, slot: int, options: GradingOptions, workroot: Path
-              ) -> GradeOutcome:
+def grade_one(course: Course, assignment: str, student: str, slot: int, options: GradingOptions,
+              base_seed: int) -> GradeOutcome:
     """Grade one student with nbgrader in this process (a forked worker); never raises for a bad submission."""
-    from dlfcourse.grading.kernelspec import KERNEL_NAME, use_private_jupyter_dirs, write_kernelspec
-
     warnings.filterwarnings("ignore")  # nbgrader's SQLAlchemy warnings, once per student otherwise
     started = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix=f"slot{slot}-", dir=workroot))
-    policy = _policy(course, options, slot, workdir) if options.sandbox else None
-    write_kernelspec(workdir / "jupyter", policy)
-    use_private_jupyter_dirs(workdir / "jupyter", workdir / "runtime")
-    api = course.api(_grading_config(options, KERNEL_NAME))
+    api = course.api(_grading_config(course, options, _policy(options, slot), base_seed))
     for attempt in range(_LOCK_RETRIES):
         result = api.autograde(assignment, student, force=True, create=True)
         locked = "database is locked" in (result.get("error") or "") + (result.get("log") or "")
@@ -152,15 +193,21 @@ def grade_one(course: Course, assignment: str, student: str, slot: int, options:
         time.sleep(random.uniform(0.2, 1.0) * (attempt + 1))
     seconds = time.monotonic() - started
     if result.get("success"):
-        return GradeOutcome(student, "graded", seconds)
-    return GradeOutcome(student, "failed", seconds, _summary(result) + _kernel_log_tail(workdir))
+        return GradeOutcome(student, "graded", seconds, score=_score(course, assignment, student))
+    return GradeOutcome(student, "failed", seconds, _summary(result))
 
 
-def _kernel_log_tail(workdir: Path) -> str:
-    """The last line the kernel (or the sandbox starting it) wrote, to explain a kernel that never started."""
-    log = workdir / "kernel.log"
-    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()] if log.is_file() else []
-    return f"; the kernel said: {lines[-1][:300]}" if lines else ""
+def _score(course: Course, assignment: str, student: str) -> tuple[float, float] | None:
+    """(score, max score) of the student's autograded items, from the verdicts in the autograded notebooks."""
+    import nbformat
+
+    from dlfcourse.grading.verdict import verdicts_of
+
+    total = maximum = 0.0
+    for path in sorted((course.autograded_dir / student / assignment).glob("*.ipynb")):
+        for _, verdict in verdicts_of(nbformat.read(path, as_version=4)):
+            total, maximum = total + verdict.points, maximum + verdict.max_points
+    return (total, maximum) if maximum else None
 
 
 def _check_gradebook(course: Course, assignment: str) -> None:
@@ -183,9 +230,48 @@ def _hard_limit(course: Course, assignment: str, options: GradingOptions) -> flo
     return options.notebook_timeout * len(course.source_notebooks(assignment)) + 120
 
 
+def _pending_file(course: Course, assignment: str) -> Path:
+    return course.state_dir / "autograde" / f"{assignment}.force-pending.json"
+
+
+def _todo(course: Course, assignment: str, chosen: list[str], force: bool) -> tuple[list[str], bool]:
+    """The students to grade, and whether this resumes an interrupted ``--force`` run.
+
+    A ``--force`` run records which students it must regrade; if it is interrupted, the next run
+    (with or without ``--force``) finishes those that were not regraded yet instead of starting over.
+    """
+    pending = _pending_file(course, assignment)
+    try:
+        record = json.loads(pending.read_text())
+        started, students = str(record["started"]), set(record["students"])
+    except (OSError, ValueError, KeyError, TypeError):
+        record = None
+    if record is not None:
+        left = [s for s in chosen if s in students and _graded_before(course, assignment, s, started)]
+        return sorted(set(left) | {s for s in chosen if needs_grading(course, assignment, s)}), True
+    if force:
+        pending.parent.mkdir(parents=True, exist_ok=True)
+        pending.write_text(json.dumps({"started": datetime.now(timezone.utc).isoformat(), "students": chosen}))
+        return list(chosen), False
+    return [s for s in chosen if needs_grading(course, assignment, s)], False
+
+
+def _graded_before(course: Course, assignment: str, student: str, moment: str) -> bool:
+    """True unless the student's last successful grading finished after ``moment`` (ISO time)."""
+    try:
+        record = json.loads(_marker(course, assignment, student).read_text())
+    except (OSError, ValueError):
+        return True
+    return record.get("status") != "graded" or str(record.get("finished", "")) < moment
+
+
 def autograde(course: Course, assignment: str, options: GradingOptions | None = None,
-              students: Iterable[str] | None = None, progress: bool = True) -> list[GradeOutcome]:
-    """Grade the submissions of ``assignment`` (default: all collected); return one outcome per student."""
+              students: Iterable[str] | None = None, progress: bool = True,
+              on_outcome: Callable[[GradeOutcome], None] | None = None) -> list[GradeOutcome]:
+    """Grade the submissions of ``assignment`` (default: all collected); return one outcome per student.
+
+    ``on_outcome`` is called with each student's outcome as soon as it is known.
+    """
     from functools import partial
 
     from tqdm import tqdm
@@ -195,29 +281,34 @@ def autograde(course: Course, assignment: str, options: GradingOptions | None = 
     _check_gradebook(course, assignment)
     if options.sandbox:
         check_available(need_setpriv=os.geteuid() == 0)
-        python_paths(course.root)  # ValueError now, rather than once per student, if the course is exposed
     chosen = sorted(students) if students is not None else course.submitted_students(assignment)
+    if not chosen:
+        raise CourseError(f"no collected submissions of {assignment}: run `dlf-course collect {assignment} "
+                          "SOURCE` first")
     missing = [s for s in chosen if not (course.submitted_dir / s / assignment).is_dir()]
     if missing:
         raise CourseError(f"no collected submission of {assignment} for: {', '.join(missing)}")
-    todo = [s for s in chosen if options.force or needs_grading(course, assignment, s)]
+    todo, resumed = _todo(course, assignment, chosen, options.force)
+    if resumed and progress:
+        print(f"resuming an interrupted --force run: {len(todo)} students left")
     outcomes = [GradeOutcome(s, "skipped", message="already graded") for s in chosen if s not in todo]
     fingerprints = {s: submission_fingerprint(course, assignment, s) for s in todo}
-    workroot = Path(tempfile.mkdtemp(prefix="dlf-autograde-"))
-    task = partial(_grade_task, course, assignment, options, workroot)
-    try:
-        with tqdm(total=len(todo), desc=f"autograde {assignment}", unit="nb", disable=not progress) as bar:
-            for result in run_tasks(task, todo, options.jobs, _hard_limit(course, assignment, options)):
-                outcome = result.value or GradeOutcome(result.key, "failed", result.seconds, result.error or "")
-                _write_marker(course, assignment, outcome, fingerprints[outcome.student])
-                outcomes.append(outcome)
-                bar.update(1)
-                bar.set_postfix(failed=sum(o.status == "failed" for o in outcomes))
-    finally:
-        shutil.rmtree(workroot, ignore_errors=True)
+    seeds = _choose_seeds(course, assignment, todo, options)
+    task = partial(_grade_task, course, assignment, options, seeds)
+    with tqdm(total=len(todo), desc=f"autograde {assignment}", unit="nb", disable=not progress) as bar:
+        for result in run_tasks(task, todo, options.jobs, _hard_limit(course, assignment, options)):
+            outcome = result.value or GradeOutcome(result.key, "failed", result.seconds, result.error or "")
+            _write_marker(course, assignment, outcome, fingerprints[outcome.student])
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                bar.clear()
+                on_outcome(outcome)
+            bar.update(1)
+            bar.set_postfix(failed=sum(o.status == "failed" for o in outcomes))
+    _pending_file(course, assignment).unlink(missing_ok=True)
     return sorted(outcomes, key=lambda o: o.student)
 
 
-def _grade_task(course: Course, assignment: str, options: GradingOptions, workroot: Path, student: str, slot: int
-                ) -> GradeOutcome:
-    return grade_one(course, assignment, student, slot, options, workroot)
+def _grade_task(course: Course, assignment: str, options: GradingOptions, seeds: dict[str, int], student: str,
+                slot: int) -> GradeOutcome:
+    return grade_one(course, assignment, student, slot, options, seeds[student])

@@ -1,42 +1,38 @@
-"""Run a notebook kernel as untrusted code: resource limits, an unprivileged user, bubblewrap namespaces.
+"""The sandbox a submission runs in: a new root file system with Python, numpy, matplotlib and the kit only.
 
-The grading kernel spec (see :mod:`dlfcourse.grading.kernelspec`) starts the
-kernel through this module::
+:func:`worker_command` builds the ``bwrap`` command line of one sandboxed worker:
 
-    python -m dlfcourse.grading.sandbox --policy policy.json -- \
-        python -m dlfcourse.grading.kernel -f {connection_file}
-
-The wrapper runs on the host with the grader's rights. It
-
-1. sets resource limits that the kernel and every process it starts inherit:
-   address space (memory), number of processes, CPU seconds, file size, open
-   files, no core dumps;
-2. hands the kernel's connection file and its ipc socket directory to the
-   sandbox user;
-3. replaces itself with ``bwrap``, which builds an empty root file system that
-   holds only the operating system (read-only), the Python environment and the
-   course library (read-only), fresh size-limited ``tmpfs`` scratch space for
-   ``/tmp``, ``$HOME`` and the working directory, and the socket directory.
-   The kernel gets new pid, network (no interface but a down loopback), ipc and
-   uts namespaces, and is killed with its parent;
-4. inside, drops to an unprivileged uid (one per parallel grading slot) with
-   ``setpriv``: no capabilities, no new privileges, so the process limit and
-   file permissions apply.
-
-Nothing of the course directory is visible inside: not the gradebook, the
-other submissions, the sources with the hidden tests, nor the exports. The
-submission's own files are visible read-only at ``SUBMISSION_MOUNT`` and copied
-into the scratch working directory by :mod:`dlfcourse.grading.kernel`.
+* **files**: an empty root that holds the operating system's ``/usr`` and
+  ``/etc`` (read-only), the interpreter's standard library (read-only, its
+  ``site-packages`` hidden), and a site folder ``/opt/dlf/site`` made of
+  read-only binds of exactly the distributions a notebook may import (numpy,
+  matplotlib and what they need) plus the student kit
+  (``dlfoundations/__init__.py`` and ``dlfoundations/kit/``). The reference
+  implementation, the instructor package, the course directory (sources,
+  gradebook, other submissions) and the virtual environment are not in it: they
+  cannot be read, so they cannot be imported. scikit-learn's bundled data files
+  appear at ``/opt/dlf/data`` for the kit's data loaders. Scratch space
+  (``/tmp``, ``$HOME``, the working directory) is a size-limited ``tmpfs``; the
+  submission's own files are visible read-only at ``SUBMISSION_MOUNT``.
+* **namespaces**: new pid, network (no interface but a down loopback), ipc, uts;
+  the process dies with the grader;
+* **identity**: as root, ``setpriv`` drops to an unprivileged uid per grading
+  slot, with no capabilities and no new privileges;
+* **limits**: :func:`apply_limits` (run in the child before ``bwrap``) sets the
+  address space, process count, CPU time, file size and open-file limits.
 """
 
 from __future__ import annotations
 
-import json
+import importlib.metadata
+import importlib.util
 import os
+import re
 import resource
 import shutil
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 __all__ = [
@@ -44,21 +40,27 @@ __all__ = [
     "Policy",
     "SandboxUnavailable",
     "SUBMISSION_MOUNT",
-    "bwrap_argv",
-    "apply_limits",
+    "SITE_MOUNT",
+    "SANDBOX_DISTRIBUTIONS",
     "check_available",
-    "python_paths",
+    "worker_command",
+    "apply_limits",
     "user_process_count",
-    "main",
+    "visible_host_paths",
 ]
 
 MiB = 2**20
 GiB = 2**30
 #: Where the submission's own files appear, read-only, inside the sandbox.
 SUBMISSION_MOUNT = "/srv/submission"
-#: Where the host's matplotlib font cache appears, read-only (copied to $HOME by the kernel).
+#: The only folder of importable packages inside the sandbox.
+SITE_MOUNT = "/opt/dlf/site"
+DATA_MOUNT = "/opt/dlf/data"
 MPL_CACHE_MOUNT = "/srv/mplcache"
 SANDBOX_HOME = "/home/student"
+WORKDIR = "/home/student/work"
+#: The distributions a notebook may import (with what they require); everything else is absent.
+SANDBOX_DISTRIBUTIONS = ("numpy", "matplotlib")
 _SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -69,71 +71,92 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one kernel and every process it starts."""
+    """Resource limits for one worker and every process it starts."""
 
     memory_bytes: int = 2 * GiB  # RLIMIT_AS, per process
     processes: int = 64  # RLIMIT_NPROC: processes and threads of the sandbox uid
     cpu_seconds: int = 900  # RLIMIT_CPU, a backstop behind the wall-clock limits
-    file_bytes: int = 64 * MiB  # RLIMIT_FSIZE: largest file the kernel may write
+    file_bytes: int = 64 * MiB  # RLIMIT_FSIZE: the largest file the worker may write
     open_files: int = 256  # RLIMIT_NOFILE
-    scratch_bytes: int = 256 * MiB  # size of each tmpfs (working dir, /tmp, $HOME)
+    scratch_bytes: int = 256 * MiB  # size of each tmpfs (/tmp, $HOME with the working directory)
 
 
 @dataclass(frozen=True)
 class Policy:
-    """Everything the wrapper needs to start one sandboxed kernel."""
+    """Who the worker runs as, its limits, and which kit modules this assignment withholds."""
 
     limits: Limits = field(default_factory=Limits)
-    uid: int | None = None  # run the kernel as this uid (requires root); None = keep the caller's
+    uid: int | None = None  # run as this uid (requires root); None = keep the caller's
     gid: int | None = None
-    read_only: tuple[str, ...] = ()  # host paths visible read-only at the same place
+    withheld_kit: tuple[str, ...] = ()  # kit modules absent for this assignment (e.g. "gradcheck")
     mpl_cache: str | None = None
-    kernel_log: str | None = None  # the kernel's stdout/stderr go here (not into the grader's terminal)
-    runtime_dir: str | None = None  # the private directory of connection files and ipc sockets
-
-    def dump(self, path: Path) -> None:
-        """Write the policy as JSON to ``path``."""
-        path.write_text(json.dumps(asdict(self), indent=1))
-
-    @classmethod
-    def load(cls, path: Path) -> Policy:
-        """Read a policy written by :meth:`dump`."""
-        data = json.loads(Path(path).read_text())
-        data["limits"] = Limits(**data["limits"])
-        data["read_only"] = tuple(data["read_only"])
-        return cls(**data)
 
 
 def check_available(need_setpriv: bool) -> None:
-    """Raise SandboxUnavailable, naming what to install, if bwrap (or setpriv) is missing."""
+    """Raise SandboxUnavailable, naming the package to install, if bwrap (or setpriv) is missing."""
     if shutil.which("bwrap") is None:
-        raise SandboxUnavailable(
-            "bubblewrap (bwrap) is not installed: run `bash scripts/install-system-deps.sh` "
-            "(Debian package bubblewrap), or grade with --no-sandbox for trusted submissions only."
-        )
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed; install it with `sudo apt-get install "
+                                 "bubblewrap` (Debian, Ubuntu) or your system's package manager, or grade with "
+                                 "--no-sandbox for trusted submissions only")
     if need_setpriv and shutil.which("setpriv") is None:
-        raise SandboxUnavailable("setpriv (Debian package util-linux) is not installed.")
+        raise SandboxUnavailable("setpriv is not installed; install it with `sudo apt-get install util-linux`")
 
 
-def python_paths(course_root: Path | None = None) -> tuple[str, ...]:
-    """Host paths the kernel needs read-only: this interpreter, its environment and the course library.
+def _requirement_names(distribution: str) -> list[str]:
+    requirements = importlib.metadata.requires(distribution) or []
+    return [re.split(r"[ ;<>=!\[~(]", r, maxsplit=1)[0] for r in requirements if "extra ==" not in r]
 
-    Raises ValueError if one of them contains ``course_root``: binding it would
-    expose the gradebook and the sources to the submissions.
-    """
-    import dlfoundations
 
-    library_root = Path(dlfoundations.__file__).resolve().parents[1]
-    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(library_root)}
-    paths = []
-    for candidate in sorted({os.path.realpath(c) for c in candidates}):
-        if candidate.startswith(("/usr/", "/etc/")) or candidate in ("/usr", "/etc"):
-            continue
-        if course_root is not None and Path(course_root).resolve().is_relative_to(candidate):
-            raise ValueError(f"the course directory {course_root} lies inside {candidate}, which the sandbox "
-                             "must show to the kernel (Python or the course library): move the course elsewhere")
-        paths.append(candidate)
-    return tuple(paths)
+@lru_cache(maxsize=1)
+def _site_entries() -> tuple[tuple[str, str], ...]:
+    """(host path, name in the sandbox's site folder) for every top-level entry of the allowed distributions."""
+    names, todo = set(), list(SANDBOX_DISTRIBUTIONS)
+    while todo:
+        name = todo.pop().lower()
+        if name not in names:
+            names.add(name)
+            todo += _requirement_names(name)
+    entries: dict[str, str] = {}
+    for name in sorted(names):
+        distribution = importlib.metadata.distribution(name)
+        for file in distribution.files or []:
+            top = file.parts[0]
+            if top in ("..", "__pycache__") or top.endswith((".dist-info", ".pth", ".egg-info")):
+                continue
+            entries[top] = str(Path(distribution.locate_file(top)).resolve())
+    return tuple((path, top) for top, path in sorted(entries.items()) if os.path.exists(path))
+
+
+def _kit_files(withheld: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(host path, sandbox path) of ``dlfoundations/__init__.py`` and the kit's modules, less the withheld."""
+    import dlfoundations.kit
+
+    kit = Path(dlfoundations.kit.__file__).resolve().parent
+    files = [(str(kit.parent / "__init__.py"), f"{SITE_MOUNT}/dlfoundations/__init__.py")]
+    for module in sorted(kit.glob("*.py")):
+        if module.stem not in withheld:
+            files.append((str(module), f"{SITE_MOUNT}/dlfoundations/kit/{module.name}"))
+    return files
+
+
+def _data_dir() -> str | None:
+    """scikit-learn's data folder on the host (found without importing it), if it is installed."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+    return str(path) if path.is_dir() else None
+
+
+def _interpreter_binds() -> list[str]:
+    """The interpreter and its standard library, read-only, with the base installation's site-packages hidden."""
+    args: list[str] = []
+    base = os.path.realpath(sys.base_prefix)
+    if not base.startswith("/usr"):
+        args += ["--ro-bind", base, base]
+    stdlib = os.path.realpath(os.path.join(base, "lib", f"python{sys.version_info.major}.{sys.version_info.minor}"))
+    args += ["--tmpfs", os.path.join(stdlib, "site-packages")]
+    return args
 
 
 def _system_binds() -> list[str]:
@@ -147,24 +170,35 @@ def _system_binds() -> list[str]:
     return args
 
 
+def _site_binds(policy: Policy) -> list[str]:
+    args = ["--tmpfs", "/opt"]
+    for host, top in _site_entries():
+        args += ["--ro-bind", host, f"{SITE_MOUNT}/{top}"]
+    for host, inside in _kit_files(policy.withheld_kit):
+        args += ["--ro-bind", host, inside]
+    data = _data_dir()
+    if data:
+        args += ["--ro-bind", data, DATA_MOUNT]
+    return args
+
+
 def _scratch(limits: Limits, path: str) -> list[str]:
     return ["--perms", "1777", "--size", str(limits.scratch_bytes), "--tmpfs", path]
 
 
 def _environment(policy: Policy) -> list[str]:
     env = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "PATH": "/usr/bin:/bin",
         "HOME": SANDBOX_HOME,
         "USER": "student",
-        "LOGNAME": "student",
-        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": f"{SANDBOX_HOME}/.matplotlib",
-        "IPYTHONDIR": f"{SANDBOX_HOME}/.ipython",
-        "PYTHONDONTWRITEBYTECODE": "1",
         "DLF_SUBMISSION_DIR": SUBMISSION_MOUNT,
+        "DLF_DATA_DIR": DATA_MOUNT,
         **{name: "1" for name in _THREAD_VARS},
     }
-    for name in ("NBGRADER_EXECUTION", "PYTHONHASHSEED"):
+    for name in ("PYTHONHASHSEED", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:
             env[name] = os.environ[name]
     if policy.mpl_cache:
@@ -184,38 +218,47 @@ def _drop_privileges(policy: Policy) -> list[str]:
             "--bounding-set=-all", "--inh-caps=-all", "--"]
 
 
-def _open_ancestors(mounts: list[str]) -> list[str]:
-    """``--chmod 0755`` for the directories bwrap creates (mode 0700) on the way to each mount point."""
-    ancestors: set[str] = set()
-    for mount in mounts:
-        ancestors.update(str(p) for p in Path(mount).parents if str(p) != "/")
-    return [arg for path in sorted(ancestors - set(mounts)) for arg in ("--chmod", "0755", path)]
+def _open_ancestors(args: list[str]) -> list[str]:
+    """``--chmod 0755`` for the folders bwrap creates (mode 0700) on the way to each mount point."""
+    mounts = {args[i + 2] for i, arg in enumerate(args[:-2]) if arg == "--ro-bind"}
+    mounts |= {args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--tmpfs"}
+    binds = {args[i + 2] for i, arg in enumerate(args[:-2]) if arg == "--ro-bind"}
+    ancestors = {str(parent) for mount in mounts for parent in Path(mount).parents if str(parent) != "/"}
+    ancestors = {a for a in ancestors if not any(Path(a).is_relative_to(bind) for bind in binds)}
+    return [arg for path in sorted(ancestors - mounts) for arg in ("--chmod", "0755", path)]
 
 
-def bwrap_argv(policy: Policy, cwd: str, runtime_dir: str, command: list[str]) -> list[str]:
-    """The full ``bwrap`` command line that runs ``command`` in the sandbox, in a scratch copy of ``cwd``."""
+#: Run by ``python -I -S -c``: set the import path, then read the program from stdin and run it.
+BOOTSTRAP = ("import sys; sys.path[:0] = [sys.argv[1]]; "
+             "n = int(sys.stdin.buffer.readline()); "
+             "exec(compile(sys.stdin.buffer.read(n), '<dlf-worker>', 'exec'), {'__name__': '__main__'})")
+
+
+def worker_command(policy: Policy, submission_dir: str) -> list[str]:
+    """The ``bwrap`` command that starts one worker (it then reads its program from stdin)."""
     limits = policy.limits
     args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--hostname", "sandbox"]
-    if policy.uid is None:
-        args += ["--unshare-user"]
-    else:
-        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-    args += _system_binds()
+    args += ["--unshare-user"] if policy.uid is None else ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    args += _system_binds() + _interpreter_binds()
     args += ["--proc", "/proc", "--dev", "/dev"]
-    # The scratch /tmp comes before the read-only binds: Python or the course may live under /tmp.
     args += _scratch(limits, "/tmp") + _scratch(limits, SANDBOX_HOME)
-    for path in policy.read_only:
-        args += ["--ro-bind", path, path]
-    args += _scratch(limits, cwd)
-    args += ["--ro-bind", cwd, SUBMISSION_MOUNT, "--bind", runtime_dir, runtime_dir]
-    mounts = [*policy.read_only, "/tmp", SANDBOX_HOME, cwd, SUBMISSION_MOUNT, runtime_dir]
+    args += ["--dir", WORKDIR, "--chmod", "1777", WORKDIR]
+    args += _site_binds(policy)
+    if os.path.isdir(submission_dir):
+        args += ["--ro-bind", submission_dir, SUBMISSION_MOUNT]
     if policy.mpl_cache and os.path.isdir(policy.mpl_cache):
         args += ["--ro-bind", policy.mpl_cache, MPL_CACHE_MOUNT]
-        mounts.append(MPL_CACHE_MOUNT)
-    args += _open_ancestors(mounts)
-    args += _environment(policy) + ["--chdir", cwd, "--"]
-    return args + _drop_privileges(policy) + command
+    args += _open_ancestors(args)
+    args += _environment(policy) + ["--chdir", WORKDIR, "--"]
+    python = os.path.realpath(sys.executable)
+    return args + _drop_privileges(policy) + [python, "-I", "-S", "-c", BOOTSTRAP, SITE_MOUNT]
+
+
+def visible_host_paths(policy: Policy) -> list[str]:
+    """The host paths the sandbox shows (for the instructors' documentation and the tests)."""
+    command = worker_command(policy, "/nonexistent")
+    return [command[i + 1] for i, arg in enumerate(command) if arg == "--ro-bind"]
 
 
 def user_process_count(uid: int) -> int:
@@ -234,7 +277,7 @@ def apply_limits(limits: Limits, other_processes: int = 0) -> None:
     """Set the resource limits of this process (inherited by everything it executes).
 
     ``other_processes``: processes of the same user outside the sandbox, added to
-    the process limit when the kernel keeps the caller's uid (not root).
+    the process limit when the worker keeps the caller's uid (not root).
     """
     for name, value in (
         (resource.RLIMIT_AS, limits.memory_bytes),
@@ -245,56 +288,3 @@ def apply_limits(limits: Limits, other_processes: int = 0) -> None:
         (resource.RLIMIT_CORE, 0),
     ):
         resource.setrlimit(name, (value, value))
-
-
-def _connection_file(command: list[str]) -> str:
-    """The ``-f FILE`` argument of the kernel command."""
-    for index, arg in enumerate(command[:-1]):
-        if arg == "-f":
-            return command[index + 1]
-        if arg.startswith("--f="):
-            return arg[4:]
-    raise SystemExit("sandbox: the kernel command has no connection file (-f FILE)")
-
-
-def _hand_over(policy: Policy, connection_file: str) -> None:
-    """Let the sandbox uid read the connection file and create its sockets next to it.
-
-    Only the policy's own runtime directory is ever handed over: a connection file
-    anywhere else (``/tmp`` itself, say) is refused rather than chowned.
-    """
-    runtime_dir = os.path.dirname(connection_file)
-    if policy.runtime_dir is None or os.path.realpath(runtime_dir) != os.path.realpath(policy.runtime_dir):
-        raise SystemExit(f"sandbox: the connection file {connection_file} is not in the private runtime "
-                         f"directory {policy.runtime_dir}; refusing to start the kernel")
-    if policy.uid is None:
-        return
-    gid = policy.gid if policy.gid is not None else policy.uid
-    os.chown(runtime_dir, policy.uid, gid)
-    os.chown(connection_file, policy.uid, gid)
-
-
-def _redirect_output(log: str | None) -> None:
-    target = os.open(log or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(target, 1)
-    os.dup2(target, 2)
-    os.close(target)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the wrapper: ``--policy FILE -- KERNEL COMMAND...``; never returns."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) < 4 or argv[0] != "--policy" or argv[2] != "--":
-        raise SystemExit("usage: python -m dlfcourse.grading.sandbox --policy FILE -- COMMAND...")
-    policy = Policy.load(Path(argv[1]))
-    command = argv[3:]
-    connection_file = os.path.abspath(_connection_file(command))
-    _hand_over(policy, connection_file)
-    full = bwrap_argv(policy, os.getcwd(), os.path.dirname(connection_file), command)
-    _redirect_output(policy.kernel_log)
-    apply_limits(policy.limits, user_process_count(os.getuid()) if policy.uid is None else 0)
-    os.execvp(full[0], full)
-
-
-if __name__ == "__main__":
-    main()

@@ -26,7 +26,8 @@ class Verdict:
 
     ``seed`` is the seed the item's inputs were drawn from (for the instructor: a regrade
     with it replays the item exactly); ``helper`` names an earlier function of the
-    student's that was wrong and was used in this item (error carried forward).
+    student's that was wrong and was used in this item (error carried forward);
+    ``detail`` is for the instructor only and never shown to the student.
     """
 
     item: str
@@ -37,6 +38,7 @@ class Verdict:
     seed: int | None = None
     helper: str | None = None
     seconds: float = 0.0
+    detail: str | None = None  # for the instructor only (a traceback of the grader's own failure)
 
     def __post_init__(self) -> None:
         if self.code != "passed" and self.code not in DIAGNOSES:

@@ -1,0 +1,49 @@
+"""Grade plain Python functions for one item, in this process: the course's checks as a library.
+
+For instructors trying a mistake, and for the tests::
+
+    from dlfcourse.grading.api import grade_function
+    verdict = grade_function("04-softmax", "cross_entropy", my_cross_entropy)
+    verdict.points, verdict.code, verdict.message
+
+The same checks grade submissions in ``dlf-course autograde``; there the
+functions run in the sandbox and only their returned data reaches the check.
+Here they run in this process, unsandboxed: use it for code you trust.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from dlfcourse.grading import checks
+from dlfcourse.grading.grader import run_item
+from dlfcourse.grading.student import LocalStudent
+from dlfcourse.grading.verdict import Verdict
+
+__all__ = ["grade_function", "DEFAULT_POINTS"]
+
+DEFAULT_POINTS = 1.0
+
+
+def grade_function(assignment: str, function: str, fn: Callable[..., Any],
+                   helpers: Mapping[str, Callable[..., Any]] | None = None, seed: int | None = None,
+                   points: float = DEFAULT_POINTS) -> Verdict:
+    """The verdict of the item of ``assignment`` that grades ``function``, with ``fn`` as the student's answer.
+
+    ``helpers`` are the student's other functions the item uses (e.g. ``{"cross_entropy": ce}`` for
+    softmax regression, or both halves of a forward/backward pair). ``seed`` is the item's seed:
+    pass a verdict's ``seed`` to replay that grading exactly (default: a fresh one, recorded in
+    the verdict).
+    """
+    checks_of = checks.find(assignment)
+    if checks_of is None:
+        raise ValueError(f"no hidden checks for assignment {assignment!r}; known: {', '.join(checks.known())}")
+    item = checks_of.by_function(function)
+    if item is None:
+        names = sorted({name for it in checks_of.items for name in it.functions})
+        raise ValueError(f"{assignment} grades no function {function!r}; its functions: {', '.join(names)}")
+    item_seed = seed if seed is not None else int.from_bytes(os.urandom(8), "little") >> 1
+    student = LocalStudent({**(helpers or {}), function: fn})
+    return run_item(item, student, item_seed, points)

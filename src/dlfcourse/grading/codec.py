@@ -1,0 +1,167 @@
+"""The channel between the trusted grader and the sandboxed worker: data only, never code or objects.
+
+A message is a value built from ``None``, bools, ints, floats, strings, numpy
+arrays of numbers or bools, and lists, tuples and dicts (with string keys) of
+these. It is written as one ``.npz`` archive: the arrays as ``.npy`` members,
+and the shape of the value as a JSON member ``tree`` that refers to them. It is
+read back with ``allow_pickle=False``, so no byte of a message can run code on
+the reader's side. Anything else (an object with ``__array__``, a generator, a
+numpy scalar subclass, an object array) is refused when it is written: the
+reader sees a ``wrong type`` rather than the object.
+
+Frames on the wire: an 8-byte big-endian length, then the archive.
+
+This module imports only the standard library and numpy: the worker runs it
+inside the sandbox, where nothing else of the course is present.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zipfile
+from typing import Any, BinaryIO
+
+import numpy as np
+
+__all__ = ["CodecError", "MAX_MESSAGE_BYTES", "encode", "decode", "write_frame", "read_frame", "plain"]
+
+#: The largest message either side accepts (a submission cannot make the grader allocate more).
+MAX_MESSAGE_BYTES = 256 * 2**20
+_MAX_DEPTH = 32
+_HEADER = struct.Struct(">Q")
+
+
+class CodecError(ValueError):
+    """A value that cannot cross the channel, or bytes that are not a message."""
+
+
+def plain(value: Any, arrays: list[np.ndarray], depth: int = 0) -> Any:
+    """The JSON tree of ``value``; its arrays are appended to ``arrays`` and referred to by index."""
+    if depth > _MAX_DEPTH:
+        raise CodecError(f"the value is nested more than {_MAX_DEPTH} levels deep")
+    if value is None or type(value) in (bool, str):
+        return {"t": type(value).__name__ if value is not None else "none", "v": value}
+    if type(value) is int:
+        return {"t": "int", "v": str(value)}
+    if type(value) is float:
+        return {"t": "float", "v": repr(value)}
+    if type(value) in (np.float64, np.float32, np.int64, np.int32, np.bool_):
+        return plain(np.asarray(value), arrays, depth)
+    if type(value) is np.ndarray:
+        if value.dtype.kind not in "biuf":
+            raise CodecError(f"an array of dtype {value.dtype} cannot be sent (numbers or bools only)")
+        arrays.append(value)
+        return {"t": "array", "v": len(arrays) - 1}
+    if type(value) in (list, tuple):
+        return {"t": type(value).__name__, "v": [plain(item, arrays, depth + 1) for item in value]}
+    if type(value) is dict:
+        if not all(type(key) is str for key in value):
+            raise CodecError("a dict can be sent only if all its keys are strings")
+        return {"t": "dict", "v": {key: plain(item, arrays, depth + 1) for key, item in value.items()}}
+    raise CodecError(f"a value of type {type(value).__name__} cannot be sent (numbers, strings, numpy arrays, "
+                     "and lists, tuples and dicts of them only)")
+
+
+def encode(value: Any) -> bytes:
+    """The ``.npz`` bytes of ``value``; CodecError if it holds anything but plain data."""
+    arrays: list[np.ndarray] = []
+    tree = plain(value, arrays)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("tree.json", json.dumps(tree))
+        for index, array in enumerate(arrays):
+            with archive.open(f"a{index}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _rebuild(node: Any, arrays: dict[int, np.ndarray], depth: int = 0) -> Any:
+    if depth > _MAX_DEPTH or not isinstance(node, dict) or set(node) != {"t", "v"}:
+        raise CodecError("the message is malformed")
+    kind, value = node["t"], node["v"]
+    simple = {"none": type(None), "bool": bool, "str": str}
+    if kind in simple and type(value) is simple[kind]:
+        return value
+    if kind in ("int", "float") and type(value) is str:
+        try:
+            return int(value) if kind == "int" else float(value)
+        except ValueError:
+            raise CodecError("the message holds a malformed number") from None
+    if kind == "array" and type(value) is int and value in arrays:
+        return arrays[value]
+    if kind in ("list", "tuple") and type(value) is list:
+        items = [_rebuild(item, arrays, depth + 1) for item in value]
+        return items if kind == "list" else tuple(items)
+    if kind == "dict" and type(value) is dict:
+        return {key: _rebuild(item, arrays, depth + 1) for key, item in value.items()}
+    raise CodecError(f"the message holds an unknown kind of value ({str(kind)[:20]!r})")
+
+
+def _read_npy(raw: bytes) -> np.ndarray:
+    """One ``.npy`` member, after checking that its header claims no more data than it holds."""
+    stream = io.BytesIO(raw)
+    version = np.lib.format.read_magic(stream)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(stream)
+    if dtype.hasobject or dtype.kind not in "biuf":
+        raise CodecError("the message holds an array of a type that is not allowed")
+    if int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > len(raw):
+        raise CodecError("the message holds an array larger than its data")
+    stream.seek(0)
+    return np.lib.format.read_array(stream, allow_pickle=False)
+
+
+def decode(data: bytes) -> Any:
+    """The value :func:`encode` wrote; CodecError for anything else (never runs code, never unpickles)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if "tree.json" not in names or sum(info.file_size for info in archive.infolist()) > MAX_MESSAGE_BYTES:
+                raise CodecError("the message is malformed or too large")
+            tree = json.loads(archive.read("tree.json"))
+            arrays = {}
+            for name in names:
+                if name != "tree.json":
+                    if not (name.startswith("a") and name.endswith(".npy") and name[1:-4].isdigit()):
+                        raise CodecError("the message holds an unexpected member")
+                    arrays[int(name[1:-4])] = _read_npy(archive.read(name))
+    except (zipfile.BadZipFile, json.JSONDecodeError, ValueError, OSError, EOFError) as error:
+        if isinstance(error, CodecError):
+            raise
+        raise CodecError(f"the message cannot be read: {error}") from None
+    return _rebuild(tree, arrays)
+
+
+def write_frame(stream: BinaryIO, value: Any) -> None:
+    """Encode ``value`` and write it as one frame; CodecError if it is not plain data or too large."""
+    data = encode(value)
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise CodecError(f"the value is too large to send ({len(data)} bytes)")
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            raise EOFError("the channel closed in the middle of a message")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    """Read one frame and decode it; EOFError when the other side has gone, CodecError for garbage."""
+    header = stream.read(_HEADER.size)
+    if not header:
+        raise EOFError("the channel is closed")
+    if len(header) < _HEADER.size:
+        header += _read_exactly(stream, _HEADER.size - len(header))
+    (size,) = _HEADER.unpack(header)
+    if size > MAX_MESSAGE_BYTES:
+        raise CodecError(f"a message of {size} bytes is larger than the limit of {MAX_MESSAGE_BYTES}")
+    return decode(_read_exactly(stream, size))

@@ -1,0 +1,142 @@
+"""Grade one submitted notebook: its code runs in the sandbox, its verdicts are made here.
+
+:func:`grade_notebook`
+
+1. puts back every test cell the student deleted or stripped of its nbgrader
+   metadata (from the source notebook: the verdict needs a place, and the
+   student must not lose the item for it);
+2. runs the notebook's code cells in a sandboxed worker (the test cells are
+   not run: their visible tests are the student's business in JupyterLab, and
+   their hidden part lives only here) and records each cell's outputs;
+3. grades every item of the assignment through calls into that worker, and
+   writes each verdict into its test cell: as the cell's only output, and in
+   its metadata, where the gradebook writer reads it.
+
+Nothing the notebook prints, raises or leaves behind is read as a result.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from nbformat import NotebookNode
+
+from dlfcourse.grading.checks.common import Assignment
+from dlfcourse.grading.grader import grade_items
+from dlfcourse.grading.sandbox import Policy
+from dlfcourse.grading.session import CellRun, NotebookSession, TimeLimits
+from dlfcourse.grading.student import RemoteStudent
+from dlfcourse.grading.verdict import Verdict, store_verdict
+
+__all__ = ["GradingRun", "grade_notebook", "restore_test_cells", "verdict_output", "is_test_cell"]
+
+
+@dataclass(frozen=True)
+class GradingRun:
+    """The verdicts of one notebook, and the test cells that had to be put back (their grade ids)."""
+
+    verdicts: dict[str, Verdict]
+    restored: tuple[str, ...]
+
+
+def _nbgrader(cell: Any) -> dict[str, Any]:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def is_test_cell(cell: Any) -> bool:
+    """An autograded test cell: a code cell with ``grade: true`` and ``solution: false``."""
+    meta = _nbgrader(cell)
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def restore_test_cells(nb: NotebookNode, source: NotebookNode) -> tuple[str, ...]:
+    """Insert the source's test cells missing from ``nb`` (by grade id), each after the cell it follows in
+    the source (matched by grade id or cell id), else at the end. Returns the grade ids put back."""
+    present = {_nbgrader(c).get("grade_id") for c in nb.cells if is_test_cell(c)}
+    restored = []
+    for position, cell in enumerate(source.cells):
+        grade_id = _nbgrader(cell).get("grade_id")
+        if not is_test_cell(cell) or grade_id in present:
+            continue
+        anchor = _anchor(nb, source.cells[:position])
+        nb.cells.insert(anchor + 1 if anchor is not None else len(nb.cells), copy.deepcopy(cell))
+        restored.append(grade_id)
+    return tuple(restored)
+
+
+def _anchor(nb: NotebookNode, before: list[Any]) -> int | None:
+    """The index in ``nb`` of the nearest earlier source cell, matched by grade id or by cell id."""
+    for cell in reversed(before):
+        grade_id, cell_id = _nbgrader(cell).get("grade_id"), cell.get("id")
+        for index, candidate in enumerate(nb.cells):
+            if (grade_id and _nbgrader(candidate).get("grade_id") == grade_id) or \
+                    (cell_id and candidate.get("id") == cell_id):
+                return index
+    return None
+
+
+def verdict_output(verdict: Verdict) -> NotebookNode:
+    """The one output a graded test cell shows: the trusted verdict."""
+    mark = "✔" if verdict.ok else "✘"
+    code = "" if verdict.ok else f"[{verdict.code}] "
+    text = f"{mark} {verdict.points:g} / {verdict.max_points:g} — {code}{verdict.message}\n"
+    return NotebookNode(output_type="stream", name="stdout", text=text)
+
+
+def _outputs(run: CellRun) -> list[NotebookNode]:
+    outputs = []
+    for name, text in (("stdout", run.stdout), ("stderr", run.stderr)):
+        if text:
+            outputs.append(NotebookNode(output_type="stream", name=name, text=text))
+    for image in run.figures:
+        outputs.append(NotebookNode(output_type="display_data", metadata={}, data={"image/png": image}))
+    if run.error:
+        ename, evalue = str(run.error.get("ename", "Error")), str(run.error.get("evalue", ""))
+        lines = [str(line) for line in run.error.get("traceback") or []]
+        outputs.append(NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                                    traceback=lines + [f"{ename}: {evalue}"]))
+    if run.stopped:
+        outputs.append(NotebookNode(output_type="error", ename="Stopped", evalue=run.stopped,
+                                    traceback=[f"Stopped: {run.stopped}"]))
+    return outputs
+
+
+def _code_cells(nb: NotebookNode) -> dict[int, str]:
+    """The cells the worker runs: every code cell but the test cells."""
+    return {i: c.source for i, c in enumerate(nb.cells) if c.cell_type == "code" and not is_test_cell(c)
+            and c.source.strip()}
+
+
+def grade_notebook(nb: NotebookNode, source: NotebookNode | None, checks: Assignment | None, workdir: str,
+                   policy: Policy | None, limits: TimeLimits, base_seed: int) -> GradingRun:
+    """Run ``nb`` in a worker and grade its items; ``nb`` gets the outputs and the verdicts in place."""
+    restored = restore_test_cells(nb, source) if source is not None else ()
+    session = NotebookSession(_code_cells(nb), policy, workdir, limits)
+    try:
+        for run in session.run_cells():
+            nb.cells[run.index].outputs = _outputs(run)
+            nb.cells[run.index].execution_count = run.index
+        tests = {_nbgrader(c)["grade_id"]: c for c in nb.cells if is_test_cell(c)}
+        points = {grade_id: float(_nbgrader(c).get("points", 0)) for grade_id, c in tests.items()}
+        verdicts = _grade(checks, tests, points, RemoteStudent(session, limits.call), base_seed)
+    finally:
+        session.close()
+    for grade_id, cell in tests.items():
+        cell.outputs = [verdict_output(verdicts[grade_id])]
+        store_verdict(cell, verdicts[grade_id])
+    return GradingRun(verdicts, restored)
+
+
+def _grade(checks: Assignment | None, tests: dict[str, Any], points: dict[str, float], student: RemoteStudent,
+           base_seed: int) -> dict[str, Verdict]:
+    if checks is None:
+        return {g: Verdict(g, 0.0, points[g], "grader-error", "This assignment has no hidden checks; your "
+                           "instructor has been told.", detail="no checks registered") for g in tests}
+    return grade_items(checks, student, base_seed, points, _in_order(tests))
+
+
+def _in_order(tests: dict[str, Any]) -> Iterable[str]:
+    return list(tests)

@@ -1,0 +1,202 @@
+"""The student's side as the checks see it: call a function by name, get back data or a finding.
+
+A check never touches the student's objects. It asks a :class:`Student` to
+call one of the notebook's functions with arguments it chose, and gets a
+:class:`Returned`: the value (plain data) or a :class:`Finding` that says what
+went wrong (not defined, not implemented, raised on this input, took too long,
+changed its input, returned something that is not data). Two kinds of student
+answer these calls:
+
+* :class:`RemoteStudent` — a submission running in its sandboxed worker
+  (see :mod:`dlfcourse.grading.session`); used by ``dlf-course autograde``;
+* :class:`LocalStudent` — plain Python callables in this process; used by the
+  Python API (:func:`dlfcourse.grading.api.grade_function`) and the tests.
+
+Function arguments are data too: :func:`student_function` stands for one of
+the student's own functions (error carried forward), :func:`grader_function`
+for a small function the grader writes out as source (a test function for a
+numerical gradient, a learning-rate schedule).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from dlfoundations.kit.compare import Case, Finding, describe
+
+__all__ = ["Returned", "Student", "LocalStudent", "RemoteStudent", "student_function", "grader_function",
+           "reply_to_returned"]
+
+
+@dataclass(frozen=True)
+class Returned:
+    """What one call gave: ``value`` (plain data) when ``finding`` is None, else the finding."""
+
+    value: Any = None
+    finding: Finding | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.finding is None
+
+
+class Student(Protocol):
+    """Anything that can call the student's functions by name."""
+
+    def call(self, name: str, *args: Any, case: Case, **kwargs: Any) -> Returned:
+        """Call the student's ``name`` with these arguments; ``case`` describes them in messages."""
+        ...
+
+
+def student_function(name: str) -> dict[str, str]:
+    """An argument that stands for the student's own function ``name``."""
+    return {"__callable__": "student", "name": name}
+
+
+def grader_function(source: str, **env: Any) -> dict[str, Any]:
+    """An argument that stands for the function ``source`` (a lambda, evaluated with ``np`` and ``env``)."""
+    return {"__callable__": "source", "source": source, "env": env}
+
+
+def _changed_argument(sent: list[Any], after: list[Any] | None, params: list[str]) -> str | None:
+    """The name of the first argument that came back different from what was sent, if any."""
+    if after is None or len(after) != len(sent):
+        return None
+    for position, (before, now) in enumerate(zip(sent, after)):
+        if not _same(before, now):
+            return f"`{params[position]}`" if position < len(params) else f"number {position + 1}"
+    return None
+
+
+def _same(before: Any, now: Any) -> bool:
+    if isinstance(before, np.ndarray):
+        return isinstance(now, np.ndarray) and before.shape == now.shape and bool(
+            np.array_equal(before, now, equal_nan=before.dtype.kind == "f"))
+    if isinstance(before, dict) and "__callable__" not in before:
+        return isinstance(now, dict) and set(before) == set(now) and all(_same(before[k], now[k]) for k in before)
+    if isinstance(before, (list, tuple)):
+        return isinstance(now, (list, tuple)) and len(before) == len(now) and all(map(_same, before, now))
+    return True
+
+
+def reply_to_returned(name: str, reply: Mapping[str, Any], sent: list[Any], case: Case) -> Returned:
+    """Turn a worker's reply to a call into a :class:`Returned`, with the finding built here."""
+    what, opening = f"`{name}`", case.opening
+    kind = reply.get("kind")
+    if reply.get("ok") is True:
+        changed = _changed_argument(sent, reply.get("args_after"), list(reply.get("params") or []))
+        if changed:
+            return Returned(finding=Finding("mutates-input", f"{opening}, {what} changed its argument {changed} in "
+                                            "place. Work on a copy: write `x = x - ...` (a new array) rather than "
+                                            "`x -= ...`, and build a new dict rather than assigning into the one "
+                                            "you were given."))
+        return Returned(reply.get("value"), seconds=float(reply.get("seconds") or 0.0))
+    if kind == "missing":
+        return Returned(finding=Finding("missing", f"{what} is not defined in your notebook: check its name, and "
+                                        "that its cell runs without an error from a fresh start."))
+    if kind == "not-callable":
+        return Returned(finding=Finding("wrong-type", f"{what} should be a function, but in your notebook it is a "
+                                        f"{reply.get('type', 'value')}."))
+    if kind == "not-implemented":
+        return Returned(finding=Finding("not-implemented", f"{what} is not implemented yet (it raises "
+                                        "NotImplementedError)."))
+    if kind == "raised":
+        return Returned(finding=Finding("raised-error", f"{opening}, {what} raised {_error_text(reply)}"))
+    if kind == "unsendable":
+        return Returned(finding=Finding("wrong-type", f"{opening}, {what} returned something the grader cannot "
+                                        f"use: {reply.get('message', 'not plain data')}. Return numbers, numpy "
+                                        "arrays, and tuples, lists or dicts of them."))
+    return Returned(finding=Finding("crashed", f"{opening}, the grader got no usable answer from {what}."))
+
+
+def _error_text(reply: Mapping[str, Any]) -> str:
+    error = reply.get("error") or {}
+    where = (error.get("traceback") or [""])[-1].strip()
+    text = f"{error.get('ename', 'an error')}: {error.get('evalue', '')}"
+    return f"{text} ({where})." if where else f"{text}."
+
+
+@dataclass
+class LocalStudent:
+    """The student's functions as callables in this process (no sandbox: for the API and the tests)."""
+
+    functions: dict[str, Callable[..., Any]]
+    namespace: dict[str, Any] = field(default_factory=dict)
+
+    def _resolve(self, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("__callable__") == "student":
+            return self.functions.get(value["name"])
+        if isinstance(value, dict) and value.get("__callable__") == "source":
+            scope = {**self.namespace, **self.functions, **value["env"], "np": np}
+            return eval(value["source"], scope)  # noqa: S307 - the grader's own source
+        if isinstance(value, list):
+            return [self._resolve(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self._resolve(item) for key, item in value.items()}
+        return value
+
+    def call(self, name: str, *args: Any, case: Case, **kwargs: Any) -> Returned:
+        """Call ``functions[name]`` on copies of the arguments, as the worker would."""
+        sent = [copy.deepcopy(a) for a in args]
+        function = self.functions.get(name)
+        if function is None:
+            return reply_to_returned(name, {"ok": False, "kind": "missing"}, sent, case)
+        if not callable(function):
+            return reply_to_returned(name, {"ok": False, "kind": "not-callable", "type": type(function).__name__},
+                                     sent, case)
+        live = [self._resolve(copy.deepcopy(a)) for a in args]
+        try:
+            value = function(*live, **{k: self._resolve(v) for k, v in kwargs.items()})
+        except NotImplementedError:
+            return reply_to_returned(name, {"ok": False, "kind": "not-implemented"}, sent, case)
+        except Exception as error:  # noqa: BLE001 - the student's code
+            reply = {"ok": False, "kind": "raised", "error": {"ename": type(error).__name__, "evalue": str(error)}}
+            return reply_to_returned(name, reply, sent, case)
+        from dlfcourse.grading.codec import CodecError, decode, encode
+
+        try:
+            value = decode(encode(value))
+        except CodecError as error:
+            return reply_to_returned(name, {"ok": False, "kind": "unsendable", "message": str(error)}, sent, case)
+        params = _parameter_names(function)
+        after = [a if not callable(a) else s for a, s in zip(live, sent)]
+        return reply_to_returned(name, {"ok": True, "value": value, "args_after": after, "params": params}, sent,
+                                 case)
+
+
+def _parameter_names(function: Callable[..., Any]) -> list[str]:
+    import inspect
+
+    try:
+        return list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return []
+
+
+class RemoteStudent:
+    """The functions of a submission running in its sandboxed worker (a :class:`~.session.NotebookSession`)."""
+
+    def __init__(self, session: Any, call_seconds: float) -> None:
+        self.session = session
+        self.call_seconds = call_seconds
+
+    def call(self, name: str, *args: Any, case: Case, **kwargs: Any) -> Returned:
+        """Send the call to the worker; a time-out or a crash of the worker becomes the finding."""
+        from dlfcourse.grading.worker import WorkerFailure
+
+        request = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs}
+        try:
+            reply = self.session.request(request, self.call_seconds, f"`{name}` ran {case.description}")
+        except WorkerFailure as failure:
+            code = "time-limit" if failure.kind == "time-limit" else "crashed"
+            return Returned(finding=Finding(code, f"{case.opening}, `{name}` did not return: {failure}."))
+        if not isinstance(reply, dict):
+            return Returned(finding=Finding("crashed", f"{case.opening}, the grader got {describe(reply)} instead "
+                                            f"of an answer from `{name}`."))
+        return reply_to_returned(name, reply, list(args), case)

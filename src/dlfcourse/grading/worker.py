@@ -1,0 +1,155 @@
+"""One sandboxed worker process, seen from the trusted grader: start it, send a request, wait with a limit.
+
+The worker's program (``codec`` + ``worker_main``) is sent over its standard
+input when it starts; requests and replies then travel as frames of plain data
+(:mod:`dlfcourse.grading.codec`). Every wait has a deadline: a worker that
+does not answer in time is killed (with everything it started), and the caller
+learns which limit was reached and after how long. A worker that dies, or
+writes something that is not a frame, is reported the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dlfcourse.grading import codec
+from dlfcourse.grading.sandbox import Policy, apply_limits, user_process_count, worker_command
+
+__all__ = ["WorkerFailure", "WorkerProcess", "worker_program"]
+
+_HEADER = struct.Struct(">Q")
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class WorkerFailure(Exception):
+    """The worker could not answer: ``kind`` is "time-limit", "crashed" or "protocol"; ``detail`` says more."""
+
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+def worker_program() -> bytes:
+    """The source the worker runs: the codec, then the request loop (both use only the stdlib and numpy)."""
+    here = Path(__file__).resolve().parent
+    loop = (here / "worker_main.py").read_bytes().replace(b"from __future__ import annotations\n", b"")
+    return (here / "codec.py").read_bytes() + b"\n\n" + loop
+
+
+class WorkerProcess:
+    """A running worker; ``request`` sends one message and returns the reply, within a time limit."""
+
+    def __init__(self, policy: Policy | None, submission_dir: str) -> None:
+        """Start a worker in the sandbox (``policy``), or as a plain subprocess when ``policy`` is None."""
+        if policy is not None:
+            command = worker_command(policy, submission_dir)
+            other = user_process_count(os.getuid()) if policy.uid is None else 0
+            limits = policy.limits
+            preexec = lambda: apply_limits(limits, other)  # noqa: E731
+            env = None
+        else:  # unsandboxed: trusted submissions only (and the tests of this module)
+            from dlfcourse.grading.sandbox import BOOTSTRAP
+
+            command = [sys.executable, "-I", "-c", BOOTSTRAP, ""]
+            preexec, env = None, {**os.environ, "DLF_SUBMISSION_DIR": submission_dir, "MPLBACKEND": "Agg"}
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, preexec_fn=preexec, env=env,
+                                        start_new_session=True)
+        program = worker_program()
+        try:
+            self.process.stdin.write(str(len(program)).encode() + b"\n" + program)
+            self.process.stdin.flush()
+            self._buffer = b""
+            self._receive(time.monotonic() + START_TIMEOUT, "starting the sandboxed worker")
+        except (BrokenPipeError, WorkerFailure) as error:
+            self.kill()
+            raise WorkerFailure("crashed", f"the sandboxed worker did not start ({error}); check that bubblewrap "
+                                "works on this machine: `dlf-course check-worker`") from None
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def request(self, message: dict[str, Any], timeout: float, doing: str) -> Any:
+        """Send ``message``, return the reply; WorkerFailure (and the worker killed) if none comes in time."""
+        try:
+            codec.write_frame(self.process.stdin, message)
+        except (BrokenPipeError, OSError):
+            self.kill()
+            raise WorkerFailure("crashed", f"the notebook's process had ended before {doing}") from None
+        return self._receive(time.monotonic() + timeout, doing, timeout)
+
+    def _read_some(self, deadline: float, doing: str, timeout: float | None) -> bytes:
+        fd = self.process.stdout.fileno()
+        left = deadline - time.monotonic()
+        ready = select.select([fd], [], [], max(0.0, left))[0] if left > 0 else []
+        if not ready:
+            self.kill()
+            limit = f"{timeout:g} s" if timeout is not None else f"{START_TIMEOUT:g} s"
+            raise WorkerFailure("time-limit", f"no answer within the time limit of {limit} while {doing}")
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            code = self.process.wait()
+            raise WorkerFailure("crashed", f"the notebook's process ended while {doing} ({_exit_reason(code)})")
+        return chunk
+
+    def _receive(self, deadline: float, doing: str, timeout: float | None = None) -> Any:
+        while len(self._buffer) < _HEADER.size:
+            self._buffer += self._read_some(deadline, doing, timeout)
+        (size,) = _HEADER.unpack(self._buffer[:_HEADER.size])
+        if size > codec.MAX_MESSAGE_BYTES:
+            self.kill()
+            raise WorkerFailure("protocol", f"the notebook's process sent {size} bytes while {doing}, more than "
+                                f"the limit of {codec.MAX_MESSAGE_BYTES}")
+        while len(self._buffer) < _HEADER.size + size:
+            self._buffer += self._read_some(deadline, doing, timeout)
+        frame, self._buffer = self._buffer[_HEADER.size:_HEADER.size + size], self._buffer[_HEADER.size + size:]
+        try:
+            return codec.decode(frame)
+        except codec.CodecError as error:
+            self.kill()
+            raise WorkerFailure("protocol", f"the notebook's process sent something that is not an answer "
+                                f"while {doing} ({error})") from None
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started (its own session), and reap it."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.process.wait()
+
+    def close(self) -> None:
+        """Ask the worker to exit, then make sure it has."""
+        if self.alive:
+            try:
+                codec.write_frame(self.process.stdin, {"op": "exit"})
+            except (BrokenPipeError, OSError):
+                pass
+        self.kill()
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        return f"killed by signal {name}, e.g. the memory or CPU limit"
+    return f"exit code {code}: os._exit, sys.exit in a thread, or a crash"

@@ -1,0 +1,247 @@
+"""The sandboxed worker: run a submission's code cells, then answer the grader's calls.
+
+This program runs *inside* the sandbox, as untrusted code's host process. It
+is not imported there: the grader starts ``python -I -S -c BOOTSTRAP`` and
+sends this file's source (after the codec's) over the process's standard
+input, so no file of the instructor package exists inside the sandbox.
+
+It trusts nothing and decides nothing. It reads requests from the grader and
+writes back what the student's code did, as plain data (see ``codec``):
+
+    {"op": "run", "cell": i, "source": s}            -> output, error, figures of cell i
+    {"op": "call", "name": f, "args": [...], ...}    -> the value f returned, or its error
+    {"op": "exit"}
+
+Arguments may stand for functions: ``{"__callable__": "student", "name": f}``
+is the student's own ``f``; ``{"__callable__": "source", "source": s, "env": {...}}``
+is a function the grader wrote (``s`` evaluated with numpy as ``np``, the
+student's names, and ``env``). Standard input and output are taken for the
+channel before any student code runs: a ``print`` goes into the cell's output,
+never onto the channel, and ``input()`` reads nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import shutil
+import sys
+import time
+import traceback
+from typing import Any
+
+try:  # on the host (tests); inside the sandbox the codec's source comes first and defines these names
+    from dlfcourse.grading.codec import CodecError, plain, read_frame, write_frame  # noqa: F401
+except ImportError:  # pragma: no cover - the sandbox case
+    pass
+
+MAX_TEXT = 200_000  # characters of output kept per cell or call
+MAX_FIGURES = 4  # figures kept per cell
+
+
+def _take_channel() -> tuple[io.BufferedReader, io.BufferedWriter]:
+    """Move the grader's channel off fds 0 and 1, and point 0, 1 and 2 at /dev/null."""
+    reader = os.fdopen(os.dup(0), "rb", buffering=0)
+    writer = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    return reader, writer
+
+
+def _copy_submission_files(source: str) -> None:
+    """Copy the submission's own files (read-only in the sandbox) into the scratch working directory."""
+    if not os.path.isdir(source):
+        return
+    for name in os.listdir(source):
+        path = os.path.join(source, name)
+        try:
+            if os.path.isdir(path):
+                shutil.copytree(path, name, dirs_exist_ok=True)
+            elif not name.endswith(".ipynb"):
+                shutil.copyfile(path, name)
+        except OSError:
+            continue
+
+
+def _strip_magics(source: str) -> str:
+    """IPython line magics and shell escapes become comments; a cell magic makes the cell a comment."""
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        return "\n".join("# " + line for line in lines)
+    return "\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line for line in lines)
+
+
+def _error(error: BaseException) -> dict[str, Any]:
+    """An exception as data: its name, message and the traceback lines inside the notebook's cells."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith("<cell")]
+    lines = [f'  {f.filename[1:-1]}, line {f.lineno}, in {f.name}: {(f.line or "").strip()}' for f in frames]
+    try:
+        message = str(error)
+    except Exception:  # noqa: BLE001 - a student's exception whose __str__ fails
+        message = "(the exception's message could not be printed)"
+    return {"ename": type(error).__name__, "evalue": message[:2000], "traceback": lines[-8:]}
+
+
+class _Capture:
+    """sys.stdout and sys.stderr into strings for the length of a ``with`` block."""
+
+    def __enter__(self) -> _Capture:
+        self.out, self.err = io.StringIO(), io.StringIO()
+        self.saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = self.out, self.err
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        sys.stdout, sys.stderr = self.saved
+
+    def text(self) -> tuple[str, str]:
+        return self.out.getvalue()[:MAX_TEXT], self.err.getvalue()[:MAX_TEXT]
+
+
+def _figures() -> list[str]:
+    """PNG images (base64) of the figures the cell left open; they are closed afterwards."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None:
+        return []
+    images = []
+    try:
+        for number in pyplot.get_fignums()[:MAX_FIGURES]:
+            buffer = io.BytesIO()
+            pyplot.figure(number).savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+            images.append(base64.b64encode(buffer.getvalue()).decode("ascii"))
+    except Exception:  # noqa: BLE001 - a figure the student broke: no image
+        pass
+    finally:
+        try:
+            pyplot.close("all")
+        except Exception:  # noqa: BLE001
+            pass
+    return images
+
+
+class Worker:
+    """The namespace of the submission and the requests that run in it."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+
+    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        started = time.monotonic()
+        error = None
+        with _Capture() as capture:
+            try:
+                code = compile(_strip_magics(str(request["source"])), f"<cell {int(request['cell'])}>", "exec")
+                exec(code, self.namespace)
+            except BaseException as raised:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, anything
+                error = _error(raised)
+        stdout, stderr = capture.text()
+        return {"ok": error is None, "stdout": stdout, "stderr": stderr, "error": error,
+                "figures": _figures(), "seconds": time.monotonic() - started}
+
+    def _callable(self, spec: dict[str, Any]) -> Any:
+        if spec.get("__callable__") == "student":
+            return self.namespace.get(str(spec.get("name")))
+        scope = dict(self.namespace)
+        scope.update(spec.get("env") or {})
+        scope["np"] = __import__("numpy")
+        return eval(compile(str(spec["source"]), "<grader>", "eval"), scope)
+
+    def _arguments(self, value: Any) -> Any:
+        if isinstance(value, dict) and "__callable__" in value:
+            return self._callable(value)
+        if isinstance(value, list):
+            return [self._arguments(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self._arguments(item) for key, item in value.items()}
+        return value
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        name = str(request["name"])
+        function = self.namespace.get(name)
+        if function is None:
+            return {"ok": False, "kind": "missing", "name": name}
+        if not callable(function):
+            return {"ok": False, "kind": "not-callable", "name": name, "type": type(function).__name__}
+        args = [self._arguments(a) for a in request.get("args", [])]
+        kwargs = {k: self._arguments(v) for k, v in (request.get("kwargs") or {}).items()}
+        started = time.monotonic()
+        with _Capture() as capture:
+            try:
+                value = function(*args, **kwargs)
+            except NotImplementedError as raised:
+                return {"ok": False, "kind": "not-implemented", "error": _error(raised)}
+            except BaseException as raised:  # noqa: BLE001
+                return {"ok": False, "kind": "raised", "error": _error(raised)}
+        seconds = time.monotonic() - started
+        stdout, _ = capture.text()
+        try:
+            plain(value, [])
+        except CodecError as error:
+            return {"ok": False, "kind": "unsendable", "message": str(error), "seconds": seconds}
+        return _sendable_args({"ok": True, "value": value, "args_after": args, "kwargs_after": kwargs,
+                               "seconds": seconds, "stdout": stdout[:2000], "params": _parameters(function)})
+
+
+def _parameters(function: Any) -> list[str]:
+    """The names of the function's parameters (for messages such as "changed its argument `z`")."""
+    try:
+        import inspect
+
+        return [str(name) for name in inspect.signature(function).parameters][:32]
+    except (TypeError, ValueError):
+        return []
+
+
+def _sendable_args(reply: dict[str, Any]) -> dict[str, Any]:
+    """Drop the arguments after the call if they cannot be sent (functions passed in): the value stays."""
+    for key in ("args_after", "kwargs_after"):
+        try:
+            plain(reply.get(key), [])
+        except CodecError:
+            reply[key] = None
+    return reply
+
+
+def _seed_font_cache() -> None:
+    """Copy the host's matplotlib font list (read-only in the sandbox) so matplotlib need not rebuild it."""
+    cache, config = os.environ.get("DLF_MPL_CACHE"), os.environ.get("MPLCONFIGDIR")
+    if not cache or not config or not os.path.isdir(cache):
+        return
+    os.makedirs(config, exist_ok=True)
+    for name in os.listdir(cache):
+        if name.startswith("fontlist-") and name.endswith(".json"):
+            shutil.copyfile(os.path.join(cache, name), os.path.join(config, name))
+
+
+def serve() -> None:
+    """Answer requests until the grader says exit or closes the channel."""
+    reader, writer = _take_channel()
+    _copy_submission_files(os.environ.get("DLF_SUBMISSION_DIR", ""))
+    _seed_font_cache()
+    worker = Worker()
+    write_frame(writer, {"ready": True, "pid": os.getpid()})
+    while True:
+        try:
+            request = read_frame(reader)
+        except EOFError:
+            return
+        op = request.get("op") if isinstance(request, dict) else None
+        if op == "exit":
+            return
+        if op == "run":
+            reply = worker.run(request)
+        elif op == "call":
+            reply = worker.call(request)
+        else:
+            reply = {"ok": False, "kind": "bad-request"}
+        try:
+            write_frame(writer, reply)
+        except CodecError as error:
+            write_frame(writer, {"ok": False, "kind": "unsendable", "message": str(error)})
+
+
+if __name__ == "__main__":
+    serve()
