@@ -93,16 +93,16 @@ def test_to_signed_maps_zero_one_to_minus_plus_one():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: data.make_moons(0), "n must be >= 1"),
-        (lambda: data.make_xor(-3), "n must be >= 1"),
+        (lambda: data.make_moons(0), "n must be an integer >= 1"),
+        (lambda: data.make_xor(-3), "n must be an integer >= 1"),
         (lambda: data.make_blobs(2.5), "n must be an integer"),
-        (lambda: data.make_separable(0), "n must be >= 1"),
-        (lambda: data.make_separable(10, d=0), "d must be >= 1"),
+        (lambda: data.make_separable(0), "n must be an integer >= 1"),
+        (lambda: data.make_separable(10, d=0), "d must be an integer >= 1"),
         (lambda: data.make_separable(10, margin=-0.1), "margin must be in"),
         (lambda: data.make_separable(10, margin=9.0), "margin must be in"),
         (lambda: data.make_moons(10, noise=-1.0), "noise must be a finite number >= 0"),
         (lambda: data.make_blobs(10, std=float("nan")), "std must be a finite number >= 0"),
-        (lambda: data.make_blobs(10, centers=0), "centers must be >= 1"),
+        (lambda: data.make_blobs(10, centers=0), "centers must be an integer >= 1"),
         (lambda: data.make_moons(10, seed="abc"), "seed must be an int"),
     ],
 )
@@ -227,7 +227,7 @@ def test_minibatches_partition_any_size(n, batch_size, seed):
 
 @pytest.mark.parametrize("batch_size", [0, -4])
 def test_minibatches_refuse_a_non_positive_batch_size(batch_size):
-    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
         data.minibatches(np.zeros((4, 2)), np.zeros(4), batch_size)
 
 

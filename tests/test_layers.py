@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from dlfoundations.kit.gradcheck import numerical_gradient, rel_error
 from dlfoundations.layers import (
-    ACTIVATION_LAYERS,
+    activation_backward,
+    activation_forward,
     affine_backward,
     affine_forward,
     relu_backward,
@@ -19,6 +20,12 @@ from dlfoundations.layers import (
     tanh_backward,
     tanh_forward,
 )
+
+ACTIVATION_LAYERS = {
+    "relu": (relu_forward, relu_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
+    "tanh": (tanh_forward, tanh_backward),
+}
 
 RANDOM = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 dims = st.integers(1, 5)
@@ -99,12 +106,24 @@ def test_activation_layers_by_hand():
     np.testing.assert_array_equal(tanh_backward(np.ones(2), cache), [1.0, 1.0])
 
 
-def test_activation_layers_table():
-    assert set(ACTIVATION_LAYERS) == {"relu", "sigmoid", "tanh"}
+def test_activation_layers_by_name_match_the_named_pairs():
     z = np.linspace(-3.0, 3.0, 7)
-    np.testing.assert_allclose(ACTIVATION_LAYERS["relu"][0](z)[0], np.maximum(z, 0))
-    np.testing.assert_allclose(ACTIVATION_LAYERS["sigmoid"][0](z)[0], 1 / (1 + np.exp(-z)), rtol=1e-15)
-    np.testing.assert_allclose(ACTIVATION_LAYERS["tanh"][0](z)[0], np.tanh(z))
+    dout = np.arange(7.0) - 2.0
+    expected_out = {"relu": np.maximum(z, 0), "sigmoid": 1 / (1 + np.exp(-z)), "tanh": np.tanh(z)}
+    for name, (forward, backward) in ACTIVATION_LAYERS.items():
+        out, cache = activation_forward(z, name)
+        np.testing.assert_allclose(out, expected_out[name], rtol=1e-15)
+        np.testing.assert_array_equal(out, forward(z)[0])
+        np.testing.assert_array_equal(activation_backward(dout, cache, name), backward(dout, forward(z)[1]))
+    with pytest.raises(ValueError, match="activation must be one of"):
+        activation_forward(z, "softplus")
+
+
+def test_relu_backward_gives_the_same_mask_from_its_input_or_its_output():
+    z = np.array([-2.0, -0.0, 0.0, 1e-300, 3.0])
+    dout = np.full(5, 7.0)
+    np.testing.assert_array_equal(relu_backward(dout, z), [0.0, 0.0, 0.0, 7.0, 7.0])
+    np.testing.assert_array_equal(relu_backward(dout, relu_forward(z)[1]), [0.0, 0.0, 0.0, 7.0, 7.0])
 
 
 def test_caches_are_minimal():
@@ -114,10 +133,9 @@ def test_caches_are_minimal():
     np.testing.assert_array_equal(cache[0], X)
     np.testing.assert_array_equal(cache[1], W)
     z = np.array([-1.0, 2.0])
-    np.testing.assert_array_equal(relu_forward(z)[1], z)  # relu keeps its input
-    for forward in (sigmoid_forward, tanh_forward):
+    for forward in (relu_forward, sigmoid_forward, tanh_forward):
         out, cache = forward(z)
-        assert cache is out  # sigmoid and tanh keep their output
+        assert cache is out  # every activation keeps its output: the derivative comes from it
 
 
 def test_activation_layers_saturate_at_large_inputs():

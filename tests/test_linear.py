@@ -269,8 +269,8 @@ def test_logistic_regression_matches_scikit_learn(dataset, optimizer, epochs):
     X, y = dataset()
     reference = unpenalised_sklearn(X, y)
     fit = linear.fit_logistic_regression(X, y, optimizer=optimizer, epochs=epochs)
-    np.testing.assert_allclose(fit.weights, reference.coef_[0], atol=1e-4)
-    assert fit.bias == pytest.approx(reference.intercept_[0], abs=1e-4)
+    np.testing.assert_allclose(fit.W, reference.coef_[0], atol=1e-4)
+    assert fit.b == pytest.approx(reference.intercept_[0], abs=1e-4)
     assert len(fit.loss_history) == epochs
 
 
@@ -281,8 +281,8 @@ def test_logistic_regression_with_l2_matches_scikit_learn():
     reference = unpenalised_sklearn(X, y, C=C)
     fit = linear.fit_logistic_regression(X, y, optimizer=optim.Momentum(lr=1.0, beta=0.9), epochs=1000,
                                          l2=1.0 / (C * len(y)))
-    np.testing.assert_allclose(fit.weights, reference.coef_[0], atol=1e-4)
-    assert fit.bias == pytest.approx(reference.intercept_[0], abs=1e-4)
+    np.testing.assert_allclose(fit.W, reference.coef_[0], atol=1e-4)
+    assert fit.b == pytest.approx(reference.intercept_[0], abs=1e-4)
 
 
 def test_logistic_regression_loss_history_starts_at_log_2_and_ends_at_a_stationary_point():
@@ -294,9 +294,9 @@ def test_logistic_regression_loss_history_starts_at_log_2_and_ends_at_a_stationa
     def mean_loss(theta: np.ndarray) -> float:  # independent of the library: theta = (w, b)
         return float(np.mean(np.logaddexp(0.0, -y * (X @ theta[:2] + theta[2]))))
 
-    gradient = numerical_gradient(mean_loss, np.append(fit.weights, fit.bias))
+    gradient = numerical_gradient(mean_loss, np.append(fit.W, fit.b))
     assert np.max(np.abs(gradient)) < 1e-6
-    assert fit.loss_history[-1] == pytest.approx(mean_loss(np.append(fit.weights, fit.bias)), abs=1e-9)
+    assert fit.loss_history[-1] == pytest.approx(mean_loss(np.append(fit.W, fit.b)), abs=1e-9)
 
 
 def test_logistic_regression_gradient_steps_match_numerical_gradients():
@@ -311,7 +311,7 @@ def test_logistic_regression_gradient_steps_match_numerical_gradients():
     for _ in range(2):  # two gradient-descent steps by hand
         theta = theta - lr * numerical_gradient(objective, theta)
     fit = linear.fit_logistic_regression(X, y, optimizer=optim.SGD(lr=lr), epochs=2, l2=l2)
-    assert rel_error(np.append(fit.weights, fit.bias), theta) < 1e-7
+    assert rel_error(np.append(fit.W, fit.b), theta) < 1e-7
 
 
 # ----------------------------------------------------------------------------- softmax regression
@@ -324,8 +324,8 @@ def test_softmax_regression_reaches_95_percent_on_digits():
     X_train, X_test = data.standardize(X_train, mean, std), data.standardize(X_test, mean, std)
     fit = linear.fit_softmax_regression(X_train, y_train, num_classes=10, optimizer=optim.SGD(lr=0.5),
                                         epochs=20, batch_size=32, seed=0)
-    assert fit.weights.shape == (64, 10) and fit.bias.shape == (10,)
-    accuracy = np.mean(linear.predict_class(X_test, fit.weights, fit.bias) == y_test)
+    assert fit.W.shape == (64, 10) and fit.b.shape == (10,)
+    accuracy = np.mean(linear.predict_class(X_test, fit.W, fit.b) == y_test)
     assert accuracy >= 0.95
     assert fit.loss_history[-1] < fit.loss_history[0]
 
@@ -337,7 +337,7 @@ def test_softmax_regression_matches_scikit_learn_probabilities():
     reference = unpenalised_sklearn(X, y).predict_proba(X)
     fit = linear.fit_softmax_regression(X, y, num_classes=3, optimizer=optim.Momentum(lr=1.0, beta=0.9),
                                         epochs=1000)
-    scores = X @ fit.weights + fit.bias
+    scores = X @ fit.W + fit.b
     # W is only identified up to adding the same vector to every column, so compare probabilities.
     probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
@@ -359,7 +359,7 @@ def test_softmax_regression_steps_match_numerical_gradients_and_start_at_log_k()
     for _ in range(2):
         theta = theta - lr * numerical_gradient(objective, theta)
     fit = linear.fit_softmax_regression(X, y, num_classes=K, optimizer=optim.SGD(lr=lr), epochs=2, l2=l2)
-    assert rel_error(np.concatenate([fit.weights.ravel(), fit.bias]), theta) < 1e-7
+    assert rel_error(np.concatenate([fit.W.ravel(), fit.b]), theta) < 1e-7
     assert fit.loss_history[0] == pytest.approx(np.log(K))  # uniform probabilities at W = 0
 
 
@@ -367,7 +367,7 @@ def test_softmax_regression_minibatches_cover_the_data_and_are_seeded():
     X, y = data.make_blobs(50, centers=3, std=1.0, seed=0)
     first = linear.fit_softmax_regression(X, y, 3, epochs=3, batch_size=16, seed=1)
     second = linear.fit_softmax_regression(X, y, 3, epochs=3, batch_size=16, seed=1)
-    np.testing.assert_array_equal(first.weights, second.weights)
+    np.testing.assert_array_equal(first.W, second.W)
     assert len(first.loss_history) == 3
 
 
@@ -404,9 +404,9 @@ Y4 = np.array([1, 1, -1, -1])
         (lambda: linear.fit_logistic_regression(X4, np.array([1, 1, 0, 0])), r"y must contain only -1 and 1"),
         (lambda: linear.train_perceptron(X4, Y4[:3], 5), r"X has 4 rows but y has 3"),
         (lambda: linear.fit_softmax_regression(X4, np.array([0, 1, 2]), 3), r"X has 4 rows but y has 3"),
-        (lambda: linear.train_perceptron(X4, Y4, 0), r"epochs must be a positive integer"),
-        (lambda: linear.full_batch_perceptron(X4, Y4, -3), r"epochs must be a positive integer"),
-        (lambda: linear.fit_logistic_regression(X4, Y4, epochs=2.5), r"epochs must be a positive integer"),
+        (lambda: linear.train_perceptron(X4, Y4, 0), r"epochs must be an integer >= 1"),
+        (lambda: linear.full_batch_perceptron(X4, Y4, -3), r"epochs must be an integer >= 1"),
+        (lambda: linear.fit_logistic_regression(X4, Y4, epochs=2.5), r"epochs must be an integer >= 1"),
         (lambda: linear.train_multiclass_perceptron(X4, np.array([0, 1, 2, 3]), 3, 5), r"y must be in 0\.\.2"),
         (lambda: linear.fit_softmax_regression(X4, np.array([0, 1, 2, 5]), 4), r"y must be in 0\.\.3"),
         (lambda: linear.fit_softmax_regression(X4, np.array([0, 0, 0, 0]), 1), r"num_classes must be an integer >= 2"),

@@ -8,7 +8,7 @@ import pytest
 
 from dlfoundations.kit import data
 from dlfoundations.gradients import check_gradients
-from dlfoundations.layers import ACTIVATION_LAYERS, affine_backward, affine_forward
+from dlfoundations.layers import activation_backward, activation_forward, affine_backward, affine_forward
 from dlfoundations.mlp import init_mlp, mlp_backward, mlp_forward, mlp_loss, mlp_predict
 from dlfoundations.optim import Adam
 from dlfoundations.training import fit
@@ -17,6 +17,11 @@ GRAPH = {  # independent definitions of the activations, written out here
     "relu": lambda z: np.maximum(z, 0.0),
     "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
     "tanh": np.tanh,
+}
+SLOPE = {  # and of their derivatives g'(z), in terms of z
+    "relu": lambda z: (z > 0).astype(float),
+    "sigmoid": lambda z: np.exp(-z) / (1.0 + np.exp(-z)) ** 2,
+    "tanh": lambda z: 1.0 / np.cosh(z) ** 2,
 }
 
 
@@ -97,6 +102,26 @@ def test_forward_matches_the_formula(activation):
     assert len(caches) == 3
 
 
+@pytest.mark.parametrize("activation", GRAPH)
+def test_cache_holds_each_layers_input_weights_and_the_slope_that_made_its_input(activation):
+    """The triple (h_{l-1}, W_l, g'(z_{l-1})) that chapter 5 and assignment 05 describe."""
+    rng = np.random.default_rng(2)
+    params = {key: rng.normal(size=value.shape) for key, value in init_mlp([3, 4, 5, 2]).items()}
+    X = rng.normal(size=(6, 3))
+    g = GRAPH[activation]
+    derivative = SLOPE[activation]
+    z1 = X @ params["W1"] + params["b1"]
+    z2 = g(z1) @ params["W2"] + params["b2"]
+    _, caches = mlp_forward(params, X, activation)
+    (h0, W1, slope0), (h1, W2, slope1), (h2, W3, slope2) = caches
+    assert slope0 is None and W1 is params["W1"] and W2 is params["W2"] and W3 is params["W3"]
+    np.testing.assert_array_equal(h0, X)
+    np.testing.assert_allclose(h1, g(z1), rtol=1e-12)
+    np.testing.assert_allclose(h2, g(z2), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(slope1, dtype=float), derivative(z1), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(np.asarray(slope2, dtype=float), derivative(z2), rtol=1e-12, atol=1e-15)
+
+
 def test_predict_uses_argmax_or_the_sign_of_a_single_score():
     params = {"W1": np.eye(3), "b1": np.zeros(3), "W2": np.array([[1.0, 0, 0], [0, 2, 0], [0, 0, 3]]),
               "b2": np.array([0.0, 0.0, -10.0])}
@@ -159,7 +184,12 @@ def test_network_agrees_with_the_layers_composed_by_hand(activation):
     rng = np.random.default_rng(8)
     X, dscores = rng.normal(size=(9, 4)), rng.normal(size=(9, 3))
     params = {key: value + 0.1 for key, value in init_mlp([4, 6, 5, 3], seed=8).items()}
-    forward, backward = ACTIVATION_LAYERS[activation]
+    def forward(z):
+        return activation_forward(z, activation)
+
+    def backward(dout, cache):
+        return activation_backward(dout, cache, activation)
+
     z1, a1 = affine_forward(X, params["W1"], params["b1"])
     h1, g1 = forward(z1)
     z2, a2 = affine_forward(h1, params["W2"], params["b2"])

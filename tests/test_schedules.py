@@ -116,14 +116,14 @@ ALL = [
 
 @pytest.mark.parametrize("schedule", ALL)
 def test_negative_step_is_refused(schedule):
-    with pytest.raises(ValueError, match=r"step must be >= 0 \(steps count from 0\), got -1"):
+    with pytest.raises(ValueError, match=r"step must be an integer >= 0, got -1"):
         schedule(-1)
-    with pytest.raises(ValueError, match="step must be a whole number"):
+    with pytest.raises(ValueError, match="step must be an integer >= 0"):
         schedule(1.5)
 
 
 def test_learning_rate_at_refuses_negative_step_and_bad_values():
-    with pytest.raises(ValueError, match="step must be >= 0"):
+    with pytest.raises(ValueError, match="step must be an integer >= 0"):
         learning_rate_at(0.1, -3)
     with pytest.raises(ValueError, match="learning rate at step 2 must be a finite number >= 0"):
         learning_rate_at(lambda t: -1.0, 2)
@@ -138,15 +138,15 @@ def test_learning_rate_at_refuses_negative_step_and_bad_values():
         (lambda: step_decay(-0.1), "lr must be a finite number > 0"),
         (lambda: step_decay(0.1, drop=0.0), "drop must be a finite number > 0"),
         (lambda: step_decay(0.1, drop=1.5), r"drop must be in \(0, 1\]"),
-        (lambda: step_decay(0.1, every=0), "every must be a whole number >= 1"),
-        (lambda: step_decay(0.1, every=2.5), "every must be a whole number >= 1"),
+        (lambda: step_decay(0.1, every=0), "every must be an integer >= 1"),
+        (lambda: step_decay(0.1, every=2.5), "every must be an integer >= 1"),
         (lambda: exponential_decay(0.1, rate=0.0), "rate must be a finite number > 0"),
         (lambda: exponential_decay(0.1, rate=1.01), r"rate must be in \(0, 1\]"),
         (lambda: inverse_time(0.1, k=-1.0), "k must be a finite number >= 0"),
-        (lambda: cosine(0.1, total_steps=0), "total_steps must be a whole number >= 1"),
+        (lambda: cosine(0.1, total_steps=0), "total_steps must be an integer >= 1"),
         (lambda: cosine(0.1, total_steps=10, lr_min=0.2), "lr_min must not exceed lr"),
         (lambda: cosine(0.1, total_steps=10, lr_min=-0.1), "lr_min must be a finite number >= 0"),
-        (lambda: linear_warmup(0.1, warmup_steps=0), "warmup_steps must be a whole number >= 1"),
+        (lambda: linear_warmup(0.1, warmup_steps=0), "warmup_steps must be an integer >= 1"),
         (lambda: linear_warmup(-0.1, warmup_steps=3), "base must be a finite number > 0"),
         (lambda: linear_warmup(lambda t: float("nan"), warmup_steps=3), "learning rate at step 0"),
     ],

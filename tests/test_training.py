@@ -103,7 +103,7 @@ def test_accuracy_and_validation_are_recorded_after_every_epoch():
     [
         ({"epochs": 0}, "epochs must be an integer >= 1"),
         ({"epochs": 2.5}, "epochs must be an integer >= 1"),
-        ({"epochs": 1, "batch_size": 0}, "batch_size must be >= 1"),
+        ({"epochs": 1, "batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"epochs": 1, "validation": (np.zeros((2, 3)),)}, "validation must be a pair"),
     ],
 )

@@ -1,8 +1,9 @@
 """Loss functions on scores (logits), each returning ``(loss, dscores)``.
 
-Conventions: losses take scores, never probabilities; they average over the
-N examples of the batch, so every row of ``dscores`` carries a factor 1/N;
-``dscores`` has the shape of ``scores``. Binary losses take scores ``(N,)``
+Conventions: losses take scores, never probabilities (the argument is called
+``scores`` everywhere, whether a text calls them logits, z or predictions);
+they average over the N examples of the batch, so every row of ``dscores``
+carries a factor 1/N; ``dscores`` has the shape of ``scores``. Binary losses take scores ``(N,)``
 with labels y in {-1, +1} (``binary_cross_entropy``: y in {0, 1}); multiclass
 losses take scores ``(N, K)`` with integer labels ``(N,)`` in 0..K-1.
 
@@ -15,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit._checks import as_float_array, check_binary_labels, check_class_labels, check_positive
+from dlfoundations.kit._checks import (as_float_array, check_binary_labels, check_class_labels, check_count,
+                                       check_positive)
 from dlfoundations.activations import sigmoid
 
 __all__ = [
@@ -58,28 +60,28 @@ def logistic_loss(scores: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
     return float(loss), dscores
 
 
-def binary_cross_entropy(logits: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
-    """Binary cross-entropy from logits z ``(N,)`` with y in {0, 1}.
+def binary_cross_entropy(scores: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
+    """Binary cross-entropy from scores (logits) z ``(N,)`` with y in {0, 1}.
 
     ``L = -(1/N) Σ_i [y_i log s(z_i) + (1 - y_i) log(1 - s(z_i))] = (1/N) Σ_i [log(1 + e^{z_i}) - y_i z_i]``.
     Gradient: ``dL/dz_i = (s(z_i) - y_i) / N``. Equals ``logistic_loss(z, 2y - 1)``.
     """
-    z = as_float_array(logits, "logits", ndim=1)
+    z = as_float_array(scores, "scores", ndim=1)
     y = check_binary_labels(y, "y", (0, 1), n=len(z))
     loss = np.mean(np.logaddexp(0.0, z) - y * z)
     dscores = (sigmoid(z) - y) / len(z)
     return float(loss), dscores
 
 
-def mse_loss(predictions: ArrayLike, targets: ArrayLike) -> tuple[float, np.ndarray]:
-    """Mean squared error ``L = (1/2N) Σ_i ||ŷ_i - y_i||²`` for ŷ, y both ``(N,)`` or both ``(N, K)``.
+def mse_loss(scores: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
+    """Mean squared error ``L = (1/2N) Σ_i ||ŷ_i - y_i||²`` of the scores (predictions) ŷ and real targets y.
 
-    Gradient: ``dL/dŷ = (ŷ - y) / N``.
+    ŷ and y are both ``(N,)`` or both ``(N, K)``. Gradient: ``dL/dŷ = (ŷ - y) / N``.
     """
-    y_hat = as_float_array(predictions, "predictions", ndim=(1, 2))
-    y = as_float_array(targets, "targets", ndim=(1, 2))
+    y_hat = as_float_array(scores, "scores", ndim=(1, 2))
+    y = as_float_array(y, "y", ndim=(1, 2))
     if y.shape != y_hat.shape:
-        raise ValueError(f"targets has shape {y.shape} but predictions has shape {y_hat.shape}; they must match")
+        raise ValueError(f"y has shape {y.shape} but scores has shape {y_hat.shape}; they must match")
     n = len(y_hat)
     diff = y_hat - y
     return float(np.sum(diff**2) / (2 * n)), diff / n
@@ -113,21 +115,20 @@ def log_softmax(scores: ArrayLike) -> np.ndarray:
     return z - np.expand_dims(logsumexp(z), axis=-1)
 
 
-def softmax_jacobian(z: ArrayLike) -> np.ndarray:
+def softmax_jacobian(scores: ArrayLike) -> np.ndarray:
     """Jacobian ``J[i, j] = dp_i/dz_j = p_i (δ_ij - p_j)``, i.e. ``diag(p) - p pᵀ`` with p = softmax(z ``(K,)``).
 
     Returns ``(K, K)``: symmetric, and every row sums to 0 (the p_k always sum to 1).
     """
-    p = softmax(as_float_array(z, "z", ndim=1))
+    p = softmax(as_float_array(scores, "scores", ndim=1))
     return np.diag(p) - np.outer(p, p)
 
 
 def one_hot(y: ArrayLike, K: int) -> np.ndarray:
     """One-hot matrix ``(N, K)`` with ``Y[i, y_i] = 1`` and zeros elsewhere, for labels y ``(N,)`` in 0..K-1."""
-    if not isinstance(K, (int, np.integer)) or K < 1:
-        raise ValueError(f"K (the number of classes) must be a positive integer, got {K!r}")
-    labels = check_class_labels(y, "y", int(K))
-    Y = np.zeros((len(labels), int(K)))
+    K = check_count(K, "K (the number of classes)")
+    labels = check_class_labels(y, "y", K)
+    Y = np.zeros((len(labels), K))
     Y[np.arange(len(labels)), labels] = 1.0
     return Y
 
@@ -136,13 +137,19 @@ def cross_entropy(scores: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
     """Softmax cross-entropy ``L = (1/N) Σ_i [logsumexp(z_i) - z_{i,y_i}] = -(1/N) Σ_i log p_{i,y_i}``.
 
     Scores z ``(N, K)``, integer labels y ``(N,)``. Gradient: ``dL/dz = (softmax(z) - onehot(y)) / N``.
+    Both come from one :func:`log_softmax`: ``L = -mean_i log p_{i,y_i}``, and
+    ``softmax(z) = e^{log p}`` less 1 at each label (no one-hot matrix is built).
     """
     z = as_float_array(scores, "scores", ndim=2)
     n, k = z.shape
     y = check_class_labels(y, "y", k, n=n)
     rows = np.arange(n)
-    loss = np.mean(logsumexp(z) - z[rows, y])
-    return float(loss), (softmax(z) - one_hot(y, k)) / n
+    log_p = log_softmax(z)
+    loss = -np.mean(log_p[rows, y])
+    dscores = np.exp(log_p)
+    dscores[rows, y] -= 1.0
+    dscores /= n
+    return float(loss), dscores
 
 
 def multiclass_hinge(scores: ArrayLike, y: ArrayLike, margin: float = 1.0) -> tuple[float, np.ndarray]:

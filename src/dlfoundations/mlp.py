@@ -20,9 +20,11 @@ job, once every gradient exists).
 Parameters and gradients are dicts with keys ``W1, b1, ..., WL, bL``.
 Arithmetic happens in the dtype of the inputs: float64 by default (use it for
 gradient checks), float32 if X and the params are float32 (about twice as fast).
-This is the same computation as chaining ``layers.affine_forward`` and the
-activation layers (the tests check that they agree), written out in matrix
-form so that one screen shows the whole of backpropagation.
+The network is built from the pieces of ``dlfoundations.layers`` (the affine
+kernels) and ``dlfoundations.activations`` (the activation table, whose
+derivative is written in terms of the output, so the slope ``g'(z_{l-1})`` is
+computed from ``h_{l-1}``); the tests check that it agrees with chaining the
+public layers by hand.
 """
 
 from __future__ import annotations
@@ -32,22 +34,16 @@ from typing import Any
 
 import numpy as np
 
-from dlfoundations.kit._checks import as_float_array, check_positive, check_same_length
-from dlfoundations.activations import sigmoid
+from dlfoundations.activations import get_activation
+from dlfoundations.kit._checks import as_float_array, check_count, check_positive, check_same_length
+from dlfoundations.layers import affine, affine_grads
 from dlfoundations.losses import binary_cross_entropy, cross_entropy, logistic_loss, mse_loss
+from dlfoundations.optim import Params
+from dlfoundations.regularization import l2_penalty
 
-__all__ = ["ACTIVATIONS", "LOSS_HEADS", "init_mlp", "mlp_forward", "mlp_backward", "mlp_loss", "mlp_predict"]
+__all__ = ["LOSS_HEADS", "init_mlp", "mlp_forward", "mlp_backward", "mlp_loss", "mlp_predict"]
 
-Params = dict[str, np.ndarray]
 LayerCache = tuple[np.ndarray, np.ndarray, np.ndarray | None]  # (h_{l-1}, W_l, g'(z_{l-1}) or None)
-
-ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
-    "relu": (lambda z: np.maximum(z, 0), lambda h: h > 0),
-    "sigmoid": (lambda z: sigmoid(z).astype(z.dtype, copy=False), lambda h: h * (1 - h)),
-    "tanh": (np.tanh, lambda h: 1 - h * h),
-}
-"""``name -> (g, g')``, with ``g'`` written in terms of the output ``h = g(z)``:
-relu' = [h > 0], sigmoid' = h (1 - h), tanh' = 1 - h². Both keep the dtype of their input."""
 
 LOSS_HEADS: dict[str, Callable[[Any, Any], tuple[float, np.ndarray]]] = {
     "cross_entropy": cross_entropy,  # K outputs, integer labels 0..K-1
@@ -95,7 +91,7 @@ def mlp_forward(params: Mapping[str, Any], X: Any, activation: str = "relu") -> 
     its input (``None`` for layer 1, whose input is X). Nothing is modified.
     """
     weights = _check_params(params)
-    g, g_prime = _activation(activation)
+    g = get_activation(activation)
     h = as_float_array(X, "X", ndim=2)
     if h.shape[1] != weights[0][0].shape[0]:
         raise ValueError(
@@ -103,14 +99,14 @@ def mlp_forward(params: Mapping[str, Any], X: Any, activation: str = "relu") -> 
             "the first layer size must equal the number of features"
         )
     caches: list[LayerCache] = []
-    g_prime_in = None  # layer 1's input X did not come out of an activation
+    slope = None  # layer 1's input X did not come out of an activation
     for W, b in weights[:-1]:  # hidden layers: affine, then activation
-        h_next = g(h @ W + b)
-        caches.append((h, W, g_prime_in))
-        h, g_prime_in = h_next, g_prime(h_next)
+        caches.append((h, W, slope))
+        h = g.function(affine(h, W, b))
+        slope = g.derivative(h)  # g'(z) from the output h = g(z)
     W, b = weights[-1]  # output layer: affine only
-    caches.append((h, W, g_prime_in))
-    return h @ W + b, caches
+    caches.append((h, W, slope))
+    return affine(h, W, b), caches
 
 
 def mlp_backward(dscores: Any, caches: Sequence[LayerCache]) -> Params:
@@ -128,11 +124,12 @@ def mlp_backward(dscores: Any, caches: Sequence[LayerCache]) -> Params:
         raise ValueError(f"dscores has shape {dz.shape} but the scores had shape {(h_last.shape[0], W_last.shape[1])}")
     grads: Params = {}
     for layer in range(len(caches), 0, -1):
-        h_in, W, g_prime_in = caches[layer - 1]
-        grads[f"W{layer}"] = h_in.T @ dz
-        grads[f"b{layer}"] = dz.sum(axis=0)
-        if g_prime_in is not None:  # layer 1's input X needs no gradient
-            dz = (dz @ W.T) * g_prime_in
+        h_in, W, slope = caches[layer - 1]
+        # layer 1's input X needs no gradient: skip dX = dz W1ᵀ, the largest product of the pass
+        dh, grads[f"W{layer}"], grads[f"b{layer}"] = affine_grads(dz, h_in, W, input_grad=slope is not None)
+        if slope is not None:
+            dh *= slope  # dz_{l-1} = dh ⊙ g'(z_{l-1}); dh is a fresh array, so in place is safe
+            dz = dh
     return {key: grads[key] for layer in range(1, len(caches) + 1) for key in (f"W{layer}", f"b{layer}")}
 
 
@@ -147,7 +144,7 @@ def mlp_loss(
     """Loss of the network on a batch and the gradient of every parameter.
 
     ``loss = head(scores, y) + (l2 / 2) Σ_l ||W_l||²`` (weights only, not biases),
-    so ``dW_l`` gains ``l2 W_l``. ``head`` is one of ``LOSS_HEADS``:
+    so ``dW_l`` gains ``l2 W_l`` (``regularization.l2_penalty``). ``head`` is one of ``LOSS_HEADS``:
     "cross_entropy" (K outputs, labels 0..K-1), "mse" (targets ``(N, K)``),
     "logistic" (1 output, labels ±1), "binary_cross_entropy" (1 output, labels 0/1).
     Returns ``(loss, grads)``; nothing passed in is modified.
@@ -159,10 +156,8 @@ def mlp_loss(
     grads = mlp_backward(dscores, caches)
     if l2 == 0:
         return data_loss, grads
-    weights = {key: np.asarray(params[key]) for key in grads if key.startswith("W")}
-    penalty = 0.5 * l2 * sum(float(np.sum(W * W)) for W in weights.values())
-    grads = {key: grad + l2 * weights[key] if key in weights else grad for key, grad in grads.items()}
-    return data_loss + penalty, grads
+    penalty, dpenalty = l2_penalty(params, l2)
+    return data_loss + penalty, {key: grad + dpenalty[key] for key, grad in grads.items()}
 
 
 def mlp_predict(params: Mapping[str, Any], X: Any, activation: str = "relu") -> np.ndarray:
@@ -180,10 +175,7 @@ def _check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
     sizes = list(layer_sizes)
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes needs at least 2 sizes (inputs and outputs), got {sizes}")
-    for index, size in enumerate(sizes):
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-            raise ValueError(f"layer_sizes[{index}] must be an integer >= 1, got {size!r}")
-    return [int(size) for size in sizes]
+    return [check_count(size, f"layer_sizes[{index}]") for index, size in enumerate(sizes)]
 
 
 def _check_params(params: Mapping[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -206,12 +198,6 @@ def _check_params(params: Mapping[str, Any]) -> list[tuple[np.ndarray, np.ndarra
                              f"{weights[-1][0].shape[1]} columns; consecutive layers must chain")
         weights.append((W, b))
     return weights
-
-
-def _activation(activation: str) -> tuple[Callable, Callable]:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-    return ACTIVATIONS[activation]
 
 
 def _loss_head(loss: str) -> Callable[[Any, Any], tuple[float, np.ndarray]]:

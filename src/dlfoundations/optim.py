@@ -13,6 +13,10 @@ is ever modified: every update builds new arrays and new dicts.
 
 The learning rate ``lr`` is a float or a schedule (see ``dlfoundations.schedules``);
 update number ``t = state["step"]`` (0-based) uses ``eta = lr(t)``.
+
+Each update allocates only the arrays it returns (the new parameters and the
+new running averages) and works in place on those fresh arrays, so a step
+costs a few passes over the parameters and no hidden temporaries.
 """
 
 from __future__ import annotations
@@ -23,8 +27,19 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from dlfoundations.kit._checks import as_float_array, check_positive
-from dlfoundations.schedules import LearningRate, check_step, learning_rate_at
+from dlfoundations._updates import (
+    check_decay,
+    check_lr,
+    check_params,
+    decayed,
+    descend,
+    descend_scaled,
+    prepare,
+    scaled,
+    zeros_like_params,
+)
+from dlfoundations.kit._checks import as_float_array, check_count, check_positive
+from dlfoundations.schedules import LearningRate, learning_rate_at
 
 __all__ = [
     "Params",
@@ -39,6 +54,7 @@ __all__ = [
 ]
 
 Params = dict[str, np.ndarray]
+"""Parameters, and gradients, of every model in the library: ``{"W1": array, "b1": array, ...}``."""
 State = dict[str, Any]
 
 
@@ -56,67 +72,6 @@ class Optimizer(Protocol):
         ...
 
 
-# ----------------------------------------------------------------------------- checks
-
-
-def _check_lr(lr: LearningRate) -> None:
-    """A learning rate is a schedule (any callable) or a finite float > 0."""
-    if not callable(lr):
-        check_positive(lr, "lr")
-
-
-def _check_decay(value: float, name: str) -> None:
-    """Decay rates (beta, rho, beta1, beta2) must be in [0, 1)."""
-    number = check_positive(value, name, allow_zero=True)
-    if number >= 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-
-
-def _check_params(params: Mapping[str, Any], name: str = "params") -> Params:
-    """Return a dict of float64 arrays, refusing empty dicts and NaN/inf entries."""
-    if not isinstance(params, Mapping):
-        raise ValueError(f"{name} must be a dict of arrays, got {type(params).__name__}")
-    if not params:
-        raise ValueError(f"{name} is empty; there is nothing to optimise")
-    return {key: as_float_array(value, f"{name}[{key!r}]") for key, value in params.items()}
-
-
-def _check_like(arrays: Mapping[str, Any], name: str, params: Params) -> Params:
-    """Check ``arrays`` (grads or a state slot) has exactly the keys and shapes of ``params``."""
-    checked = _check_params(arrays, name)
-    if set(checked) != set(params):
-        missing = sorted(set(params) - set(checked))
-        extra = sorted(set(checked) - set(params))
-        raise ValueError(f"{name} must have the same keys as params: missing {missing}, unexpected {extra}")
-    for key, value in checked.items():
-        if value.shape != params[key].shape:
-            raise ValueError(
-                f"{name}[{key!r}] has shape {value.shape} but params[{key!r}] has shape {params[key].shape}"
-            )
-    return checked
-
-
-def _prepare(
-    grads: Mapping[str, Any], state: State, params: Mapping[str, Any], slots: tuple[str, ...]
-) -> tuple[Params, Params, int, dict[str, Params]]:
-    """Validate one update's inputs; return (params, grads, step, {slot: arrays})."""
-    params = _check_params(params)
-    grads = _check_like(grads, "grads", params)
-    if not isinstance(state, Mapping) or "step" not in state:
-        raise ValueError("state must be the dict returned by init() or update(), with a 'step' entry")
-    step = check_step(state["step"], "state['step']")
-    averages = {}
-    for slot in slots:
-        if slot not in state:
-            raise ValueError(f"state has no {slot!r} entry; was it made by a different optimiser's init()?")
-        averages[slot] = _check_like(state[slot], f"state[{slot!r}]", params)
-    return params, grads, step, averages
-
-
-def _zeros_like(params: Mapping[str, Any]) -> Params:
-    return {key: np.zeros_like(value) for key, value in _check_params(params).items()}
-
-
 # ----------------------------------------------------------------------------- optimisers
 
 
@@ -131,21 +86,20 @@ class SGD:
     lr: LearningRate
 
     def __post_init__(self) -> None:
-        _check_lr(self.lr)
+        check_lr(self.lr)
 
     def init(self, params: Mapping[str, np.ndarray]) -> State:
         """Return the initial state ``{"step": 0}``."""
-        _check_params(params)
+        check_params(params)
         return {"step": 0}
 
     def update(
         self, grads: Mapping[str, np.ndarray], state: State, params: Mapping[str, np.ndarray]
     ) -> tuple[Params, State]:
         """One step ``w <- w - eta_t g`` for every array; returns (new_params, new_state)."""
-        params, grads, step, _ = _prepare(grads, state, params, slots=())
+        params, grads, step, _ = prepare(grads, state, params, slots=())
         eta = learning_rate_at(self.lr, step)
-        new_params = {key: params[key] - eta * grads[key] for key in params}
-        return new_params, {"step": step + 1}
+        return {key: descend(params[key], grads[key], eta) for key in params}, {"step": step + 1}
 
 
 @dataclass(frozen=True)
@@ -162,22 +116,21 @@ class Momentum:
     beta: float = 0.9
 
     def __post_init__(self) -> None:
-        _check_lr(self.lr)
-        _check_decay(self.beta, "beta")
+        check_lr(self.lr)
+        check_decay(self.beta, "beta")
 
     def init(self, params: Mapping[str, np.ndarray]) -> State:
         """Return ``{"step": 0, "v": zeros like params}``."""
-        return {"step": 0, "v": _zeros_like(params)}
+        return {"step": 0, "v": zeros_like_params(params)}
 
     def update(
         self, grads: Mapping[str, np.ndarray], state: State, params: Mapping[str, np.ndarray]
     ) -> tuple[Params, State]:
         """One momentum step (rule in the class docstring); returns (new_params, new_state)."""
-        params, grads, step, avg = _prepare(grads, state, params, slots=("v",))
+        params, grads, step, avg = prepare(grads, state, params, slots=("v",))
         eta = learning_rate_at(self.lr, step)
-        v = {key: self.beta * avg["v"][key] + grads[key] for key in params}
-        new_params = {key: params[key] - eta * v[key] for key in params}
-        return new_params, {"step": step + 1, "v": v}
+        v = {key: decayed(avg["v"][key], self.beta, grads[key]) for key in params}
+        return {key: descend(params[key], v[key], eta) for key in params}, {"step": step + 1, "v": v}
 
 
 @dataclass(frozen=True)
@@ -193,21 +146,21 @@ class Adagrad:
     eps: float = 1e-8
 
     def __post_init__(self) -> None:
-        _check_lr(self.lr)
+        check_lr(self.lr)
         check_positive(self.eps, "eps")
 
     def init(self, params: Mapping[str, np.ndarray]) -> State:
         """Return ``{"step": 0, "s": zeros like params}``."""
-        return {"step": 0, "s": _zeros_like(params)}
+        return {"step": 0, "s": zeros_like_params(params)}
 
     def update(
         self, grads: Mapping[str, np.ndarray], state: State, params: Mapping[str, np.ndarray]
     ) -> tuple[Params, State]:
         """One Adagrad step (rule in the class docstring); returns (new_params, new_state)."""
-        params, grads, step, avg = _prepare(grads, state, params, slots=("s",))
+        params, grads, step, avg = prepare(grads, state, params, slots=("s",))
         eta = learning_rate_at(self.lr, step)
-        s = {key: avg["s"][key] + grads[key] ** 2 for key in params}
-        new_params = {key: params[key] - eta * grads[key] / (np.sqrt(s[key]) + self.eps) for key in params}
+        s = {key: decayed(avg["s"][key], 1.0, np.square(grads[key])) for key in params}
+        new_params = {key: descend_scaled(params[key], grads[key], s[key], eta, self.eps) for key in params}
         return new_params, {"step": step + 1, "s": s}
 
 
@@ -225,22 +178,25 @@ class RMSProp:
     eps: float = 1e-8
 
     def __post_init__(self) -> None:
-        _check_lr(self.lr)
-        _check_decay(self.rho, "rho")
+        check_lr(self.lr)
+        check_decay(self.rho, "rho")
         check_positive(self.eps, "eps")
 
     def init(self, params: Mapping[str, np.ndarray]) -> State:
         """Return ``{"step": 0, "s": zeros like params}``."""
-        return {"step": 0, "s": _zeros_like(params)}
+        return {"step": 0, "s": zeros_like_params(params)}
 
     def update(
         self, grads: Mapping[str, np.ndarray], state: State, params: Mapping[str, np.ndarray]
     ) -> tuple[Params, State]:
         """One RMSProp step (rule in the class docstring); returns (new_params, new_state)."""
-        params, grads, step, avg = _prepare(grads, state, params, slots=("s",))
+        params, grads, step, avg = prepare(grads, state, params, slots=("s",))
         eta = learning_rate_at(self.lr, step)
-        s = {key: self.rho * avg["s"][key] + (1.0 - self.rho) * grads[key] ** 2 for key in params}
-        new_params = {key: params[key] - eta * grads[key] / (np.sqrt(s[key]) + self.eps) for key in params}
+        new_params, s = {}, {}
+        for key, p in params.items():
+            scratch = scaled(grads[key], 1.0 - self.rho, p, square=True)  # (1 - rho) g², then reused
+            s[key] = decayed(avg["s"][key], self.rho, scratch)
+            new_params[key] = descend_scaled(p, grads[key], s[key], eta, self.eps, out=scratch)
         return new_params, {"step": step + 1, "s": s}
 
 
@@ -264,29 +220,34 @@ class Adam:
     eps: float = 1e-8
 
     def __post_init__(self) -> None:
-        _check_lr(self.lr)
-        _check_decay(self.beta1, "beta1")
-        _check_decay(self.beta2, "beta2")
+        check_lr(self.lr)
+        check_decay(self.beta1, "beta1")
+        check_decay(self.beta2, "beta2")
         check_positive(self.eps, "eps")
 
     def init(self, params: Mapping[str, np.ndarray]) -> State:
         """Return ``{"step": 0, "m": zeros like params, "v": zeros like params}``."""
-        return {"step": 0, "m": _zeros_like(params), "v": _zeros_like(params)}
+        return {"step": 0, "m": zeros_like_params(params), "v": zeros_like_params(params)}
 
     def update(
         self, grads: Mapping[str, np.ndarray], state: State, params: Mapping[str, np.ndarray]
     ) -> tuple[Params, State]:
         """One Adam step (rule in the class docstring); returns (new_params, new_state)."""
-        params, grads, step, avg = _prepare(grads, state, params, slots=("m", "v"))
+        params, grads, step, avg = prepare(grads, state, params, slots=("m", "v"))
         eta = learning_rate_at(self.lr, step)
-        m = {key: self.beta1 * avg["m"][key] + (1.0 - self.beta1) * grads[key] for key in params}
-        v = {key: self.beta2 * avg["v"][key] + (1.0 - self.beta2) * grads[key] ** 2 for key in params}
         m_correction = 1.0 - self.beta1 ** (step + 1)
         v_correction = 1.0 - self.beta2 ** (step + 1)
-        new_params = {
-            key: params[key] - eta * (m[key] / m_correction) / (np.sqrt(v[key] / v_correction) + self.eps)
-            for key in params
-        }
+        new_params, m, v = {}, {}, {}
+        for key, p in params.items():
+            g = grads[key]
+            scratch = scaled(g, 1.0 - self.beta1, p)  # (1 - beta1) g, then (1 - beta2) g², then v_hat
+            m[key] = decayed(avg["m"][key], self.beta1, scratch)
+            np.square(g, out=scratch)
+            scratch *= 1.0 - self.beta2
+            v[key] = decayed(avg["v"][key], self.beta2, scratch)
+            np.divide(v[key], v_correction, out=scratch)
+            # w - eta m_hat / (sqrt(v_hat) + eps) = w - (eta / m_correction) m / (sqrt(v_hat) + eps)
+            new_params[key] = descend_scaled(p, m[key], scratch, eta / m_correction, self.eps, out=scratch)
         return new_params, {"step": step + 1, "m": m, "v": v}
 
 
@@ -303,7 +264,7 @@ def run_trajectory(
     ``t + 1`` the point after update ``t``.
     """
     x = as_float_array(x0, "x0", ndim=1)
-    steps = check_step(steps, "steps")
+    steps = check_count(steps, "steps", minimum=0)
     params = {"p": x}
     state = optimizer.init(params)
     path = [x]

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit._checks import as_float_array, check_positive
+from dlfoundations.kit._checks import as_float_array, check_count, check_positive
 
 __all__ = ["dropout_forward", "dropout_backward", "l2_penalty", "early_stopping"]
 
@@ -100,8 +100,7 @@ def early_stopping(val_losses: Sequence[float] | ArrayLike, patience: int) -> tu
     (``len(val_losses)`` if the rule never fired).
     """
     losses = as_float_array(val_losses, "val_losses", ndim=1)
-    if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
-        raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
+    patience = check_count(patience, "patience")
     best_epoch, best = 1, losses[0]
     for epoch, loss in enumerate(losses[1:], start=2):
         if loss < best:

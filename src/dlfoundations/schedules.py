@@ -18,15 +18,13 @@ of these schedules; :func:`learning_rate_at` turns either into a number.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 
-from dlfoundations.kit._checks import check_positive
+from dlfoundations.kit._checks import check_count, check_positive
 
 __all__ = [
     "Schedule",
     "LearningRate",
-    "check_step",
     "learning_rate_at",
     "constant",
     "step_decay",
@@ -38,22 +36,6 @@ __all__ = [
 
 Schedule = Callable[[int], float]
 LearningRate = float | Schedule
-
-
-def check_step(step: int, name: str = "step") -> int:
-    """Return ``step`` as an int after checking it is a whole number >= 0."""
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-        raise ValueError(f"{name} must be a whole number of updates, got {step!r}")
-    if step < 0:
-        raise ValueError(f"{name} must be >= 0 (steps count from 0), got {step}")
-    return int(step)
-
-
-def _check_count(value: int, name: str) -> int:
-    """Return ``value`` as an int after checking it is a whole number >= 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
-    return int(value)
 
 
 def _check_fraction(value: float, name: str) -> float:
@@ -71,7 +53,7 @@ def learning_rate_at(lr: LearningRate, step: int) -> float:
     case the result is ``lr(step)``. The result must be a finite number >= 0
     (a schedule may decay to exactly 0, e.g. :func:`cosine` at its end).
     """
-    step = check_step(step)
+    step = check_count(step, "step", minimum=0)
     value = lr(step) if callable(lr) else lr
     try:
         number = float(value)
@@ -87,7 +69,7 @@ def constant(lr: float) -> Schedule:
     lr = check_positive(lr, "lr")
 
     def schedule(step: int) -> float:
-        check_step(step)
+        check_count(step, "step", minimum=0)
         return lr
 
     return schedule
@@ -100,10 +82,10 @@ def step_decay(lr: float, drop: float = 0.5, every: int = 10) -> Schedule:
     """
     lr = check_positive(lr, "lr")
     drop = _check_fraction(drop, "drop")
-    every = _check_count(every, "every")
+    every = check_count(every, "every")
 
     def schedule(step: int) -> float:
-        return lr * drop ** (check_step(step) // every)
+        return lr * drop ** (check_count(step, "step", minimum=0) // every)
 
     return schedule
 
@@ -117,7 +99,7 @@ def exponential_decay(lr: float, rate: float) -> Schedule:
     rate = _check_fraction(rate, "rate")
 
     def schedule(step: int) -> float:
-        return lr * rate ** check_step(step)
+        return lr * rate ** check_count(step, "step", minimum=0)
 
     return schedule
 
@@ -131,7 +113,7 @@ def inverse_time(lr: float, k: float) -> Schedule:
     k = check_positive(k, "k", allow_zero=True)
 
     def schedule(step: int) -> float:
-        return lr / (1.0 + k * check_step(step))
+        return lr / (1.0 + k * check_count(step, "step", minimum=0))
 
     return schedule
 
@@ -143,13 +125,13 @@ def cosine(lr: float, total_steps: int, lr_min: float = 0.0) -> Schedule:
     and ``eta_t = lr_min`` for ``t > T``. So ``eta_0 = lr`` and ``eta_T = lr_min``.
     """
     lr = check_positive(lr, "lr")
-    total_steps = _check_count(total_steps, "total_steps")
+    total_steps = check_count(total_steps, "total_steps")
     lr_min = check_positive(lr_min, "lr_min", allow_zero=True)
     if lr_min > lr:
         raise ValueError(f"lr_min must not exceed lr, got lr_min={lr_min!r} > lr={lr!r}")
 
     def schedule(step: int) -> float:
-        t = min(check_step(step), total_steps)
+        t = min(check_count(step, "step", minimum=0), total_steps)
         return lr_min + (lr - lr_min) * 0.5 * (1.0 + math.cos(math.pi * t / total_steps))
 
     return schedule
@@ -162,13 +144,13 @@ def linear_warmup(base: LearningRate, warmup_steps: int) -> Schedule:
     ``t >= W``; ``base`` is a float (a constant rate) or another schedule, which
     starts from its own step 0 when the warm-up ends.
     """
-    warmup_steps = _check_count(warmup_steps, "warmup_steps")
+    warmup_steps = check_count(warmup_steps, "warmup_steps")
     if not callable(base):
         base = check_positive(base, "base")
     peak = learning_rate_at(base, 0)
 
     def schedule(step: int) -> float:
-        step = check_step(step)
+        step = check_count(step, "step", minimum=0)
         if step < warmup_steps:
             return peak * (step + 1) / warmup_steps
         return learning_rate_at(base, step - warmup_steps)

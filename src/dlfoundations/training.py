@@ -10,23 +10,28 @@ minibatch gives ``(loss, grads)`` and one optimiser step::
 
 ``fit`` is pure: it returns new parameters and never modifies the ones
 passed in (nor X, y or the validation data).
+
+``fit`` checks its data and parameters once (shapes, and no NaN or infinity),
+then runs the steps inside :func:`~dlfoundations.kit._checks.assume_finite`,
+so the library functions it calls skip their scans of the same arrays at
+every step; a loss that stops being finite ends training with a ValueError.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from dlfoundations.kit._checks import check_ndim
+from dlfoundations.kit._checks import as_float_array, assume_finite, check_count, check_same_length
 from dlfoundations.kit.data import minibatches
-from dlfoundations.optim import Optimizer
+from dlfoundations.optim import Optimizer, Params
 
 __all__ = ["History", "fit"]
 
-Params = dict[str, np.ndarray]
 LossFn = Callable[[Params, np.ndarray, np.ndarray], tuple[float, Params]]
 AccuracyFn = Callable[[Params, np.ndarray, np.ndarray], float]
 
@@ -67,28 +72,55 @@ def fit(
     shuffling, so a run is reproducible. ``accuracy_fn(params, X, y) -> float``
     and ``validation = (X_val, y_val)`` are optional (see ``History``).
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
-    X, y = np.asarray(X), np.asarray(y)
-    check_ndim(X, "X", (1, 2))
-    if batch_size is None:
-        batch_size = max(len(X), 1)
-    if validation is not None and (not isinstance(validation, (tuple, list)) or len(validation) != 2):
-        raise ValueError("validation must be a pair (X_val, y_val) or None")
-    params = {key: np.array(value) for key, value in params.items()}  # our own copy
+    epochs = check_count(epochs, "epochs")
+    X, y = _checked_data(X, y, "X", "y")
+    if batch_size is not None:
+        batch_size = check_count(batch_size, "batch_size")
+    if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise ValueError("validation must be a pair (X_val, y_val) or None")
+        validation = _checked_data(*validation, "X_val", "y_val")
+    params = {key: np.array(as_float_array(value, f"params[{key!r}]")) for key, value in params.items()}  # a copy
     state = optimizer.init(params)
     rng = np.random.default_rng(seed)
     history = History()
-    for _ in range(epochs):
-        total, count = 0.0, 0
-        for X_batch, y_batch in minibatches(X, y, batch_size, seed=rng):
-            loss, grads = loss_fn(params, X_batch, y_batch)
-            params, state = optimizer.update(grads, state, params)
-            total += float(loss) * len(X_batch)
-            count += len(X_batch)
-        history.train_loss.append(total / count)
-        _record(history, params, loss_fn, accuracy_fn, (X, y), validation)
+    with assume_finite():  # checked above, once: the steps need not scan X, y and params again
+        for epoch in range(1, epochs + 1):
+            total = 0.0
+            for X_batch, y_batch in _epoch_batches(X, y, batch_size, rng):
+                loss, grads = loss_fn(params, X_batch, y_batch)
+                loss = float(loss)
+                if not math.isfinite(loss):
+                    raise ValueError(f"the training loss became {loss} in epoch {epoch}: training diverged "
+                                     "(a smaller learning rate may help)")
+                params, state = optimizer.update(grads, state, params)
+                total += loss * len(X_batch)
+            history.train_loss.append(total / len(X))
+            _record(history, params, loss_fn, accuracy_fn, (X, y), validation)
     return params, history
+
+
+def _checked_data(X: Any, y: Any, X_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Read-only views of ``X``, a finite float array ``(N, d)`` (or ``(N,)``), and ``y``, with as many rows.
+
+    Read-only, because batches may be views of them: a loss function cannot modify the caller's data.
+    """
+    X, y = as_float_array(X, X_name, ndim=(1, 2)).view(), np.asarray(y).view()
+    if y.ndim == 0:
+        raise ValueError(f"{y_name} must have one entry per row of {X_name}, got a scalar")
+    check_same_length(X, X_name, y, y_name)
+    X.flags.writeable = y.flags.writeable = False
+    return X, y
+
+
+def _epoch_batches(
+    X: np.ndarray, y: np.ndarray, batch_size: int | None, rng: np.random.Generator
+) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+    """The whole data set as one batch (X and y themselves: no shuffled copy, the mean needs no order),
+    or shuffled minibatches of ``batch_size`` rows."""
+    if batch_size is None or batch_size >= len(X):
+        return [(X, y)]
+    return minibatches(X, y, batch_size, seed=rng)
 
 
 def _record(

@@ -7,18 +7,43 @@ passes a wrong shape reads the fix in the error itself.
 
 from __future__ import annotations
 
+import contextlib
+import numbers
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "as_float_array",
+    "assume_finite",
     "check_ndim",
     "check_same_length",
     "check_binary_labels",
     "check_class_labels",
     "check_positive",
+    "check_count",
 ]
+
+_ASSUME_FINITE: ContextVar[bool] = ContextVar("assume_finite", default=False)
+
+
+@contextlib.contextmanager
+def assume_finite() -> Iterator[None]:
+    """Within this block, :func:`as_float_array` skips its scan for NaN and infinities.
+
+    A training loop checks its data and parameters once, then runs its steps in
+    this block, so that every step does not scan the same arrays again (what
+    scikit-learn's ``config_context(assume_finite=True)`` does). Shapes, ranks
+    and labels are still checked at every call: those checks cost no pass over
+    the data.
+    """
+    token = _ASSUME_FINITE.set(True)
+    try:
+        yield
+    finally:
+        _ASSUME_FINITE.reset(token)
 
 
 def as_float_array(value: Any, name: str, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
@@ -39,7 +64,7 @@ def as_float_array(value: Any, name: str, ndim: int | tuple[int, ...] | None = N
         check_ndim(array, name, ndim)
     if array.size == 0:
         raise ValueError(f"{name} is empty (shape {array.shape}); it needs at least one element")
-    if not np.all(np.isfinite(array)):
+    if not _ASSUME_FINITE.get() and not np.isfinite(array).all():
         bad = "NaN" if np.isnan(array).any() else "an infinite value"
         raise ValueError(f"{name} contains {bad}; every entry must be a finite number")
     return array
@@ -111,3 +136,14 @@ def check_positive(value: float, name: str, allow_zero: bool = False) -> float:
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
     return number
+
+
+def check_count(value: Any, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int after checking it is a whole number >= ``minimum``.
+
+    ``True`` and ``False`` are refused (they are numbers to Python, never a count
+    here), and so are floats, even whole ones such as ``3.0``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)

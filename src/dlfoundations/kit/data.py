@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from dlfoundations.kit._checks import as_float_array, check_binary_labels, check_ndim, check_same_length
+from dlfoundations.kit._checks import (as_float_array, check_binary_labels, check_count, check_ndim, check_positive,
+                                       check_same_length)
 
 __all__ = [
     "make_moons",
@@ -51,22 +52,6 @@ def _rng(seed: Seed) -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
-def _check_count(value: Any, name: str, minimum: int = 1) -> int:
-    """Return ``value`` as an int after checking it is an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_noise(noise: float, name: str = "noise") -> float:
-    number = float(noise)
-    if not np.isfinite(number) or number < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {noise!r}")
-    return number
-
-
 def _balanced_labels(n: int, num_classes: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` labels in 0..num_classes-1, as equal in count as possible, in random order."""
     return rng.permutation(np.arange(n) % num_classes)
@@ -81,8 +66,8 @@ def make_moons(n: int, noise: float = 0.1, seed: Seed = 0) -> tuple[np.ndarray, 
 
     Returns ``X`` ``(n, 2)`` float64 and ``y`` ``(n,)`` int in {0, 1}.
     """
-    n = _check_count(n, "n")
-    noise = _check_noise(noise)
+    n = check_count(n, "n")
+    noise = check_positive(noise, "noise", allow_zero=True)
     rng = _rng(seed)
     y = _balanced_labels(n, 2, rng)
     t = rng.uniform(0.0, np.pi, size=n)
@@ -103,8 +88,8 @@ def make_xor(n: int, noise: float = 0.2, seed: Seed = 0) -> tuple[np.ndarray, np
 
     Returns ``X`` ``(n, 2)`` float64 and ``y`` ``(n,)`` int in {0, 1}.
     """
-    n = _check_count(n, "n")
-    noise = _check_noise(noise)
+    n = check_count(n, "n")
+    noise = check_positive(noise, "noise", allow_zero=True)
     rng = _rng(seed)
     corners = np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
     cluster = _balanced_labels(n, 4, rng)
@@ -124,10 +109,10 @@ def make_blobs(
 
     Returns ``X`` ``(n, d)`` float64 and ``y`` ``(n,)`` int in {0, ..., K-1}.
     """
-    n = _check_count(n, "n")
-    std = _check_noise(std, "std")
+    n = check_count(n, "n")
+    std = check_positive(std, "std", allow_zero=True)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
-        num_classes = _check_count(centers, "centers")
+        num_classes = check_count(centers, "centers")
         angles = 2.0 * np.pi * np.arange(num_classes) / num_classes
         centre_array = 4.0 * np.column_stack([np.cos(angles), np.sin(angles)])
     else:
@@ -152,8 +137,8 @@ def make_separable(
     Returns ``X`` ``(n, d)`` float64 and ``y`` ``(n,)`` int in {-1, +1};
     with ``return_w_star=True`` also ``w*`` ``(d,)``.
     """
-    n = _check_count(n, "n")
-    d = _check_count(d, "d")
+    n = check_count(n, "n")
+    d = check_count(d, "d")
     margin = float(margin)
     if not 0.0 <= margin <= MAX_SEPARABLE_MARGIN:
         raise ValueError(f"margin must be in [0, {MAX_SEPARABLE_MARGIN:g}], got {margin!r}")
@@ -290,7 +275,9 @@ def minibatches(
     ``seed`` (the same int seed gives the same batches; pass one Generator to
     get a new order at each epoch). Every batch has ``batch_size`` rows except
     possibly the last, which holds the ``n mod batch_size`` rows left over.
-    Batches are copies; ``X`` and ``y`` keep their dtypes and are not modified.
+    Shuffled batches are copies (rows picked in a random order); with
+    ``shuffle=False`` they are read-only views of consecutive rows (no copy).
+    ``X`` and ``y`` keep their dtypes and are never modified.
     """
     X = np.asarray(X)
     y = np.asarray(y)
@@ -299,14 +286,22 @@ def minibatches(
     check_same_length(X, "X", y, "y")
     if X.shape[0] == 0:
         raise ValueError("X is empty; there are no rows to batch")
-    batch_size = _check_count(batch_size, "batch_size")
-    order = _rng(seed).permutation(X.shape[0]) if shuffle else np.arange(X.shape[0])
-    return _batches(X, y, order, batch_size)
+    batch_size = check_count(batch_size, "batch_size")
+    if not shuffle:
+        return _consecutive_batches(X, y, batch_size)
+    return _shuffled_batches(X, y, _rng(seed).permutation(X.shape[0]), batch_size)
 
 
-def _batches(
+def _shuffled_batches(
     X: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     for start in range(0, order.shape[0], batch_size):
         rows = order[start:start + batch_size]
         yield X[rows], y[rows]
+
+
+def _consecutive_batches(X: np.ndarray, y: np.ndarray, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    X, y = X.view(), y.view()
+    X.flags.writeable = y.flags.writeable = False
+    for start in range(0, X.shape[0], batch_size):
+        yield X[start:start + batch_size], y[start:start + batch_size]

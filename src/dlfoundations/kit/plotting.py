@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit._checks import as_float_array, check_positive, check_same_length
+from dlfoundations.kit._checks import as_float_array, check_count, check_positive, check_same_length
 
 __all__ = [
     "PALETTE",
@@ -47,12 +47,6 @@ def _axes(ax: Axes | None) -> Axes:
 def _style(index: int) -> tuple[str, str]:
     """Colour and marker number ``index`` (they repeat after 8)."""
     return PALETTE[index % len(PALETTE)], MARKERS[index % len(MARKERS)]
-
-
-def _check_grid_size(resolution: Any) -> int:
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
-        raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
-    return int(resolution)
 
 
 def _check_limits(limits: Any, name: str) -> tuple[float, float]:
@@ -90,7 +84,7 @@ def plot_decision_boundary(
     if y.ndim != 1:
         raise ValueError(f"y must be a 1-D vector of labels, got shape {y.shape}")
     check_same_length(X, "X", y, "y")
-    resolution = _check_grid_size(resolution)
+    resolution = check_count(resolution, "resolution", minimum=2)
     padding = check_positive(padding, "padding", allow_zero=True)
 
     low, high = X.min(axis=0) - padding, X.max(axis=0) + padding
@@ -178,8 +172,7 @@ def _draw_surface(
 ) -> None:
     """Grey contour lines of ``f`` over the box ``xlim x ylim``; sets the limits and axis labels."""
     (x_low, x_high), (y_low, y_high) = _check_limits(xlim, "xlim"), _check_limits(ylim, "ylim")
-    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 2:
-        raise ValueError(f"levels must be an integer >= 2 (the number of contour lines), got {levels!r}")
+    levels = check_count(levels, "levels", minimum=2)
     xs = np.linspace(x_low, x_high, SURFACE_GRID_POINTS)
     ys = np.linspace(y_low, y_high, SURFACE_GRID_POINTS)
     values = np.array([[f(np.array([x, y])) for x in xs] for y in ys])  # values[i, j] = f(xs[j], ys[i])

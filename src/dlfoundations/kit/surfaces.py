@@ -1,6 +1,7 @@
 """Two-dimensional test functions for watching optimisers move.
 
-Each surface is a pair ``f(p) -> float`` and ``grad(p) -> (2,)`` for a point ``p = (x, y)``:
+Each factory returns a surface, the pair ``(f, grad)`` of ``f(p) -> float`` and
+``grad(p) -> (2,)`` for a point ``p = (x, y)``:
 
     quadratic                  f(p) = 1/2 p^T A p,     grad = A p        (A symmetric positive definite)
     ill_conditioned_quadratic  the same with eigenvalues 1 and ``condition``: a long narrow valley
@@ -15,7 +16,7 @@ import numpy as np
 
 from dlfoundations.kit._checks import as_float_array, check_positive
 
-__all__ = ["quadratic", "ill_conditioned_quadratic", "rosenbrock", "rosenbrock_grad"]
+__all__ = ["Surface", "quadratic", "ill_conditioned_quadratic", "rosenbrock"]
 
 Surface = tuple[Callable[[np.ndarray], float], Callable[[np.ndarray], np.ndarray]]
 
@@ -74,19 +75,22 @@ def ill_conditioned_quadratic(condition: float = 20.0, angle: float = 0.0) -> Su
     return quadratic(0.5 * (A + A.T))
 
 
-def rosenbrock(p: np.ndarray, a: float = 1.0, b: float = 100.0) -> float:
-    """Rosenbrock's banana ``f(x, y) = (a - x)^2 + b (y - x^2)^2`` at ``p = (x, y)``.
+def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
+    """Rosenbrock's banana ``f(x, y) = (a - x)^2 + b (y - x^2)^2``; returns ``(f, grad)`` like :func:`quadratic`.
 
-    The minimum is ``f = 0`` at ``(a, a^2)``, at the end of a curved, flat-bottomed valley.
+    ``grad(p) = (-2 (a - x) - 4 b x (y - x^2),  2 b (y - x^2))`` at ``p = (x, y)``.
+    The minimum is ``f = 0`` at ``(a, a^2)``, at the end of a curved, flat-bottomed
+    valley; ``b > 0`` sets how steep its walls are.
     """
-    x, y = _check_point(p)
-    return float((a - x) ** 2 + b * (y - x**2) ** 2)
+    a = float(as_float_array(a, "a", ndim=0))
+    b = check_positive(b, "b")
 
+    def f(p: np.ndarray) -> float:
+        x, y = _check_point(p)
+        return float((a - x) ** 2 + b * (y - x**2) ** 2)
 
-def rosenbrock_grad(p: np.ndarray, a: float = 1.0, b: float = 100.0) -> np.ndarray:
-    """Gradient of :func:`rosenbrock` at ``p = (x, y)``, shape ``(2,)``:
+    def grad(p: np.ndarray) -> np.ndarray:
+        x, y = _check_point(p)
+        return np.array([-2.0 * (a - x) - 4.0 * b * x * (y - x**2), 2.0 * b * (y - x**2)])
 
-    ``df/dx = -2 (a - x) - 4 b x (y - x^2)``,  ``df/dy = 2 b (y - x^2)``.
-    """
-    x, y = _check_point(p)
-    return np.array([-2.0 * (a - x) - 4.0 * b * x * (y - x**2), 2.0 * b * (y - x**2)])
+    return f, grad
