@@ -21,7 +21,8 @@ numerical gradient, a learning-rate schedule).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from itertools import islice
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -30,7 +31,10 @@ import numpy as np
 from dlfoundations.kit.compare import Case, Finding, describe
 
 __all__ = ["Returned", "Student", "LocalStudent", "RemoteStudent", "student_function", "grader_function",
-           "reply_to_returned"]
+           "reply_to_returned", "MAX_COLLECT"]
+
+#: The most items a ``collect`` call lists from a returned iterator (the worker's limit too).
+MAX_COLLECT = 10_000
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,12 @@ class Returned:
 class Student(Protocol):
     """Anything that can call the student's functions by name."""
 
-    def call(self, name: str, *args: Any, case: Case, **kwargs: Any) -> Returned:
-        """Call the student's ``name`` with these arguments; ``case`` describes them in messages."""
+    def call(self, name: str, *args: Any, case: Case, collect: bool = False, **kwargs: Any) -> Returned:
+        """Call the student's ``name`` with these arguments; ``case`` describes them in messages.
+
+        With ``collect=True`` a returned iterator (a generator) comes back as the list of its
+        items (at most :data:`MAX_COLLECT`): an iterator is not data, its items are.
+        """
         ...
 
 
@@ -141,8 +149,9 @@ class LocalStudent:
             return {key: self._resolve(item) for key, item in value.items()}
         return value
 
-    def call(self, name: str, *args: Any, case: Case, **kwargs: Any) -> Returned:
-        """Call ``functions[name]`` on copies of the arguments, as the worker would."""
+    def call(self, name: str, *args: Any, case: Case, collect: bool = False, **kwargs: Any) -> Returned:
+        """Call ``functions[name]`` on copies of the arguments, as the worker would (``collect``: see
+        :meth:`Student.call`)."""
         sent = [copy.deepcopy(a) for a in args]
         function = self.functions.get(name)
         if function is None:
@@ -153,6 +162,12 @@ class LocalStudent:
         live = [self._resolve(copy.deepcopy(a)) for a in args]
         try:
             value = function(*live, **{k: self._resolve(v) for k, v in kwargs.items()})
+            if collect and isinstance(value, Iterator):
+                value = list(islice(value, MAX_COLLECT + 1))
+                if len(value) > MAX_COLLECT:
+                    return reply_to_returned(name, {"ok": False, "kind": "unsendable", "message": "the iterator "
+                                                    f"it returned yielded more than {MAX_COLLECT:,} items"},
+                                             sent, case)
         except NotImplementedError:
             return reply_to_returned(name, {"ok": False, "kind": "not-implemented"}, sent, case)
         except Exception as error:  # noqa: BLE001 - the student's code
@@ -186,11 +201,14 @@ class RemoteStudent:
         self.session = session
         self.call_seconds = call_seconds
 
-    def call(self, name: str, *args: Any, case: Case, **kwargs: Any) -> Returned:
-        """Send the call to the worker; a time-out or a crash of the worker becomes the finding."""
+    def call(self, name: str, *args: Any, case: Case, collect: bool = False, **kwargs: Any) -> Returned:
+        """Send the call to the worker; a time-out or a crash of the worker becomes the finding (``collect``:
+        see :meth:`Student.call`)."""
         from dlfcourse.grading.worker import WorkerFailure
 
-        request = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs}
+        request: dict[str, Any] = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs}
+        if collect:
+            request["collect"] = True
         try:
             reply = self.session.request(request, self.call_seconds, f"`{name}` ran {case.description}")
         except WorkerFailure as failure:

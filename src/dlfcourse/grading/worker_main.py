@@ -12,6 +12,10 @@ writes back what the student's code did, as plain data (see ``codec``):
     {"op": "call", "name": f, "args": [...], ...}    -> the value f returned, or its error
     {"op": "exit"}
 
+A call with ``"collect": true`` turns a returned iterator (a generator, say)
+into the list of its items, at most ``MAX_COLLECT`` of them: an iterator is not
+data, the items it yields are (``minibatches`` may ``yield`` its batches).
+
 Arguments may stand for functions: ``{"__callable__": "student", "name": f}``
 is the student's own ``f``; ``{"__callable__": "source", "source": s, "env": {...}}``
 is a function the grader wrote (``s`` evaluated with numpy as ``np``, the
@@ -38,6 +42,24 @@ except ImportError:  # pragma: no cover - the sandbox case
 
 MAX_TEXT = 200_000  # characters of output kept per cell or call
 MAX_FIGURES = 4  # figures kept per cell
+MAX_COLLECT = 10_000  # items of a returned iterator a "collect" call lists
+
+
+class _TooManyItems(Exception):
+    """A "collect" call whose iterator yielded more than MAX_COLLECT items."""
+
+
+def _collected(value: Any) -> Any:
+    """The items of ``value`` as a list if it is an iterator (at most MAX_COLLECT), else ``value`` itself."""
+    from collections.abc import Iterator
+    from itertools import islice
+
+    if not isinstance(value, Iterator):
+        return value
+    items = list(islice(value, MAX_COLLECT + 1))
+    if len(items) > MAX_COLLECT:
+        raise _TooManyItems(f"the iterator it returned yielded more than {MAX_COLLECT:,} items")
+    return items
 
 
 def _take_channel() -> tuple[io.BufferedReader, io.BufferedWriter]:
@@ -171,6 +193,10 @@ class Worker:
         with _Capture() as capture:
             try:
                 value = function(*args, **kwargs)
+                if request.get("collect") is True:
+                    value = _collected(value)  # runs the student's generator: its errors are the student's
+            except _TooManyItems as error:
+                return {"ok": False, "kind": "unsendable", "message": str(error)}
             except NotImplementedError as raised:
                 return {"ok": False, "kind": "not-implemented", "error": _error(raised)}
             except BaseException as raised:  # noqa: BLE001
