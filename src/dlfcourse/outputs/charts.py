@@ -6,6 +6,7 @@ import base64
 import io
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["score_histogram", "failure_rates", "to_data_uri"]
 
@@ -18,11 +19,20 @@ def to_data_uri(figure: Figure) -> str:
 
 
 def score_histogram(totals: list[float], max_score: float) -> str:
-    """A histogram of the students' total scores, from 0 to ``max_score``."""
+    """A histogram of the students' total scores, from 0 to ``max_score``: whole students on its axis.
+
+    With an integer maximum of at most 40 points, there is one bar per point (centred on it).
+    """
     figure = Figure(figsize=(6, 3))
     ax = figure.subplots()
-    bins = max(5, min(20, int(max_score) + 1)) if max_score > 0 else 5
-    ax.hist(totals, bins=bins, range=(0, max(max_score, 1e-9)), color="#4c72b0", edgecolor="white")
+    top = max(max_score, 1e-9)
+    if float(max_score).is_integer() and 0 < max_score <= 40:
+        edges = [k - 0.5 for k in range(int(max_score) + 2)]
+        ax.hist(totals, bins=edges, color="#4c72b0", edgecolor="white")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    else:
+        ax.hist(totals, bins=20, range=(0, top), color="#4c72b0", edgecolor="white")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(f"total score (out of {max_score:g})")
     ax.set_ylabel("students")
     ax.set_title("Score distribution")

@@ -1,12 +1,36 @@
-"""``dlf-course export``: grades as CSV, one row per student and one column per graded item.
+"""``dlf-course export``: the grades, as they are, in a file an LMS imports.
 
-``nbgrader export`` gives one total per assignment; the per-item scores come
-from the gradebook API here. Columns: ``student``, one per graded item
-(``<grade_id>``, or ``<notebook>/<grade_id>`` when the assignment has several
-notebooks, prefixed by ``<assignment>/`` when several assignments are
-exported), ``late_penalty``, ``total`` and ``max_score``. An empty item cell
-means no score yet: no submission, or an answer still to be graded by hand
-(in nbgrader's formgrader); it counts 0 in the total.
+The scores come from nbgrader's gradebook, per item. What the file says is true:
+
+* an item still to be graded by hand (a written answer not yet graded in formgrader,
+  or a test cell nbgrader flagged for a look) is **empty**, not 0; the command prints
+  how many there are. nbgrader's ``Grade.score`` is 0.0 when there is no score at
+  all, so the export reads ``manual_score`` / ``auto_score`` / ``needs_manual_grade``;
+* a student whose submission was collected but not graded (autograde interrupted, a
+  late re-collect not graded again) is listed on stderr and the command exits 1
+  without writing, unless ``--allow-pending``, which exports that student empty;
+* totals: the sum of the item scores, minus nbgrader's late penalty, never below 0.
+  The penalty is nbgrader's ``late_submission_penalty``, computed at autograde time
+  from the submission's ``timestamp.txt`` and the assignment's due date by the
+  ``LateSubmissionPlugin`` configured in ``nbgrader_config.py`` (nbgrader's default:
+  no penalty). An assignment total with an item pending is left empty in the LMS formats.
+
+Formats (``--format``):
+
+``csv`` (default)
+    ``student, name, email``, one column per graded item (its grade id, prefixed by
+    ``<notebook>/`` and ``<assignment>/`` when needed), then ``late_penalty``,
+    ``pending`` (items still to grade), ``total`` and ``max_score``.
+``canvas``
+    A Canvas gradebook import: ``Student, ID, SIS User ID, SIS Login ID, Section``, then
+    one column per assignment, titled as the assignment is in Canvas (``--title
+    ASSIGNMENT=TITLE``; best the header of a Canvas export, e.g. ``Softmax (123456)``), the
+    total in it; optionally a ``Points Possible`` row (``--points-possible``). Canvas matches
+    rows by ID, SIS User ID or SIS Login ID: they come from the roster (or, for the ID,
+    from the file names of a Canvas download).
+``moodle``
+    Moodle's "Import grades from CSV": ``Email address, ID number, Full name``, then one column
+    per assignment (``--title``); map the email or the ID number to the user when importing.
 """
 
 from __future__ import annotations
@@ -15,19 +39,27 @@ import csv
 import io
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dlfcourse.course import Course, CourseError
+from dlfcourse.intake.collect import read_timestamp
+from dlfcourse.intake.roster import Roster, load_roster
 
-__all__ = ["GradeTable", "grade_table", "write_csv", "export"]
+__all__ = ["GradeTable", "Ungraded", "grade_table", "ungraded_students", "write_csv", "write_canvas",
+           "write_moodle", "export", "ExportResult", "FORMATS"]
+
+FORMATS = ("csv", "canvas", "moodle")
 
 
 @dataclass(frozen=True)
 class GradeTable:
-    """Item columns, their maximum points, and per student: item -> score (None: not submitted or not graded yet).
+    """Item columns, their maximum points, and per student: item -> score (None: no score).
 
-    ``manual`` holds the items graded by hand (answer cells with points, graded in formgrader).
+    ``manual`` holds the items graded by hand (answer cells with points, graded in formgrader);
+    ``pending`` per student the items still waiting for a grade by hand (their score is None);
+    ``assignment_of`` the assignment of each item; ``submitted`` per student the assignments
+    with a submission in the gradebook.
     """
 
     items: list[str]
@@ -35,90 +67,290 @@ class GradeTable:
     scores: dict[str, dict[str, float | None]]
     penalties: dict[str, float]
     manual: frozenset[str] = frozenset()
+    pending: dict[str, frozenset[str]] = field(default_factory=dict)
+    assignment_of: dict[str, str] = field(default_factory=dict)
+    submitted: dict[str, frozenset[str]] = field(default_factory=dict)
+    assignment_penalties: dict[tuple[str, str], float] = field(default_factory=dict)
 
-    def total(self, student: str) -> float:
-        return sum(s or 0.0 for s in self.scores[student].values()) - self.penalties.get(student, 0.0)
+    @property
+    def assignments(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for item in self.items:
+            seen.setdefault(self.assignment_of.get(item, ""), None)
+        return list(seen)
+
+    def items_of(self, assignment: str) -> list[str]:
+        return [i for i in self.items if self.assignment_of.get(i, "") == assignment]
+
+    def total(self, student: str, assignment: str | None = None) -> float:
+        """The sum of the student's item scores (pending ones count 0) minus the late penalty, at least 0."""
+        items = self.items if assignment is None else self.items_of(assignment)
+        raw = sum(self.scores[student].get(i) or 0.0 for i in items)
+        if assignment is None:
+            penalty = self.penalties.get(student, 0.0)
+        else:
+            penalty = self.assignment_penalties.get((student, assignment), 0.0)
+        return max(0.0, raw - penalty)
+
+    def max_score_of(self, assignment: str) -> float:
+        return sum(self.max_points[i] for i in self.items_of(assignment))
 
     @property
     def max_score(self) -> float:
         return sum(self.max_points.values())
 
-
-def _columns(gradebook: object, assignments: list[str]) -> list[tuple[str, str, str, str, float, bool]]:
-    """(column, assignment, notebook, grade_id, max points, graded by hand) for every grade cell, in notebook order."""
-    found = []
-    for name in assignments:
-        assignment = gradebook.find_assignment(name)
-        notebooks = sorted(assignment.notebooks, key=lambda n: n.name)
-        for notebook in notebooks:
-            for cell in notebook.grade_cells:
-                column = cell.name if len(notebooks) == 1 else f"{notebook.name}/{cell.name}"
-                column = column if len(assignments) == 1 else f"{name}/{column}"
-                manual = cell.name in {c.name for c in notebook.solution_cells}
-                found.append((column, name, notebook.name, cell.name, float(cell.max_score), manual))
-    return found
+    def pending_count(self) -> int:
+        return sum(len(p) for p in self.pending.values())
 
 
-def _student_scores(gradebook: object, student: str, columns: list) -> tuple[dict[str, float | None], float]:
-    from nbgrader.api import MissingEntry
+@dataclass(frozen=True)
+class Ungraded:
+    """A student whose collected submission has no grades that match it, and why."""
 
-    scores: dict[str, float | None] = {}
-    penalty = 0.0
-    for column, assignment, notebook, grade_id, *_ in columns:
-        try:
-            grade = gradebook.find_grade(grade_id, notebook, assignment, student)
-        except MissingEntry:
-            scores[column] = None
-            continue
-        scores[column] = None if grade.score is None else float(grade.score)
-    for assignment in {c[1] for c in columns}:
-        try:
-            penalty += float(gradebook.find_submission(assignment, student).late_submission_penalty or 0.0)
-        except MissingEntry:
-            pass
-    return scores, penalty
+    student: str
+    assignment: str
+    reason: str
+
+    def line(self) -> str:
+        return f"{self.student} ({self.assignment}): {self.reason}"
+
+
+def _is_pending(grade: object) -> bool:
+    return grade.manual_score is None and (grade.auto_score is None or bool(grade.needs_manual_grade))
+
+
+def _open_gradebook(course: Course):
+    """nbgrader's Gradebook on the course (CourseError if there is none yet)."""
+    import os
+    import sys
+
+    from nbgrader.api import Gradebook
+
+    binary = str(Path(sys.executable).parent)  # nbgrader runs alembic from PATH
+    if binary not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join(filter(None, [binary, os.environ.get("PATH")]))
+
+    if not course.gradebook.is_file():
+        raise CourseError(f"{course.root} has no gradebook yet: run `dlf-course release` and "
+                          "`dlf-course autograde ASSIGNMENT` first")
+    return Gradebook(course.db_url)
 
 
 def grade_table(course: Course, assignments: Iterable[str] | None = None) -> GradeTable:
-    """Per-item scores of every student in the gradebook, for ``assignments`` (default: all in the gradebook)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    """Per-item scores of every student in the gradebook, for ``assignments`` (default: all graded ones)."""
+    from nbgrader.api import MissingEntry
 
-    if not course.gradebook.is_file():
-        raise CourseError(f"{course.root} has no gradebook yet: release and autograde an assignment first")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with Gradebook(course.db_url) as gradebook:
-            names = list(assignments) if assignments else sorted(a.name for a in gradebook.assignments)
-            try:
-                columns = _columns(gradebook, names)
-            except MissingEntry:
-                raise CourseError(f"unknown assignment among {names}: known are "
-                                  f"{sorted(a.name for a in gradebook.assignments)}") from None
+        with _open_gradebook(course) as gradebook:
+            known = sorted(a.name for a in gradebook.assignments)
+            if assignments:
+                names = list(assignments)
+                unknown = [n for n in names if n not in known]
+                if unknown:
+                    raise CourseError(f"{', '.join(unknown)} is not in the gradebook (it has: "
+                                      f"{', '.join(known) or 'no assignment'}): release it and autograde it first")
+            else:
+                names = [n for n in known if gradebook.find_assignment(n).submissions]
+                if not names:
+                    raise CourseError("nothing graded yet: run `dlf-course autograde ASSIGNMENT` first")
+            items: list[str] = []
+            max_points: dict[str, float] = {}
+            manual: set[str] = set()
+            assignment_of: dict[str, str] = {}
+            column_of: dict[tuple[str, str, str], str] = {}
+            for name in names:
+                assignment = gradebook.find_assignment(name)
+                notebooks = sorted(assignment.notebooks, key=lambda n: n.name)
+                for notebook in notebooks:
+                    solutions = {c.name for c in notebook.solution_cells}
+                    for cell in notebook.grade_cells:
+                        column = cell.name if len(notebooks) == 1 else f"{notebook.name}/{cell.name}"
+                        column = column if len(names) == 1 else f"{name}/{column}"
+                        items.append(column)
+                        max_points[column] = float(cell.max_score)
+                        assignment_of[column] = name
+                        column_of[(name, notebook.name, cell.name)] = column
+                        if cell.name in solutions:
+                            manual.add(column)
             students = sorted(s.id for s in gradebook.students)
-            per_student = {s: _student_scores(gradebook, s, columns) for s in students}
-    return GradeTable(items=[c[0] for c in columns], max_points={c[0]: c[4] for c in columns},
-                      scores={s: v[0] for s, v in per_student.items()},
-                      penalties={s: v[1] for s, v in per_student.items()},
-                      manual=frozenset(c[0] for c in columns if c[5]))
+            scores = {s: {i: None for i in items} for s in students}
+            pending: dict[str, set[str]] = {s: set() for s in students}
+            submitted: dict[str, set[str]] = {s: set() for s in students}
+            penalties: dict[tuple[str, str], float] = {}
+            for name in names:
+                try:
+                    submissions = gradebook.find_assignment(name).submissions
+                except MissingEntry:
+                    continue
+                for submission in submissions:
+                    student = submission.student.id
+                    submitted[student].add(name)
+                    penalties[(student, name)] = float(submission.late_submission_penalty or 0.0)
+                    for notebook in submission.notebooks:
+                        for grade in notebook.grades:
+                            column = column_of.get((name, notebook.name, grade.name))
+                            if column is None:
+                                continue
+                            if _is_pending(grade):
+                                pending[student].add(column)
+                            else:
+                                scores[student][column] = float(grade.score)
+    return GradeTable(items=items, max_points=max_points, scores=scores,
+                      penalties={s: sum(p for (t, _), p in penalties.items() if t == s) for s in students},
+                      manual=frozenset(manual), pending={s: frozenset(p) for s, p in pending.items()},
+                      assignment_of=assignment_of, submitted={s: frozenset(a) for s, a in submitted.items()},
+                      assignment_penalties=penalties)
 
 
-def write_csv(table: GradeTable) -> str:
-    """The table as CSV text."""
+def ungraded_students(course: Course, table: GradeTable) -> list[Ungraded]:
+    """Students with a collected submission of an exported assignment that is not (or no longer) graded."""
+    found = []
+    for assignment in table.assignments:
+        automatic = [i for i in table.items_of(assignment) if i not in table.manual]
+        for student in course.submitted_students(assignment):
+            graded = course.autograded_dir / student / assignment
+            if assignment not in table.submitted.get(student, frozenset()) or not graded.is_dir():
+                found.append(Ungraded(student, assignment, "collected, not autograded"))
+            elif automatic and all(i in table.pending.get(student, frozenset()) for i in automatic):
+                found.append(Ungraded(student, assignment, "autograde did not finish (no automatic score)"))
+            else:
+                collected = read_timestamp(course.submitted_dir / student / assignment)
+                graded_from = read_timestamp(graded)
+                if collected is not None and graded_from is not None and collected > graded_from:
+                    found.append(Ungraded(student, assignment, f"collected again ({collected:%Y-%m-%d %H:%M} UTC) "
+                                                               "since it was autograded"))
+    return found
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _students(table: GradeTable, roster: Roster) -> list[str]:
+    """Everyone in the gradebook and on the imported roster."""
+    return sorted(set(table.scores) | set(roster.imported_ids))
+
+
+def write_csv(table: GradeTable, roster: Roster | None = None) -> str:
+    """The per-item table as CSV text (pending items and missing submissions empty)."""
+    roster = roster or Roster({})
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", *table.items, "late_penalty", "total", "max_score"])
-    for student, scores in table.scores.items():
-        cells = ["" if scores[item] is None else f"{scores[item]:g}" for item in table.items]
-        writer.writerow([student, *cells, f"{table.penalties.get(student, 0.0):g}", f"{table.total(student):g}",
-                         f"{table.max_score:g}"])
+    writer.writerow(["student", "name", "email", *table.items, "late_penalty", "pending", "total", "max_score"])
+    for student in _students(table, roster):
+        scores = table.scores.get(student, {})
+        cells = ["" if scores.get(item) is None else _number(scores[item]) for item in table.items]
+        known = roster.get(student)
+        total = _number(table.total(student)) if student in table.scores else ""
+        writer.writerow([student, known.name, known.email, *cells, _number(table.penalties.get(student, 0.0)),
+                         len(table.pending.get(student, ())), total, _number(table.max_score)])
     return buffer.getvalue()
 
 
-def export(course: Course, output: Path, assignments: Iterable[str] | None = None) -> GradeTable:
-    """Write the grade table to ``output`` (through a temporary file: a failure never leaves half a CSV)."""
+def _assignment_total(table: GradeTable, student: str, assignment: str) -> str:
+    """The total for an LMS: empty when not submitted, or when an item is still to be graded by hand."""
+    if assignment not in table.submitted.get(student, frozenset()):
+        return ""
+    if any(table.assignment_of.get(i) == assignment for i in table.pending.get(student, ())):
+        return ""
+    return _number(table.total(student, assignment))
+
+
+def write_canvas(table: GradeTable, roster: Roster, titles: dict[str, str] | None = None,
+                 points_possible: bool = False) -> str:
+    """A Canvas gradebook import (see the module docstring)."""
+    titles = titles or {}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                     *[titles.get(a, a) for a in table.assignments]])
+    if points_possible:
+        writer.writerow(["Points Possible", "", "", "", "", *[_number(table.max_score_of(a)) for a in table.assignments]])
+    for student in _students(table, roster):
+        known = roster.get(student)
+        writer.writerow([known.name or student, known.canvas_id, known.sis_user_id, known.sis_login_id, known.section,
+                         *[_assignment_total(table, student, a) for a in table.assignments]])
+    return buffer.getvalue()
+
+
+def write_moodle(table: GradeTable, roster: Roster, titles: dict[str, str] | None = None) -> str:
+    """A Moodle grade import (see the module docstring)."""
+    titles = titles or {}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["Email address", "ID number", "Full name", *[titles.get(a, a) for a in table.assignments]])
+    for student in _students(table, roster):
+        known = roster.get(student)
+        writer.writerow([known.email, known.id_number, known.name or student,
+                         *[_assignment_total(table, student, a) for a in table.assignments]])
+    return buffer.getvalue()
+
+
+@dataclass
+class ExportResult:
+    """What was exported, and what the instructor must know about it."""
+
+    table: GradeTable
+    output: Path | None
+    ungraded: list[Ungraded]
+    unmatched: list[str]  # students an LMS cannot match (no LMS id / email)
+    written: bool
+
+    @property
+    def pending_students(self) -> int:
+        return sum(bool(p) for p in self.table.pending.values())
+
+
+def _unmatched(table: GradeTable, roster: Roster, form: str) -> list[str]:
+    found = []
+    for student in _students(table, roster):
+        known = roster.get(student)
+        if form == "canvas" and not (known.canvas_id or known.sis_user_id or known.sis_login_id):
+            found.append(student)
+        if form == "moodle" and not (known.email or known.id_number):
+            found.append(student)
+    return found
+
+
+def _blank(table: GradeTable, ungraded: list[Ungraded]) -> GradeTable:
+    """The table with the items of each ungraded (student, assignment) empty, and the student in it."""
+    if not ungraded:
+        return table
+    scores = {s: dict(v) for s, v in table.scores.items()}
+    submitted = dict(table.submitted)
+    for entry in ungraded:
+        row = scores.setdefault(entry.student, {i: None for i in table.items})
+        for item in table.items_of(entry.assignment):
+            row[item] = None
+        submitted[entry.student] = submitted.get(entry.student, frozenset()) - {entry.assignment}
+    return replace(table, scores=scores, submitted=submitted)
+
+
+def export(course: Course, output: Path, assignments: Iterable[str] | None = None, form: str = "csv",
+           titles: dict[str, str] | None = None, points_possible: bool = False,
+           allow_pending: bool = False) -> ExportResult:
+    """Write the grades to ``output`` in ``form`` (through a temporary file: never half a file); see the docstring."""
+    if form not in FORMATS:
+        raise CourseError(f"unknown format {form!r}: choose one of {', '.join(FORMATS)}")
     table = grade_table(course, assignments)
+    unknown_titles = sorted(set(titles or {}) - set(table.assignments))
+    if unknown_titles:
+        raise CourseError(f"--title for {', '.join(unknown_titles)}, which is not exported "
+                          f"({', '.join(table.assignments)})")
+    roster = load_roster(course)
+    ungraded = ungraded_students(course, table)
+    if ungraded and not allow_pending:
+        return ExportResult(table, None, ungraded, [], False)
+    table = _blank(table, ungraded)
+    if form == "canvas":
+        text = write_canvas(table, roster, titles, points_possible)
+    elif form == "moodle":
+        text = write_moodle(table, roster, titles)
+    else:
+        text = write_csv(table, roster)
     output = Path(output)
     temporary = output.with_name(f".{output.name}.tmp")
-    temporary.write_text(write_csv(table))
+    temporary.write_text(text, encoding="utf-8")
     temporary.replace(output)
-    return table
+    return ExportResult(table, output, ungraded, _unmatched(table, roster, form) if form != "csv" else [], True)

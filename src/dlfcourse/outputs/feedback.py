@@ -6,18 +6,28 @@ preprocessors are added to it:
 * :class:`RedactTestTracebacks` — an error in a test cell is shown as the single
   line ``Error: message``: a traceback would print the hidden line that failed;
 * ``ClearHiddenTests`` (nbgrader's) — removes the ``### BEGIN/END HIDDEN TESTS`` regions;
-* :class:`FeedbackSummary` — a table at the top: each graded item, its score and
-  what went wrong, in words.
+* :class:`FeedbackSummary` — at the top, the student's name (from the roster) and
+  a table: each graded item by its title (the heading above it in the source),
+  its score ("—" while it waits for a grade by hand) and what the grader found,
+  in words (the verdict the trusted grader stored in the test cell's metadata,
+  :mod:`dlfcourse.grading.verdict`; its seed is for the instructor, not shown here).
 
 Then every HTML file is checked: if any line of a hidden test (one that does
 not also appear in the released notebook) shows up in its text, the file is
 deleted and the student is reported as failed, rather than leaking the test.
+
+Equations render offline: the page loads MathJax 3 (its single-file TeX-to-SVG
+component, from the pinned ``django-static-mathjax`` package) from ``mathjax/``
+next to it, hard-linked from one copy in ``.dlf-course/mathjax/``, instead of
+nbconvert's CDN. Hand the folder back, not only the HTML file.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +36,13 @@ from typing import Any
 import nbformat
 from nbconvert.preprocessors import Preprocessor
 from nbformat.v4 import new_markdown_cell
-from traitlets import Bool
+from traitlets import Bool, Dict, List, Unicode
 
 from dlfcourse.course import Course, CourseError
-from dlfcourse.grading.diagnoses import diagnose_cell
+from dlfcourse.grading.verdict import read_verdict
+from dlfcourse.intake.roster import load_roster
+from dlfcourse.outputs.titles import item_titles
+from dlfoundations.kit.compare import DIAGNOSES
 
 __all__ = ["RedactTestTracebacks", "FeedbackSummary", "FeedbackOutcome", "hidden_test_lines", "find_leaks",
            "generate_feedback"]
@@ -59,29 +72,72 @@ def _is_graded(cell: Any) -> bool:
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
 
 
-def _row(cell: Any) -> str:
+def _what(cell: Any, pending: bool) -> str:
+    """What the grader found for one graded cell, as HTML."""
     meta = cell.metadata.nbgrader
     if meta.get("solution"):
-        what = "a written answer, graded by hand (0 while it is left empty)"
-    else:
-        diagnosis = diagnose_cell(cell)
-        what = "passed" if diagnosis is None else f"**{diagnosis.code}**: {diagnosis.message}"
+        return "a written answer: <i>to be graded by hand</i>" if pending else "a written answer, graded by hand"
+    verdict = read_verdict(cell)
+    if verdict is None:
+        if pending:
+            return "<i>to be graded by hand</i>: the grader could not grade this item automatically " \
+                   "(was its test cell changed or deleted?)"
+        return "graded by nbgrader's own tests"
+    if verdict.ok:
+        return "passed"
+    label = DIAGNOSES.get(verdict.code, verdict.code)
+    text = f"<b title='{html.escape(verdict.code)}'>{html.escape(verdict.message or label)}</b>"
+    if verdict.helper:
+        text += (f" (this item uses your <code>{html.escape(verdict.helper)}</code>, which is wrong: "
+                 "fix that first)")
+    return text
+
+
+def _row(cell: Any, title: str, pending: bool) -> str:
+    meta = cell.metadata.nbgrader
     score = meta.get("score")
-    shown = "—" if score is None else f"{score:g}"
-    return f"| `{meta['grade_id']}` | {shown} / {meta.get('points', 0):g} | {what.replace('|', '/')} |"
+    shown = "—" if pending or score is None else f"{score:g}"
+    cells = [html.escape(title), f"{shown}&nbsp;/&nbsp;{meta.get('points', 0):g}", _what(cell, pending)]
+    return "<tr>" + "".join(f"<td style='{_TD}'>{c}</td>" for c in cells) + "</tr>"
+
+
+_TD = "border: 1px solid #ccc; padding: 0.35em 0.7em; text-align: left; vertical-align: top"
+_TH = _TD + "; background: #f2f2f2; font-weight: bold"
 
 
 class FeedbackSummary(Preprocessor):
-    """Insert a markdown cell at the top: the notebook's score and one table row per graded item."""
+    """Insert a cell at the top: who, the notebook's score and one table row per graded item.
+
+    ``titles`` maps "notebook/grade_id" to the item's title, ``names`` a student id to the
+    student's name, ``pending`` "student/notebook" to the grade ids still to be graded by hand.
+    """
 
     enabled = Bool(True)
+    titles = Dict(Unicode(), default_value={}).tag(config=True)
+    names = Dict(Unicode(), default_value={}).tag(config=True)
+    pending = Dict(List(Unicode()), default_value={}).tag(config=True)
 
     def preprocess(self, nb: Any, resources: Any) -> tuple[Any, Any]:
         grading = resources.get("nbgrader", {})
-        rows = [_row(cell) for cell in nb.cells if _is_graded(cell)]
-        header = f"## Your score: {grading.get('score', 0):g} / {grading.get('max_score', 0):g}"
-        table = ["| item | score | what the tests found |", "|---|---|---|", *rows]
-        nb.cells.insert(0, new_markdown_cell("\n".join([header, "", *table])))
+        student, notebook = grading.get("student", ""), grading.get("notebook", "")
+        waiting = set(self.pending.get(f"{student}/{notebook}", []))
+        rows = []
+        for cell in nb.cells:
+            if _is_graded(cell):
+                grade_id = cell.metadata.nbgrader.get("grade_id", "")
+                title = self.titles.get(f"{notebook}/{grade_id}", grade_id)
+                rows.append(_row(cell, title, grade_id in waiting))
+        name = self.names.get(student) or student
+        who = f"{html.escape(name)} ({html.escape(student)})" if name != student else html.escape(student)
+        score = f"{grading.get('score', 0):g} / {grading.get('max_score', 0):g}"
+        note = (f"<p>{len(waiting)} item(s) still to be graded by hand: the score will change.</p>"
+                if waiting else "")
+        head = "".join(f"<th style='{_TH}'>{h}</th>" for h in ("item", "score", "what the grader found"))
+        table = (f"<table style='border-collapse: collapse; margin: 0.5em 0 1.5em 0'><thead><tr>{head}</tr></thead>"
+                 f"<tbody>{''.join(rows)}</tbody></table>")
+        summary = (f"<h2>Feedback for {who}: {html.escape(grading.get('assignment', ''))}</h2>"
+                   f"<p><b>Your score: {score}</b></p>{note}{table}")
+        nb.cells.insert(0, new_markdown_cell(summary))
         return nb, resources
 
 
@@ -116,7 +172,7 @@ class FeedbackOutcome:
     error: str = ""
 
 
-def _feedback_config() -> Any:
+def _feedback_config(titles: dict[str, str], names: dict[str, str], pending: dict[str, list[str]]) -> Any:
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import ClearHiddenTests, GetGrades
     from traitlets.config import Config
@@ -124,6 +180,9 @@ def _feedback_config() -> Any:
     config = Config()
     config.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, RedactTestTracebacks,
                                              ClearHiddenTests, FeedbackSummary]
+    config.FeedbackSummary.titles = titles
+    config.FeedbackSummary.names = names
+    config.FeedbackSummary.pending = pending
     return config
 
 
@@ -138,6 +197,95 @@ def _check(files: list[Path], hidden: set[str]) -> str:
     return ""
 
 
+# --- offline math ----------------------------------------------------------------------------------------
+
+#: MathJax 3's TeX-to-SVG component: one file, no fonts to fetch (from the pinned django-static-mathjax wheel).
+MATHJAX_FILE = "tex-svg.js"
+_MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
+_MATHJAX_CONFIG = """<script>
+window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']],
+                        processEscapes: true, processEnvironments: true, tags: 'ams'},
+                  svg: {fontCache: 'global'}, options: {enableMenu: false}};
+</script>
+<script src="mathjax/%s" async></script>""" % MATHJAX_FILE
+
+
+def mathjax_source() -> Path:
+    """MathJax's single-file TeX-to-SVG component in the installed ``mathjax`` package (django-static-mathjax)."""
+    try:
+        import mathjax
+    except ImportError:
+        raise CourseError("feedback needs MathJax for its equations: pip install django-static-mathjax "
+                          "(it is in requirements.txt)") from None
+    path = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / MATHJAX_FILE
+    if not path.is_file():
+        raise CourseError(f"the installed mathjax package has no {MATHJAX_FILE}: reinstall django-static-mathjax")
+    return path
+
+
+_TOC = re.compile(r'<div id="toc">.*?</div>', re.DOTALL)
+
+
+def tidy_page(page: Path, pending: Iterable[str]) -> None:
+    """Drop nbgrader's list of cells (the summary table replaces it); show pending cells' scores as "—", not 0."""
+    text = _TOC.sub("", page.read_text(encoding="utf-8"), count=1)
+    for grade_id in pending:
+        anchor = text.find(f'<a name="{grade_id}"></a>')
+        if anchor < 0:
+            continue
+        text = text[:anchor] + re.sub(r"Score: [\d.]+ /", "Score: — (to be graded by hand) /", text[anchor:], count=1)
+    page.write_text(text, encoding="utf-8")
+
+
+def offline_math(page: Path, course: Course) -> None:
+    """Make ``page`` load MathJax from ``mathjax/`` next to it (hard-linked from one copy in the course), not a CDN."""
+    text = page.read_text(encoding="utf-8")
+    text, found = _MATHJAX_BLOCK.subn(lambda _: _MATHJAX_CONFIG, text)
+    if not found:
+        text = re.sub(r"<script[^>]+src=\"https://[^\"]*mathjax[^\"]*\"[^>]*>\s*</script>", "", text, flags=re.I)
+        text = text.replace("</head>", _MATHJAX_CONFIG + "\n</head>", 1)
+    page.write_text(text, encoding="utf-8")
+    shared = course.state_dir / "mathjax" / MATHJAX_FILE
+    if not shared.is_file():
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(mathjax_source(), shared)
+    target = page.parent / "mathjax" / MATHJAX_FILE
+    target.parent.mkdir(exist_ok=True)
+    if target.exists():
+        target.unlink()
+    try:
+        os.link(shared, target)  # one copy on disk for the whole class
+    except OSError:
+        shutil.copyfile(shared, target)
+
+
+# --- the command -----------------------------------------------------------------------------------------
+
+def _pending(course: Course, assignment: str) -> dict[str, list[str]]:
+    """"student/notebook" -> grade ids still to be graded by hand, from the gradebook."""
+    import warnings
+
+    from nbgrader.api import MissingEntry
+
+    from dlfcourse.outputs.export import _open_gradebook
+
+    found: dict[str, list[str]] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with _open_gradebook(course) as gradebook:
+            try:
+                submissions = gradebook.find_assignment(assignment).submissions
+            except MissingEntry:
+                return found
+            for submission in submissions:
+                for notebook in submission.notebooks:
+                    waiting = [g.name for g in notebook.grades if g.manual_score is None
+                               and (g.auto_score is None or g.needs_manual_grade)]
+                    if waiting:
+                        found[f"{submission.student.id}/{notebook.name}"] = waiting
+    return found
+
+
 def generate_feedback(course: Course, assignment: str, students: Iterable[str] | None = None
                       ) -> list[FeedbackOutcome]:
     """Write ``feedback/<student>/<assignment>/*.html`` for each autograded student; check each for leaks."""
@@ -145,21 +293,35 @@ def generate_feedback(course: Course, assignment: str, students: Iterable[str] |
 
     course.source_notebooks(assignment)
     graded = sorted(p.parent.name for p in course.autograded_dir.glob(f"*/{assignment}") if p.is_dir())
+    if not graded or not course.gradebook.is_file():
+        raise CourseError(f"nothing autograded yet for {assignment}: run `dlf-course autograde {assignment}` first")
     chosen = sorted(students) if students is not None else graded
     unknown = [s for s in chosen if s not in graded]
     if unknown:
-        raise CourseError(f"not autograded yet, no feedback possible for: {', '.join(unknown)}")
+        raise CourseError(f"not autograded yet, no feedback possible for: {', '.join(unknown)} "
+                          f"(run `dlf-course autograde {assignment} --student ...` first)")
+    mathjax_source()
     hidden = hidden_test_lines(course, assignment)
+    titles = {f"{notebook}/{grade_id}": title for (notebook, grade_id), title in item_titles(course, assignment).items()}
+    roster = load_roster(course)
+    names = {s.id: s.name for s in roster.students.values() if s.name}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy warnings, once per student otherwise
-        api = course.api(_feedback_config())
-        return [_feedback_for(api, course, assignment, student, hidden) for student in chosen]
+        pending = _pending(course, assignment)
+        api = course.api(_feedback_config(titles, names, pending))
+        return [_feedback_for(api, course, assignment, student, hidden, pending) for student in chosen]
 
 
-def _feedback_for(api: Any, course: Course, assignment: str, student: str, hidden: set[str]) -> FeedbackOutcome:
+def _feedback_for(api: Any, course: Course, assignment: str, student: str, hidden: set[str],
+                  pending: dict[str, list[str]]) -> FeedbackOutcome:
     result = api.generate_feedback(assignment, student, force=True)
     files = sorted((course.feedback_dir / student / assignment).glob("*.html"))
     if not result.get("success") or not files:
         return FeedbackOutcome(student, (), "nbgrader could not render the feedback")
     error = _check(files, hidden)
-    return FeedbackOutcome(student, () if error else tuple(files), error)
+    if error:
+        return FeedbackOutcome(student, (), error)
+    for page in files:
+        tidy_page(page, pending.get(f"{student}/{page.stem}", []))
+        offline_math(page, course)
+    return FeedbackOutcome(student, tuple(files))

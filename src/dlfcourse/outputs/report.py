@@ -1,25 +1,32 @@
 """``dlf-course report``: a one-page HTML report on an assignment for the instructor.
 
 It shows the score distribution and the failure rate of each graded item
-(plots embedded as base64 PNG, so the file stands alone), the most frequent
-diagnosed mistakes per item (read from the autograded notebooks, see
-:mod:`dlfcourse.grading.diagnoses`), the students whose grading failed, and
-the submissions that a static scan of their code flags for a look by hand
-(delegation to the reference, tampering: :mod:`dlfcourse.grading.scan`).
+(plots embedded as base64 PNG, so the file stands alone), for each item the
+diagnosed mistakes with the students who made each one (read from the verdicts
+the trusted grader stored in the autograded notebooks,
+:mod:`dlfcourse.grading.verdict`), each student's score and seed per item (a
+regrade with that seed replays the item exactly), the students whose grading
+failed or who are collected but not graded, the submissions that a static scan
+of their code flags (:mod:`dlfcourse.grading.scan`), and pairs of submissions
+whose answer code is near-identical (:mod:`dlfcourse.outputs.similarity`).
+Items still to be graded by hand are left out of the means and the failure rates.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
 
-from dlfcourse.course import Course
-from dlfcourse.grading.diagnoses import read_outcomes
-from dlfcourse.outputs.export import GradeTable, grade_table
+from dlfcourse.course import Course, CourseError
+from dlfcourse.grading.verdict import verdicts_of
+from dlfcourse.intake.roster import load_roster
+from dlfcourse.outputs.export import GradeTable, Ungraded, grade_table, ungraded_students
+from dlfcourse.outputs.similarity import SimilarPair, read_submissions, similar_pairs
+from dlfcourse.outputs.titles import item_titles, plain
 
 __all__ = ["ClassReport", "build_report", "scan_submission"]
 
@@ -32,8 +39,14 @@ class ClassReport:
     table: GradeTable
     mistakes: dict[str, Counter] = field(default_factory=dict)  # item -> Counter of diagnosis codes
     examples: dict[tuple[str, str], str] = field(default_factory=dict)  # (item, code) -> a message
+    who: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (item, code) -> students
+    seeds: dict[str, dict[str, int | None]] = field(default_factory=dict)  # student -> item -> seed
+    titles: dict[str, str] = field(default_factory=dict)  # item -> title
+    names: dict[str, str] = field(default_factory=dict)  # student -> name (from the roster)
     failed: dict[str, str] = field(default_factory=dict)  # student -> why grading failed
     flagged: dict[str, list[str]] = field(default_factory=dict)  # student -> suspicious lines
+    similar: list[SimilarPair] = field(default_factory=list)
+    ungraded: list[Ungraded] = field(default_factory=list)
 
     @property
     def students(self) -> list[str]:
@@ -43,16 +56,19 @@ class ClassReport:
     def automatic_items(self) -> list[str]:
         return [item for item in self.table.items if item not in self.table.manual]
 
+    def title(self, item: str) -> str:
+        return self.titles.get(item, item)
+
     def failure_rate(self, item: str) -> float:
-        scores = [self.table.scores[s][item] or 0.0 for s in self.students]
-        return sum(score < self.table.max_points[item] for score in scores) / max(1, len(scores))
+        scores = [self.table.scores[s][item] for s in self.students if item not in self.table.pending.get(s, ())]
+        return sum((x or 0.0) < self.table.max_points[item] for x in scores) / max(1, len(scores))
 
 
-def _submitted_only(table: GradeTable) -> GradeTable:
-    automatic = [item for item in table.items if item not in table.manual]
-    keep = {s: v for s, v in table.scores.items() if any(v[item] is not None for item in automatic)}
-    return GradeTable(table.items, table.max_points, keep, {s: table.penalties.get(s, 0.0) for s in keep},
-                      table.manual)
+def _graded_only(table: GradeTable, ungraded: list[Ungraded]) -> GradeTable:
+    """Students with a graded submission of the assignment (not the ungraded, not those who handed nothing in)."""
+    skip = {u.student for u in ungraded}
+    keep = {s: v for s, v in table.scores.items() if table.submitted.get(s) and s not in skip}
+    return replace(table, scores=keep, penalties={s: table.penalties.get(s, 0.0) for s in keep})
 
 
 def _code_lines(folder: Path) -> set[str]:
@@ -75,32 +91,60 @@ def scan_submission(folder: Path, release: Path) -> list[str]:
     return lines
 
 
-def _add_mistakes(report: ClassReport, course: Course, student: str) -> None:
-    for outcome in read_outcomes(course.autograded_dir / student / report.assignment):
-        if outcome.diagnosis is None:
-            continue
-        item = outcome.item if outcome.item in report.table.items else f"{outcome.notebook}/{outcome.item}"
-        report.mistakes.setdefault(item, Counter())[outcome.diagnosis.code] += 1
-        report.examples.setdefault((item, outcome.diagnosis.code), outcome.diagnosis.message)
+def _column(report: ClassReport, notebook: str, grade_id: str) -> str:
+    return grade_id if grade_id in report.table.items else f"{notebook}/{grade_id}"
+
+
+def _add_verdicts(report: ClassReport, course: Course, student: str) -> None:
+    """Diagnosed mistakes (who made which, with an example message) and seeds, from the stored verdicts."""
+    for path in sorted((course.autograded_dir / student / report.assignment).glob("*.ipynb")):
+        for grade_id, verdict in verdicts_of(nbformat.read(path, as_version=4)):
+            item = _column(report, path.stem, grade_id)
+            report.seeds.setdefault(student, {})[item] = verdict.seed
+            if verdict.ok:
+                continue
+            report.mistakes.setdefault(item, Counter())[verdict.code] += 1
+            report.who.setdefault((item, verdict.code), []).append(student)
+            report.examples.setdefault((item, verdict.code), verdict.message)
 
 
 def _failed_gradings(course: Course, assignment: str) -> dict[str, str]:
     failed = {}
     for marker in sorted((course.state_dir / "autograde" / assignment).glob("*.json")):
-        record = json.loads(marker.read_text())
+        try:
+            record = json.loads(marker.read_text())
+        except (OSError, ValueError):
+            continue
         if record.get("status") == "failed":
-            failed[record["student"]] = record.get("message", "")
+            failed[record.get("student", marker.stem)] = record.get("message", "")
     return failed
 
 
+def _similar(course: Course, assignment: str, students: list[str]) -> list[SimilarPair]:
+    release = {p.stem: nbformat.read(p, as_version=4) for p in (course.release_dir / assignment).glob("*.ipynb")}
+    folders = [(s, sorted((course.submitted_dir / s / assignment).glob("*.ipynb"))) for s in students]
+    return similar_pairs(read_submissions(folders, release))
+
+
 def build_report(course: Course, assignment: str) -> ClassReport:
-    """Gather the report's data for ``assignment``."""
+    """Gather the report's data for ``assignment``; CourseError if nothing is graded yet."""
     course.source_notebooks(assignment)
-    report = ClassReport(assignment, _submitted_only(grade_table(course, [assignment])))
+    table = grade_table(course, [assignment])
+    ungraded = ungraded_students(course, table)
+    report = ClassReport(assignment, _graded_only(table, ungraded), ungraded=ungraded)
+    if not report.students:
+        raise CourseError(f"nothing graded yet for {assignment}: run `dlf-course autograde {assignment}` first")
+    titles = item_titles(course, assignment)
+    report.titles = {grade_id: plain(title, math=False) for (_, grade_id), title in titles.items()}
+    report.titles.update({_column(report, notebook, grade_id): plain(title, math=False)
+                          for (notebook, grade_id), title in titles.items()})
+    roster = load_roster(course)
+    report.names = {s: roster.name(s) for s in report.students if roster.name(s)}
     for student in report.students:
-        _add_mistakes(report, course, student)
+        _add_verdicts(report, course, student)
         flagged = scan_submission(course.submitted_dir / student / assignment, course.release_dir / assignment)
         if flagged:
             report.flagged[student] = flagged
     report.failed = _failed_gradings(course, assignment)
+    report.similar = _similar(course, assignment, report.students)
     return report

@@ -8,69 +8,134 @@ from pathlib import Path
 
 from dlfcourse.outputs import charts
 from dlfcourse.outputs.report import ClassReport
+from dlfoundations.kit.compare import DIAGNOSES
 
 __all__ = ["render", "write_report"]
 
 _STYLE = """
-body { font-family: sans-serif; max-width: 60em; margin: 2em auto; color: #222; }
+body { font-family: sans-serif; max-width: 64em; margin: 2em auto; color: #222; line-height: 1.4; }
 table { border-collapse: collapse; margin: 1em 0; }
 td, th { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; } code { background: #f6f6f6; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.muted { color: #777; } details { margin: 1em 0; } summary { cursor: pointer; font-weight: bold; }
 """
+
+
+def _who(report: ClassReport, student: str) -> str:
+    name = report.names.get(student)
+    return f"{escape(student)} ({escape(name)})" if name else escape(student)
 
 
 def _summary(report: ClassReport) -> str:
     totals = [report.table.total(s) for s in report.students]
-    if not totals:
-        return "<p>No graded submissions yet.</p>"
-    return (f"<p>{len(totals)} graded submissions. Mean {statistics.mean(totals):.2f}, "
-            f"median {statistics.median(totals):.2f} out of {report.table.max_score:g}.</p>")
+    pending = sum(bool(report.table.pending.get(s)) for s in report.students)
+    text = (f"<p>{len(totals)} graded submissions. Mean {statistics.mean(totals):.2f}, "
+            f"median {statistics.median(totals):.2f} out of {report.table.max_score:g} "
+            "(after late penalties).</p>")
+    if pending:
+        text += (f"<p><b>{pending} student(s) have items still to be graded by hand</b> (formgrader): "
+                 "their totals here are partial, and those items are left out of the failure rates.</p>")
+    return text
 
 
-def _mistakes_table(report: ClassReport, top: int = 5) -> str:
+def _item_cell(report: ClassReport, item: str, rows: int) -> str:
+    span = f" rowspan='{rows}'" if rows > 1 else ""
+    return f"<td{span}><b>{escape(report.title(item))}</b><br><code class='muted'>{escape(item)}</code></td>"
+
+
+def _mistakes_table(report: ClassReport) -> str:
     rows = []
     for item in report.table.items:
         counts = report.mistakes.get(item)
         if item in report.table.manual:
-            rows.append(f"<tr><td><code>{escape(item)}</code></td><td colspan='3'>graded by hand (formgrader); "
-                        "counts 0 until then</td></tr>")
+            rows.append(f"<tr>{_item_cell(report, item, 1)}<td colspan='3'>graded by hand (formgrader)</td></tr>")
             continue
         if not counts:
-            rows.append(f"<tr><td><code>{escape(item)}</code></td><td colspan='3'>no mistakes</td></tr>")
+            rows.append(f"<tr>{_item_cell(report, item, 1)}<td colspan='3'>no mistakes</td></tr>")
             continue
-        for rank, (code, count) in enumerate(counts.most_common(top)):
-            first = f"<td rowspan='{min(top, len(counts))}'><code>{escape(item)}</code></td>" if rank == 0 else ""
+        for rank, (code, count) in enumerate(counts.most_common()):
+            first = _item_cell(report, item, len(counts)) if rank == 0 else ""
+            label = escape(DIAGNOSES.get(code, code))
+            students = ", ".join(_who(report, s) for s in sorted(report.who.get((item, code), [])))
             example = escape(report.examples[(item, code)])
-            rows.append(f"<tr>{first}<td><b>{escape(code)}</b></td><td>{count}</td><td>{example}</td></tr>")
-    head = "<tr><th>item</th><th>diagnosis</th><th>students</th><th>example message</th></tr>"
+            rows.append(f"<tr>{first}<td><b>{escape(code)}</b><br><span class='muted'>{label}</span></td>"
+                        f"<td class='num'>{count}</td><td>{students}<br><span class='muted'>e.g. {example}</span>"
+                        "</td></tr>")
+    head = "<tr><th>item</th><th>diagnosis</th><th>students</th><th>who (and an example message)</th></tr>"
     return f"<table>{head}{''.join(rows)}</table>"
 
 
-def _list_section(title: str, entries: dict[str, str | list[str]], empty: str) -> str:
+def _students_table(report: ClassReport) -> str:
+    """Every student's score and seed per item: the instructor's view (seeds replay a grading exactly)."""
+    head = "".join(f"<th title='{escape(item)}'>{escape(report.title(item))}</th>" for item in report.table.items)
+    rows = []
+    for student in report.students:
+        cells = []
+        for item in report.table.items:
+            if item in report.table.pending.get(student, ()):
+                cells.append("<td class='muted'>to grade</td>")
+                continue
+            score = report.table.scores[student].get(item)
+            seed = report.seeds.get(student, {}).get(item)
+            shown = "—" if score is None else f"{score:g}"
+            seed_text = f"<br><span class='muted'>seed {seed}</span>" if seed is not None else ""
+            cells.append(f"<td class='num'>{shown}{seed_text}</td>")
+        rows.append(f"<tr><td>{_who(report, student)}</td><td class='num'>{report.table.total(student):g}</td>"
+                    f"{''.join(cells)}</tr>")
+    return (f"<details><summary>Every student: score and seed per item</summary>"
+            "<p class='muted'>A regrade with the same seed replays an item exactly "
+            "(dlf-course autograde ASSIGNMENT --student ID --seed SEED --force).</p>"
+            f"<table><tr><th>student</th><th>total</th>{head}</tr>{''.join(rows)}</table></details>")
+
+
+def _similar_section(report: ClassReport) -> str:
+    title = "<h2>Similar submissions (to look at by hand)</h2>"
+    intro = ("<p class='muted'>Pairs whose answer code is near-identical once names, strings, comments and "
+             "whitespace are normalised and the released stubs removed; code most of the class wrote is left out. "
+             "A hint to read both notebooks, not a verdict.</p>")
+    if not report.similar:
+        return f"{title}{intro}<p>None.</p>"
+    rows = []
+    for pair in report.similar:
+        items = ", ".join(f"{escape(report.title(item))} {100 * value:.0f}&nbsp;%" for item, value in pair.items[:5])
+        rows.append(f"<tr><td>{_who(report, pair.first)}</td><td>{_who(report, pair.second)}</td>"
+                    f"<td class='num'>{100 * pair.similarity:.0f}&nbsp;%</td><td>{items}</td></tr>")
+    head = "<tr><th>student</th><th>student</th><th>similarity</th><th>per item</th></tr>"
+    return f"{title}{intro}<table>{head}{''.join(rows)}</table>"
+
+
+def _list_section(title: str, entries: dict[str, str | list[str]], empty: str, report: ClassReport) -> str:
     if not entries:
         return f"<h2>{title}</h2><p>{empty}</p>"
     items = []
     for student, value in sorted(entries.items()):
         lines = value if isinstance(value, list) else [value]
-        items.append(f"<li><b>{escape(student)}</b><ul>{''.join(f'<li>{escape(x)}</li>' for x in lines)}</ul></li>")
+        items.append(f"<li><b>{_who(report, student)}</b><ul>{''.join(f'<li>{escape(x)}</li>' for x in lines)}"
+                     "</ul></li>")
     return f"<h2>{title}</h2><ul>{''.join(items)}</ul>"
 
 
 def render(report: ClassReport) -> str:
     """The report as an HTML page."""
     totals = [report.table.total(s) for s in report.students]
-    rates = {item: report.failure_rate(item) for item in report.automatic_items}
+    rates = {report.title(item): report.failure_rate(item) for item in report.automatic_items}
     plots = ""
     if totals:
         plots = (f"<img alt='score distribution' src='{charts.score_histogram(totals, report.table.max_score)}'>"
                  f"<img alt='failure rate per item' src='{charts.failure_rates(rates)}'>")
+    ungraded = {u.student: u.reason for u in report.ungraded}
     return "".join([
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Report: {escape(report.assignment)}</title>",
         f"<style>{_STYLE}</style></head><body><h1>Class report: {escape(report.assignment)}</h1>",
         _summary(report), plots,
-        "<h2>Most frequent mistakes per item</h2>", _mistakes_table(report),
-        _list_section("Gradings that failed", report.failed, "None."),
-        _list_section("Flagged for a look by hand (static scan of the submitted code)", report.flagged, "None."),
+        "<h2>Mistakes per item, and who made them</h2>", _mistakes_table(report),
+        _students_table(report),
+        _similar_section(report),
+        _list_section("Collected but not graded", ungraded, "None.", report),
+        _list_section("Gradings that failed", report.failed, "None.", report),
+        _list_section("Flagged for a look by hand (static scan of the submitted code)", report.flagged, "None.",
+                      report),
         "</body></html>",
     ])
 
@@ -79,6 +144,6 @@ def write_report(report: ClassReport, output: Path) -> Path:
     """Write the page to ``output`` (through a temporary file) and return its path."""
     output = Path(output)
     temporary = output.with_name(f".{output.name}.tmp")
-    temporary.write_text(render(report))
+    temporary.write_text(render(report), encoding="utf-8")
     temporary.replace(output)
     return output
