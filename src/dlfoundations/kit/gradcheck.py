@@ -24,7 +24,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
 
     Returns an array shaped like ``x`` whose entry ``i`` is
     ``(f(x + h e_i) - f(x - h e_i)) / (2h)``. ``x`` must be float64; it is
-    perturbed in place one entry at a time and restored exactly afterwards,
+    perturbed in place one entry at a time and restored exactly afterwards (even if
+    ``f`` raises),
     so ``f`` may close over ``x``.
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
@@ -37,11 +38,13 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):
         original = x[index]
-        x[index] = original + h
-        f_plus = float(f(x))
-        x[index] = original - h
-        f_minus = float(f(x))
-        x[index] = original
+        try:
+            x[index] = original + h
+            f_plus = float(f(x))
+            x[index] = original - h
+            f_minus = float(f(x))
+        finally:
+            x[index] = original  # restored even when f raises
         grad[index] = (f_plus - f_minus) / (2.0 * h)
     return grad
 
