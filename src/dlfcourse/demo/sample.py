@@ -1,9 +1,9 @@
 """A tiny two-item assignment, so the grading pipeline can be tried (and tested) in seconds.
 
-``relu`` (1 point) and ``mse_loss`` (2 points), each with an answer cell, and a
-test cell made of visible tests and hidden tests that compare the answer with
-the reference implementation through :mod:`dlfoundations.grading`. The real
-assignments of the course follow the same pattern.
+``relu`` (1 point) and ``mse_loss`` (2 points), each with an answer cell and a
+test cell of visible tests. Its hidden checks (:data:`ASSIGNMENT`, below) run
+in the trusted grader and compare the answers with the reference
+implementation, as the real assignments' checks do.
 """
 
 from __future__ import annotations
@@ -11,9 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import numpy as np
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-__all__ = ["SAMPLE_ASSIGNMENT", "SAMPLE_NOTEBOOK", "SAMPLE_ITEMS", "sample_notebook", "write_sample_course"]
+from dlfoundations import activations, losses
+from dlfoundations.kit.compare import Case
+from dlfcourse.grading.checks.common import Assignment, Item, Result, check_against_reference
+from dlfcourse.grading.student import Student
+
+__all__ = ["SAMPLE_ASSIGNMENT", "SAMPLE_NOTEBOOK", "SAMPLE_ITEMS", "ASSIGNMENT", "sample_notebook",
+           "write_sample_course"]
 
 SAMPLE_ASSIGNMENT = "00-sample"
 SAMPLE_NOTEBOOK = "sample"
@@ -26,13 +33,7 @@ _RELU = '''def relu(z):
     return np.maximum(z, 0.0)
     ### END SOLUTION'''
 
-_RELU_TEST = '''assert relu(np.zeros((2, 3))).shape == (2, 3), "relu must keep the shape of its input"
-### BEGIN HIDDEN TESTS
-from dlfoundations import activations as _reference
-from dlfoundations.grading.check import Case as _Case, check_against_reference as _check
-_rng = np.random.default_rng()
-_check(relu, _reference.relu, [_Case("on a random (4, 3) array", (_rng.normal(size=(4, 3)),))], ("relu(z)",), "relu")
-### END HIDDEN TESTS'''
+_RELU_TEST = '''assert relu(np.zeros((2, 3))).shape == (2, 3), "relu must keep the shape of its input"'''
 
 _MSE = '''def mse_loss(predictions, targets):
     """(1/2N) sum ||p_i - t_i||^2 and its gradient (p - t)/N."""
@@ -43,15 +44,22 @@ _MSE = '''def mse_loss(predictions, targets):
     ### END SOLUTION'''
 
 _MSE_TEST = '''loss, grad = mse_loss(np.array([1.0, 3.0]), np.array([0.0, 1.0]))
-assert np.shape(grad) == (2,), "the gradient must have the shape of the predictions"
-### BEGIN HIDDEN TESTS
-from dlfoundations import losses as _reference
-from dlfoundations.grading.check import Case as _Case, check_against_reference as _check
-_rng = np.random.default_rng()
-_check(mse_loss, _reference.mse_loss,
-       [_Case("on a random batch of 5", (_rng.normal(size=(5, 2)), _rng.normal(size=(5, 2))), batch_size=5)],
-       ("loss", "dpredictions"), "mse_loss")
-### END HIDDEN TESTS'''
+assert np.shape(grad) == (2,), "the gradient must have the shape of the predictions"'''
+
+
+def _check_relu(student: Student, rng: np.random.Generator) -> Result:
+    cases = [Case("on a random (4, 3) array", (rng.normal(size=(4, 3)),))]
+    return check_against_reference(student, "relu", activations.relu, cases, ("relu(z)",))
+
+
+def _check_mse(student: Student, rng: np.random.Generator) -> Result:
+    cases = [Case("on a random batch of 5", (rng.normal(size=(5, 2)), rng.normal(size=(5, 2))), batch_size=5)]
+    return check_against_reference(student, "mse_loss", losses.mse_loss, cases, ("loss", "dpredictions"))
+
+
+#: The sample's hidden checks (found by the grader under the assignment's name).
+ASSIGNMENT = Assignment(SAMPLE_ASSIGNMENT, (Item("relu-test", ("relu",), _check_relu),
+                                            Item("mse-test", ("mse_loss",), _check_mse)))
 
 
 def _meta(grade_id: str, *, solution: bool = False, points: float | None = None) -> dict:

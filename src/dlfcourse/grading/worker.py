@@ -11,13 +11,13 @@ writes something that is not a frame, is reported the same way.
 from __future__ import annotations
 
 import os
+import secrets
 import select
 import signal
 import struct
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +28,16 @@ __all__ = ["WorkerFailure", "WorkerProcess", "worker_program"]
 
 _HEADER = struct.Struct(">Q")
 START_TIMEOUT = 60.0
+_MAX_STRAY_FRAMES = 100
 
 
-@dataclass(frozen=True)
 class WorkerFailure(Exception):
     """The worker could not answer: ``kind`` is "time-limit", "crashed" or "protocol"; ``detail`` says more."""
 
-    kind: str
-    detail: str
-
-    def __str__(self) -> str:
-        return self.detail
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
 
 
 def worker_program() -> bytes:
@@ -84,13 +83,25 @@ class WorkerProcess:
         return self.process.poll() is None
 
     def request(self, message: dict[str, Any], timeout: float, doing: str) -> Any:
-        """Send ``message``, return the reply; WorkerFailure (and the worker killed) if none comes in time."""
+        """Send ``message``, return its reply; WorkerFailure (and the worker killed) if none comes in time.
+
+        Every request carries a random number that its reply must repeat: a stray or forged frame
+        (written by a process the notebook forked, or by its own code) is skipped, never taken for
+        the answer to this or a later request.
+        """
+        number = secrets.randbits(62)  # unguessable: a forged reply cannot pose as the answer
         try:
-            codec.write_frame(self.process.stdin, message)
+            codec.write_frame(self.process.stdin, {**message, "id": number})
         except (BrokenPipeError, OSError):
             self.kill()
             raise WorkerFailure("crashed", f"the notebook's process had ended before {doing}") from None
-        return self._receive(time.monotonic() + timeout, doing, timeout)
+        deadline = time.monotonic() + timeout
+        for _ in range(_MAX_STRAY_FRAMES):
+            reply = self._receive(deadline, doing, timeout)
+            if isinstance(reply, dict) and reply.get("id") == number:
+                return reply
+        self.kill()
+        raise WorkerFailure("protocol", f"the notebook's process kept sending stray messages while {doing}")
 
     def _read_some(self, deadline: float, doing: str, timeout: float | None) -> bytes:
         fd = self.process.stdout.fileno()

@@ -16,6 +16,8 @@ A call with ``"collect": true`` turns a returned iterator (a generator, say)
 into the list of its items, at most ``MAX_COLLECT`` of them: an iterator is not
 data, the items it yields are (``minibatches`` may ``yield`` its batches).
 
+Each request carries an ``id`` that its reply repeats.
+
 Arguments may stand for functions: ``{"__callable__": "student", "name": f}``
 is the student's own ``f``; ``{"__callable__": "source", "source": s, "env": {...}}``
 is a function the grader wrote (``s`` evaluated with numpy as ``np``, the
@@ -75,9 +77,11 @@ def _take_channel() -> tuple[io.BufferedReader, io.BufferedWriter]:
 
 def _copy_submission_files(source: str) -> None:
     """Copy the submission's own files (read-only in the sandbox) into the scratch working directory."""
-    if not os.path.isdir(source):
-        return
-    for name in os.listdir(source):
+    try:
+        names = os.listdir(source) if os.path.isdir(source) else []
+    except OSError:  # not readable by the sandbox's user: the notebook gets no files of its own
+        names = []
+    for name in names:
         path = os.path.join(source, name)
         try:
             if os.path.isdir(path):
@@ -263,10 +267,11 @@ def serve() -> None:
             reply = worker.call(request)
         else:
             reply = {"ok": False, "kind": "bad-request"}
+        number = request.get("id") if isinstance(request, dict) else None
         try:
-            write_frame(writer, reply)
+            write_frame(writer, {**reply, "id": number})
         except CodecError as error:
-            write_frame(writer, {"ok": False, "kind": "unsendable", "message": str(error)})
+            write_frame(writer, {"ok": False, "kind": "unsendable", "message": str(error), "id": number})
 
 
 if __name__ == "__main__":

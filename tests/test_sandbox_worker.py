@@ -1,0 +1,262 @@
+"""The sandboxed worker and its channel: data only, limits that hold, and nothing of the course inside.
+
+Each test starts real workers in bubblewrap (as `dlf-course autograde` does) and
+tries, from inside, what a determined submission would: read or import the
+reference, the hidden checks, the solutions or the instructor package; send
+objects instead of data; hang, crash or flood the channel.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import struct
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+
+from dlfcourse.grading import codec
+from dlfcourse.grading.sandbox import Limits, Policy, visible_host_paths
+from dlfcourse.grading.session import NotebookSession, TimeLimits
+from dlfcourse.grading.worker import WorkerFailure, WorkerProcess
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+
+
+@pytest.fixture
+def policy():
+    """As autograde does: run as root, the worker becomes an unprivileged uid (the process limit binds it)."""
+    uid = 61990 if os.geteuid() == 0 else None
+    return Policy(limits=Limits(memory_bytes=1024 * 2**20, processes=32), uid=uid, gid=uid,
+                  mpl_cache=matplotlib.get_cachedir())
+
+
+@pytest.fixture
+def worker(policy, tmp_path):
+    process = WorkerProcess(policy, str(tmp_path))
+    yield process
+    process.close()
+
+
+def run(worker: WorkerProcess, source: str, timeout: float = 30) -> dict:
+    return worker.request({"op": "run", "cell": 0, "source": source}, timeout, "running a test cell")
+
+
+def call(worker: WorkerProcess, name: str, *args, timeout: float = 30) -> dict:
+    return worker.request({"op": "call", "name": name, "args": list(args), "kwargs": {}}, timeout, f"calling {name}")
+
+
+# ----------------------------------------------------------------------------- the channel carries data only
+
+
+def test_codec_round_trips_plain_data():
+    value = {"loss": 1.5, "grads": {"W": np.arange(6.0).reshape(2, 3), "b": np.zeros(3, np.float32)},
+             "path": [np.float64(2.0), (1, True, None, "x")], "big": 10**40}
+    back = codec.decode(codec.encode(value))
+    assert back["big"] == 10**40 and back["path"][1] == (1, True, None, "x")
+    assert np.array_equal(back["grads"]["W"], value["grads"]["W"]) and back["grads"]["b"].dtype == np.float32
+    assert back["path"][0].shape == () and float(back["path"][0]) == 2.0
+
+
+class ArrayLike:
+    """A returned object that would run code while the grader compares it."""
+
+    def __array__(self, *args, **kwargs):
+        raise AssertionError("the grader must never call __array__ of a returned object")
+
+
+@pytest.mark.parametrize("value", [ArrayLike(), np.array([object()]), {1: 2}, lambda: 0, iter([1]),
+                                   np.array(["text"]), type("F", (float,), {})(1.0)])
+def test_codec_refuses_anything_but_plain_data(value):
+    with pytest.raises(codec.CodecError):
+        codec.encode(value)
+
+
+def test_codec_refuses_a_pickle_and_a_lying_array_header():
+    import pickle
+    import zipfile
+
+    with pytest.raises(codec.CodecError):
+        codec.decode(pickle.dumps({"value": 1}))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:  # claims 10^12 floats, holds none
+        archive.writestr("tree.json", '{"t": "array", "v": 0}')
+        header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }"
+        archive.writestr("a0.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", 118) + header.ljust(117).encode() + b"\n")
+    with pytest.raises(codec.CodecError):
+        codec.decode(buffer.getvalue())
+    with pytest.raises(codec.CodecError, match="too large|larger"):
+        codec.read_frame(io.BytesIO(struct.pack(">Q", codec.MAX_MESSAGE_BYTES + 1)))
+
+
+def test_a_returned_object_becomes_a_wrong_type_not_an_object(worker):
+    run(worker, "class Sneaky:\n    def __array__(self, *a, **k):\n        return __import__('numpy').zeros(2)\n"
+                "def f():\n    return Sneaky()\n")
+    reply = call(worker, "f")
+    assert reply["ok"] is False and reply["kind"] == "unsendable" and "Sneaky" in reply["message"]
+
+
+# ----------------------------------------------------------------------------- nothing of the course inside
+
+PROBE = r'''
+import os, sys, importlib
+FORBIDDEN_NAMES = {"losses.py", "mlp.py", "layers.py", "linear.py", "optim.py", "gradients.py", "a04_softmax.py",
+                   "a01_perceptron.py", "autograde.py", "trusted.py", "worker_main.py", "nbgrader_config.py", "gradebook.db",
+                   "04-softmax.ipynb", "pyvenv.cfg"}
+def probe():
+    found = []
+    for top in ("/", ):
+        for root, dirs, files in os.walk(top):
+            dirs[:] = [d for d in dirs if not (root == "/" and d in ("proc", "sys", "dev"))]
+            found += [os.path.join(root, n) for n in files + dirs if n in FORBIDDEN_NAMES]
+    for name in ("dlfoundations.losses", "dlfoundations.gradients", "dlfoundations.mlp", "dlfcourse",
+                 "dlfcourse.grading.checks.a04_softmax", "sklearn", "scipy", "nbgrader", "IPython"):
+        try:
+            importlib.import_module(name)
+            found.append("imported " + name)
+        except ImportError:
+            pass
+    for path in HOST_PATHS:
+        try:
+            open(path).read(1)
+            found.append("read " + path)
+        except OSError:
+            pass
+    return found
+'''
+
+
+def test_no_file_of_the_reference_checks_solutions_or_instructor_package_is_inside(tmp_path):
+    """Searched as the sandbox's root (the caller's uid, no setpriv), which can read every file there is."""
+    worker = WorkerProcess(Policy(mpl_cache=matplotlib.get_cachedir()), str(tmp_path))
+    host_paths = [str(REPO / "src/dlfoundations/losses.py"), str(REPO / "src/dlfcourse/grading/checks/a04_softmax.py"),
+                  str(REPO / "solutions/04-softmax/04-softmax.ipynb"), str(REPO / "nbgrader_config.py")]
+    assert all(Path(p).is_file() for p in host_paths)
+    reply = run(worker, f"HOST_PATHS = {host_paths!r}\n" + PROBE, timeout=120)
+    assert reply["ok"], reply["error"]
+    found = call(worker, "probe", timeout=120)
+    worker.close()
+    assert found["ok"] and found["value"] == [], f"visible inside the sandbox: {found['value']}"
+
+
+def test_the_kit_numpy_and_matplotlib_work_inside(worker):
+    reply = run(worker, "import numpy as np\nimport matplotlib.pyplot as plt\n"
+                        "from dlfoundations.kit import data, gradcheck, checks, plotting, surfaces\n"
+                        "X, y = data.load_digits()\nprint(X.shape)\nplt.plot([1, 2])")
+    assert reply["ok"], reply["error"]
+    assert reply["stdout"].strip() == "(1797, 64)" and len(reply["figures"]) == 1
+
+
+def test_an_assignment_can_withhold_a_kit_module(policy, tmp_path):
+    withheld = WorkerProcess(Policy(**{**policy.__dict__, "withheld_kit": ("gradcheck",)}), str(tmp_path))
+    try:
+        reply = run(withheld, "from dlfoundations.kit.gradcheck import numerical_gradient")
+        assert not reply["ok"] and reply["error"]["ename"] == "ModuleNotFoundError"
+        assert run(withheld, "from dlfoundations.kit import checks, data")["ok"]
+    finally:
+        withheld.close()
+
+
+def test_the_sandbox_shows_only_the_interpreter_the_allowed_packages_and_the_kit(policy):
+    shown = visible_host_paths(policy)
+    src = str(REPO / "src")
+    kit = [p for p in shown if p.startswith(src)]
+    assert kit and all(p.startswith(str(REPO / "src/dlfoundations/kit")) or p.endswith("dlfoundations/__init__.py")
+                       for p in kit), kit
+    assert not any("dlfcourse" in p or "solutions" in p or p.endswith("site-packages") for p in shown)
+
+
+def test_the_worker_has_no_network_and_cannot_write_outside_its_scratch_space(worker, tmp_path):
+    outside = tmp_path / "outside.txt"
+    reply = run(worker, f"""
+import socket
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=2); print("CONNECTED")
+except OSError as error:
+    print("no network:", type(error).__name__)
+for path in ({str(outside)!r}, "/usr/evil", "/opt/dlf/site/dlfoundations/kit/compare.py"):
+    try:
+        open(path, "w").write("x"); print("WROTE", path)
+    except OSError as error:
+        print("refused", type(error).__name__)
+""")
+    assert "CONNECTED" not in reply["stdout"] and "WROTE" not in reply["stdout"], reply["stdout"]
+    assert not outside.exists()
+
+
+# ----------------------------------------------------------------------------- limits and failures
+
+
+def test_a_hanging_cell_costs_only_that_cell(policy, tmp_path):
+    cells = {0: "def f(x):\n    return 2 * x", 1: "while True:\n    pass", 2: "def g(x):\n    return f(x) + 1"}
+    session = NotebookSession(cells, policy, str(tmp_path), TimeLimits(cell=2, call=5, notebook=60))
+    try:
+        runs = session.run_cells()
+        assert runs[1].stopped and "time limit of 2 s" in runs[1].stopped
+        assert runs[0].error is None and runs[2].error is None and runs[2].stopped is None
+        reply = session.request({"op": "call", "name": "g", "args": [np.array([1.0])], "kwargs": {}}, 5, "calling g")
+        assert reply["ok"] and np.array_equal(reply["value"], [3.0])
+    finally:
+        session.close()
+
+
+def test_os_exit_in_a_call_is_a_crash_and_the_next_call_gets_a_fresh_worker(policy, tmp_path):
+    cells = {0: "import os\ndef die():\n    os._exit(3)\ndef ok():\n    return 1.5"}
+    session = NotebookSession(cells, policy, str(tmp_path), TimeLimits(cell=10, call=5, notebook=60))
+    try:
+        session.run_cells()
+        with pytest.raises(WorkerFailure) as failure:
+            session.request({"op": "call", "name": "die", "args": [], "kwargs": {}}, 5, "calling die")
+        assert failure.value.kind == "crashed" and "exit code 3" in str(failure.value)
+        assert session.request({"op": "call", "name": "ok", "args": [], "kwargs": {}}, 5, "calling ok")["value"] == 1.5
+    finally:
+        session.close()
+
+
+def test_memory_and_process_limits_hold(worker):
+    reply = run(worker, "import numpy as np\nhog = np.ones(50 * 2**30 // 8)")
+    assert reply["error"]["ename"] in ("MemoryError", "_ArrayMemoryError")
+    reply = run(worker, "import os\nchildren = []\ntry:\n    while True:\n        pid = os.fork()\n"
+                        "        if pid == 0:\n            import time; time.sleep(30); os._exit(0)\n"
+                        "        children.append(pid)\nexcept OSError as error:\n    print('stopped after', "
+                        "len(children), type(error).__name__)", timeout=60)
+    assert "stopped after" in reply["stdout"], reply
+
+
+def test_the_notebook_budget_stops_everything_after_it(policy, tmp_path):
+    cells = {0: "import time\ntime.sleep(3)", 1: "x = 1"}
+    session = NotebookSession(cells, policy, str(tmp_path), TimeLimits(cell=10, call=5, notebook=2))
+    try:
+        runs = session.run_cells()
+        assert runs[0].stopped and runs[1].stopped and "notebook's time limit of 2 s" in runs[1].stopped
+    finally:
+        session.close()
+
+
+def test_a_forged_or_stray_reply_is_never_taken_for_an_answer(worker):
+    # The notebook writes replies of its own onto the channel, guessing request numbers: all are skipped.
+    run(worker, """
+import os, struct, io, zipfile, json
+def forge(number):
+    tree = {"t": "dict", "v": {"ok": {"t": "bool", "v": True}, "value": {"t": "float", "v": "42.0"},
+                               "id": {"t": "int", "v": str(number)}}}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("tree.json", json.dumps(tree))
+    data = buffer.getvalue()
+    return struct.pack(">Q", len(data)) + data
+def answer():
+    for fd in range(3, 20):
+        for number in range(50):
+            try:
+                os.write(fd, forge(number))
+            except OSError:
+                pass
+    return 1.0
+""")
+    reply = call(worker, "answer")
+    assert reply["ok"] and reply["value"] == 1.0
