@@ -1,4 +1,4 @@
-"""Hidden tests of assignment 06-optimisation: optimiser steps, learning-rate schedules and a training loop.
+"""Hidden checks of assignment 06-optimisation: optimiser steps, learning-rate schedules and a training loop.
 
 The students' optimisers are pure functions on one array::
 
@@ -6,15 +6,22 @@ The students' optimisers are pure functions on one array::
 
 with the state a dict (momentum ``{"v"}``, Adagrad and RMSProp ``{"s"}``, Adam
 ``{"m", "v", "t"}``, where t counts the updates already made). Each check runs
-a short trajectory (several consecutive steps on fresh random gradients, the
-student's own state fed back) next to the reference optimiser of
-:mod:`dlfoundations.optim` (``init``/``update`` on ``{"w": w}``, 0-based step),
-and compares the *updates* ``new_w - w``, so that a flipped sign or a wrong
-factor is named as such.
+short trajectories (several consecutive steps on fresh random gradients, the
+student's own returned state fed back at each step) beside the reference
+optimiser of :mod:`dlfoundations.optim` (pure ``init``/``update``), and
+compares the *updates* ``new_w - w``: the weights' trajectory, never the raw
+state, so another valid convention for the state (a velocity that already
+holds ``-lr``, for instance) is accepted.
 
-Diagnoses of their own: a state dict modified in place (mutates-input), Adam
-without bias correction, and a first step that is right followed by a wrong
-second step (the state is not carried from one step to the next).
+Diagnoses of their own, each computed from the reference state at the step
+that differs: a state that is forgotten (every step as from a fresh state),
+ε inside the square root, Adam without bias correction or with ``t`` not
+increased first, an exponential average where momentum sums, the decay
+factor on the wrong term; a state dict modified in place is found by the
+sandbox (mutates-input). The training loop is checked with the grader's own
+plain gradient-descent step, then with the student's own momentum and Adam
+steps (error carried forward), on an ill-conditioned quadratic, with a
+constant rate and with schedules.
 """
 
 from __future__ import annotations
@@ -26,14 +33,12 @@ from typing import Any
 import numpy as np
 
 from dlfoundations import optim, schedules
-from dlfoundations.grading import guard
-from dlfoundations.grading.check import Case, check_against_reference
-from dlfoundations.grading.compare import assert_matches, values_match
-from dlfoundations.grading.failure import GradingFailure
-from dlfoundations.grading.inputs import fresh_rng
+from dlfoundations.kit.compare import Case, Finding, compare_array, compare_result, values_match
+from dlfcourse.grading.checks.common import Assignment, Helper, Item, Pass, Result, as_float, \
+    check_against_reference, first_failure
+from dlfcourse.grading.student import Returned, Student, grader_function, student_function
 
-__all__ = ["check_momentum", "check_adagrad", "check_rmsprop", "check_adam", "check_schedules",
-           "check_run_optimiser"]
+__all__ = ["ASSIGNMENT", "STEPS"]
 
 STEPS = 4  # consecutive updates per trajectory
 
@@ -46,6 +51,7 @@ class Rule:
     make: Callable[..., Any]  # (lr, *hyper) -> a dlfoundations.optim optimiser
     slots: tuple[str, ...]  # the arrays in the state, e.g. ("m", "v")
     counts_steps: bool  # the state also holds t, the number of updates made so far
+    hyper_names: tuple[str, ...]
     draw_hyper: Callable[[np.random.Generator], tuple]  # random hyper-parameters, in the order after lr
 
     def initial_state(self, w: np.ndarray) -> dict[str, Any]:
@@ -59,41 +65,15 @@ def _eps(rng: np.random.Generator) -> float:
     return float(10.0 ** rng.uniform(-8.0, -6.5))
 
 
-MOMENTUM = Rule("momentum_step", lambda lr, beta: optim.Momentum(lr, beta), ("v",), False,
+MOMENTUM = Rule("momentum_step", lambda lr, beta: optim.Momentum(lr, beta), ("v",), False, ("beta",),
                 lambda rng: (float(rng.uniform(0.5, 0.95)),))
-ADAGRAD = Rule("adagrad_step", lambda lr, eps: optim.Adagrad(lr, eps), ("s",), False, lambda rng: (_eps(rng),))
-RMSPROP = Rule("rmsprop_step", lambda lr, rho, eps: optim.RMSProp(lr, rho, eps), ("s",), False,
+ADAGRAD = Rule("adagrad_step", lambda lr, eps: optim.Adagrad(lr, eps), ("s",), False, ("eps",),
+               lambda rng: (_eps(rng),))
+RMSPROP = Rule("rmsprop_step", lambda lr, rho, eps: optim.RMSProp(lr, rho, eps), ("s",), False, ("rho", "eps"),
                lambda rng: (float(rng.uniform(0.5, 0.95)), _eps(rng)))
 ADAM = Rule("adam_step", lambda lr, beta1, beta2, eps: optim.Adam(lr, beta1, beta2, eps), ("m", "v"), True,
+            ("beta1", "beta2", "eps"),
             lambda rng: (float(rng.uniform(0.8, 0.95)), float(rng.uniform(0.9, 0.999)), _eps(rng)))
-
-
-# ----------------------------------------------------------------------------- guarded calls
-
-
-def _call_step(fn: Callable, w: np.ndarray, g: np.ndarray, state: dict, lr: float, hyper: tuple,
-               rule: Rule, case: str) -> tuple[np.ndarray, Mapping]:
-    """One guarded call; checks the state was not modified and the result is (new_w, new_state dict)."""
-    what = f"`{rule.name}`"
-    before = guard.snapshot(state)
-    result = guard.call_student(fn, w, g, state, lr, *hyper, what=what)
-    if not guard.unchanged(before, state):
-        raise GradingFailure("mutates-input", f"{what} modified the state dict it was given (an entry was changed "
-                             "in place or replaced). Build and return a new dict (`new_state = {...}`) instead of "
-                             "assigning into `state`, and leave `state` as it was.")
-    if not isinstance(result, (tuple, list)) or len(result) != 2 or not isinstance(result[1], Mapping):
-        raise GradingFailure("wrong-type", f"{case[:1].upper()}{case[1:]}, {what} should return the pair "
-                             f"(new_w, new_state) with new_state a dict, but it returned {type(result).__name__}.")
-    missing = [key for key in rule.slots + (("t",) if rule.counts_steps else ()) if key not in result[1]]
-    if missing:
-        raise GradingFailure("wrong-type", f"{case[:1].upper()}{case[1:]}, the new state returned by {what} has no "
-                             f"entry {missing}: it must have the same keys as the state it was given.")
-    try:
-        new_w = np.asarray(result[0], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise GradingFailure("wrong-type", f"{what} should return new_w as a numpy array, but it returned "
-                             f"{type(result[0]).__name__}.") from None
-    return new_w, result[1]
 
 
 # ----------------------------------------------------------------------------- trajectories
@@ -101,7 +81,7 @@ def _call_step(fn: Callable, w: np.ndarray, g: np.ndarray, state: dict, lr: floa
 
 @dataclass(frozen=True)
 class Trajectory:
-    """A short run: description, start, gradients, lr and hyper-parameters, and the reference's points."""
+    """A short run: its case description, start, gradients, lr, hyper-parameters, and the reference's run."""
 
     description: str
     w0: np.ndarray
@@ -109,181 +89,486 @@ class Trajectory:
     lr: float
     hyper: tuple
     points: list[np.ndarray]  # reference w after 0, 1, ..., STEPS updates
-    uncorrected: list[np.ndarray]  # Adam only: the updates without bias correction
+    states: list[dict[str, Any]]  # reference state (slot -> array, and "t") before each update
+
+    @property
+    def opening(self) -> str:
+        return self.description[:1].upper() + self.description[1:]
 
 
 def _reference(rule: Rule, description: str, w0: np.ndarray, grads: list[np.ndarray], lr: float,
                hyper: tuple) -> Trajectory:
     optimiser = rule.make(lr, *hyper)
     params, state = {"w": w0.copy()}, optimiser.init({"w": w0})
-    points, uncorrected = [w0.copy()], []
+    points, states = [w0.copy()], []
     for g in grads:
+        states.append({**{slot: np.array(state[slot]["w"]) for slot in rule.slots}, "t": int(state["step"])})
         params, state = optimiser.update({"w": g}, state, params)
-        points.append(params["w"])
-        if rule is ADAM:  # the library's m and v are the raw (uncorrected) moments
-            uncorrected.append(-lr * state["m"]["w"] / (np.sqrt(state["v"]["w"]) + hyper[-1]))
-    return Trajectory(description, w0, grads, lr, hyper, points, uncorrected)
+        points.append(np.array(params["w"]))
+    return Trajectory(description, w0, grads, lr, hyper, points, states)
 
 
-def _trajectories(rule: Rule) -> list[Trajectory]:
-    """Random vector, matrix, single weight, large and tiny gradients; fresh on every run."""
-    rng = fresh_rng()
+def _trajectories(rule: Rule, rng: np.random.Generator) -> list[Trajectory]:
+    """Random vector, matrix, single weight, large and tiny gradients."""
     d, k = int(rng.integers(3, 8)), int(rng.integers(2, 5))
     situations = [
         (f"on a random weight vector (d = {d})", (d,), 1.0),
         (f"on a weight matrix of shape ({d}, {k})", (d, k), 1.0),
         ("on a single weight (shape (1,))", (1,), 1.0),
-        ("with large gradients (around ±10,000)", (d,), 1e4),
-        ("with tiny gradients (around 1e-6, where ε matters)", (d,), 1e-6),
+        (f"with large gradients (around ±10,000, d = {d})", (d,), 1e4),
+        (f"with tiny gradients (around 1e-6, where ε matters, d = {d})", (d,), 1e-6),
     ]
     runs = []
     for description, shape, scale in situations:
         w0 = rng.normal(0.0, 1.0, shape)
         grads = [scale * rng.normal(0.0, 1.0, shape) for _ in range(STEPS)]
         lr = float(rng.uniform(0.01, 0.5))
-        runs.append(_reference(rule, description, w0, grads, lr, rule.draw_hyper(rng)))
+        hyper = rule.draw_hyper(rng)
+        setting = ", ".join(f"{n} = {v:.3g}" for n, v in zip(("lr",) + rule.hyper_names, (lr,) + hyper))
+        runs.append(_reference(rule, f"{description}, {setting}", w0, grads, lr, hyper))
     return runs
 
 
-def _explain_step(rule: Rule, run: Trajectory, step: int, update: np.ndarray, expected: np.ndarray) -> None:
-    """Raise GradingFailure naming the mistake in update number ``step + 1`` (which does not match)."""
+def _alternatives(rule: Rule, run: Trajectory, step: int) -> list[tuple[np.ndarray, str, str]]:
+    """Updates of known mistakes at update ``step`` (from the reference state there): (update, code, why)."""
+    g, lr, state = run.grads[step], run.lr, run.states[step]
+    fresh = rule.initial_state(g)
+    out: list[tuple[np.ndarray, str, str]] = []
+    if rule is MOMENTUM:
+        (beta,) = run.hyper
+        v = state["v"]
+        if step > 0:
+            out.append((-lr * g, "wrong-value", "it is the update of a fresh velocity v = 0 (v = g): your step "
+                        "ignores the velocity it is given. Compute v = beta * state['v'] + g from the state passed "
+                        "in, and return the new v in the new state, so that the next step can use it."))
+        out.append((-lr * (beta * v + (1.0 - beta) * g), "wrong-value", "it is an exponential average, "
+                    "v = beta v + (1 - beta) g. Heavy-ball momentum sums the gradients: v = beta v + g."))
+        out.append((-lr * (v + beta * g), "wrong-value", "the factor beta multiplies the gradient instead of the "
+                    "old velocity: v = beta * v + g."))
+        out.append((-lr * v, "wrong-value", "it uses the old velocity: update v first (v = beta v + g), then "
+                    "step with the new one, w - lr v."))
+        return out
+    if rule is ADAGRAD:
+        (eps,) = run.hyper
+        s = state["s"] + g ** 2
+        out.append((-lr * g / np.sqrt(s + eps), "wrong-value", "ε is inside the square root: "
+                    "g / sqrt(s + eps). The rule is g / (sqrt(s) + eps), with eps added after the root."))
+        if step > 0:
+            out.append((-lr * g / (np.abs(g) + eps), "wrong-value", "it uses only the current gradient "
+                        "(s = g²): your step forgets the sum it is given. Compute s = state['s'] + g ** 2 and "
+                        "return it in the new state."))
+        out.append((-lr * g / (s + eps), "wrong-value", "it divides by s + eps instead of sqrt(s) + eps."))
+        return out
+    if rule is RMSPROP:
+        rho, eps = run.hyper
+        s = rho * state["s"] + (1.0 - rho) * g ** 2
+        out.append((-lr * g / np.sqrt(s + eps), "wrong-value", "ε is inside the square root: "
+                    "g / sqrt(s + eps). The rule is g / (sqrt(s) + eps), with eps added after the root."))
+        if step > 0:
+            out.append((-lr * g / (np.sqrt((1.0 - rho) * g ** 2) + eps), "wrong-value", "it is what a fresh "
+                        "state s = 0 gives: your step forgets the average it is given. Compute "
+                        "s = rho * state['s'] + (1 - rho) * g ** 2 and return it in the new state."))
+        swapped = (1.0 - rho) * state["s"] + rho * g ** 2
+        out.append((-lr * g / (np.sqrt(swapped) + eps), "wrong-value", "rho and 1 - rho are swapped: "
+                    "s = rho * s + (1 - rho) * g ** 2 keeps most of the old average."))
+        out.append((-lr * g / (s + eps), "wrong-value", "it divides by s + eps instead of sqrt(s) + eps."))
+        return out
+    beta1, beta2, eps = run.hyper
+    t = state["t"] + 1
+    m = beta1 * state["m"] + (1.0 - beta1) * g
+    v = beta2 * state["v"] + (1.0 - beta2) * g ** 2
+    m_hat, v_hat = m / (1.0 - beta1 ** t), v / (1.0 - beta2 ** t)
+    out.append((-lr * m / (np.sqrt(v) + eps), "wrong-value", "it is Adam without bias correction, "
+                "m / (sqrt(v) + eps). Divide m by (1 - beta1 ** t) and v by (1 - beta2 ** t), with t = 1 at the "
+                "first update, and step with m_hat / (sqrt(v_hat) + eps)."))
+    out.append((-lr * m_hat / np.sqrt(v_hat + eps), "wrong-value", "ε is inside the square root: "
+                "m_hat / sqrt(v_hat + eps). The rule is m_hat / (sqrt(v_hat) + eps)."))
+    if step > 0:
+        m1, v1 = (1.0 - beta1) * g, (1.0 - beta2) * g ** 2
+        out.append((-lr * (m1 / (1 - beta1)) / (np.sqrt(v1 / (1 - beta2)) + eps), "wrong-value",
+                    "it is the update of a fresh state (m = v = 0, t = 0): your step forgets the state it is given. "
+                    "Compute m, v from state['m'], state['v'], set t = state['t'] + 1, and return all three."))
+        out.append((-lr * (m / (1 - beta1)) / (np.sqrt(v / (1 - beta2)) + eps), "wrong-value",
+                    "the bias correction uses t = 1 at every step: the state's t is not increased. Return "
+                    "t = state['t'] + 1 in the new state and correct with that t."))
+    out.append((-lr * (m / (1 - beta1 ** (t + 1))) / (np.sqrt(v / (1 - beta2 ** (t + 1))) + eps), "wrong-value",
+                "the bias correction uses t + 1: the state's t counts the updates already made, so increase it "
+                "once, t = state['t'] + 1, and use that (t = 1 at the first update)."))
+    return out
+
+
+def _explain_step(rule: Rule, run: Trajectory, step: int, update: np.ndarray, expected: np.ndarray,
+                  case: Case) -> Finding | None:
+    """The mistake in update number ``step + 1`` (which does not match the reference), if it is a known one."""
     what = f"update number {step + 1} (new_w - w)"
     where = f"{run.opening}, {what}"
-    if rule is ADAM and values_match(update, run.uncorrected[step], rtol=1e-6, atol=1e-12):
-        raise GradingFailure("wrong-value", f"{where} matches "
-                             "Adam without bias correction: this looks like Adam without bias correction. Divide m "
-                             "by (1 - beta1^t) and v by (1 - beta2^t), with t = 1 at the first update.")
+    if update.shape != expected.shape:
+        return None
+    if not np.all(np.isfinite(update)):
+        if rule is ADAM:
+            return Finding("not-finite", f"{where} contains NaN or inf although the correct update is finite: "
+                           "1 - beta ** t is 0 when t = 0. Increase t first, t = state['t'] + 1, so that t = 1 at "
+                           "the first update, then correct m and v with it.")
+        return Finding("not-finite", f"{where} contains NaN or inf although the correct update is finite: a "
+                       "division by zero? Add eps to the denominator, outside the square root.")
+    for alternative, code, why in _alternatives(rule, run, step):
+        if values_match(update, alternative, rtol=1e-6, atol=1e-14) and not values_match(alternative, expected):
+            return Finding(code, f"{where} is wrong: {why}")
     if step > 0:
-        worst = float(np.max(np.abs(update - expected))) if update.shape == expected.shape else float("nan")
-        raise GradingFailure("wrong-value", f"{run.opening}, the first update "
-                             f"is right but {what} differs (by up to {worst:.3g}): the state is not carried from "
-                             "one step to the next. Compute the new state from the state you are given, return it, "
-                             "and (for Adam) increase t by one at each step.")
-    if update.shape == expected.shape and not np.all(np.isfinite(update)):
-        raise GradingFailure("not-finite", f"{where} contains NaN or inf although the correct update is finite: "
-                             "a division by zero? (In Adam, 1 - beta^t is 0 when t = 0: increase t first, so that "
-                             "t = 1 at the first update.)")
-    if update.shape == expected.shape and values_match(update, expected, rtol=1e-3, atol=1e-12):
+        worst = float(np.max(np.abs(update - expected)))
+        return Finding("wrong-value", f"{run.opening}, the first {step} update{'s are' if step > 1 else ' is'} "
+                       f"right but {what} differs (by up to {worst:.3g}): the state is not carried correctly from "
+                       "one step to the next. Compute the new state from the state you are given and return it "
+                       f"with the same keys{' (and t increased by one)' if rule is ADAM else ''}.")
+    if values_match(update, expected, rtol=1e-3, atol=1e-14):
         relative = float(np.max(np.abs(update - expected) / (np.abs(expected) + 1e-300)))
-        hint = "" if rule is MOMENTUM else (" The rule is g / (sqrt(s) + eps), with eps outside the square root "
-                                            "and the eps passed to your function.")
-        raise GradingFailure("wrong-value", f"{where} is close to the correct one but not equal (relative difference "
-                             f"up to {relative:.1e}): check the small constants.{hint}")
-    assert_matches(update, expected, what, run.description)
+        hint = "" if rule is MOMENTUM else (" The rule divides by sqrt(...) + eps, with eps outside the square "
+                                            "root, and eps is the one passed to your function.")
+        return Finding("wrong-value", f"{where} is close to the correct one but not equal (relative difference "
+                       f"up to {relative:.1e}): check the small constants.{hint}")
+    return None
 
 
-def _check_rule(student_fn: Callable, rule: Rule) -> None:
-    for run in _trajectories(rule):
+def _call_step(student: Student, rule: Rule, w: np.ndarray, g: np.ndarray, state: dict, run: Trajectory,
+               step: int) -> tuple[np.ndarray | None, dict | None, Finding | None]:
+    case = Case(f"{run.description}, at update number {step + 1}", (w, g, state, run.lr, *run.hyper))
+    returned = student.call(rule.name, *case.args, case=case)
+    if returned.finding is not None:
+        return None, None, returned.finding
+    got = returned.value
+    what = f"`{rule.name}`"
+    if not isinstance(got, (tuple, list)) or len(got) != 2 or not isinstance(got[1], Mapping):
+        return None, None, Finding("wrong-type", f"{case.opening}, {what} should return the pair (new_w, new_state) "
+                                   f"with new_state a dict, but it returned {_what(got)}.")
+    keys = rule.slots + (("t",) if rule.counts_steps else ())
+    missing = [key for key in keys if key not in got[1]]
+    if missing:
+        return None, None, Finding("wrong-type", f"{case.opening}, the new state returned by {what} has no entry "
+                                   f"for {missing}: return a dict with the keys {list(keys)}, like the state it "
+                                   "was given.")
+    new_w = as_float(got[0])
+    if new_w is None:
+        return None, None, Finding("wrong-type", f"{case.opening}, new_w should be a numpy array, but {what} "
+                                   f"returned {_what(got[0])}.")
+    return new_w, dict(got[1]), None
+
+
+def _what(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} values"
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def _check_rule(student: Student, rng: np.random.Generator, rule: Rule) -> Result:
+    for run in _trajectories(rule, rng):
         w, state = run.w0.copy(), rule.initial_state(run.w0)
         for step, g in enumerate(run.grads):
-            new_w, state = _call_step(student_fn, w, g.copy(), state, run.lr, run.hyper, rule, run.description)
+            new_w, new_state, finding = _call_step(student, rule, w, g.copy(), state, run, step)
+            if finding is not None:
+                return finding
             expected = run.points[step + 1] - run.points[step]
             update = new_w - w if new_w.shape == w.shape else new_w
-            if not values_match(update, expected):
-                _explain_step(rule, run, step, update, expected)
-            w = new_w
-    print(f"{rule.name}: all hidden checks passed ({STEPS} consecutive steps per situation).")
+            case = Case(run.description, (), None)
+            scale = float(np.max(np.abs(expected))) if expected.size else 1.0
+            mismatch = compare_array(update, expected, f"update number {step + 1} (new_w - w)", case,
+                                     rtol=1e-6, atol=1e-12 * max(scale, 1e-300))
+            if mismatch is not None:
+                return _explain_step(rule, run, step, update, expected, case) or mismatch
+            w, state = new_w, new_state
+    return Pass(f"`{rule.name}`: all hidden checks passed ({STEPS} consecutive steps per situation, your own "
+                "state fed back).")
 
 
-def check_momentum(momentum_step: Callable) -> None:
-    """momentum_step(w, g, state, lr, beta): v <- beta v + g; w <- w - lr v (state {"v"})."""
-    _check_rule(momentum_step, MOMENTUM)
+def check_momentum(student: Student, rng: np.random.Generator) -> Result:
+    """``momentum_step(w, g, state, lr, beta)``: v <- beta v + g; w <- w - lr v (state {"v"})."""
+    return _check_rule(student, rng, MOMENTUM)
 
 
-def check_adagrad(adagrad_step: Callable) -> None:
-    """adagrad_step(w, g, state, lr, eps): s <- s + g²; w <- w - lr g / (sqrt(s) + eps) (state {"s"})."""
-    _check_rule(adagrad_step, ADAGRAD)
+def check_adagrad(student: Student, rng: np.random.Generator) -> Result:
+    """``adagrad_step(w, g, state, lr, eps)``: s <- s + g²; w <- w - lr g / (sqrt(s) + eps) (state {"s"})."""
+    return _check_rule(student, rng, ADAGRAD)
 
 
-def check_rmsprop(rmsprop_step: Callable) -> None:
-    """rmsprop_step(w, g, state, lr, rho, eps): s <- rho s + (1 - rho) g²; w <- w - lr g / (sqrt(s) + eps)."""
-    _check_rule(rmsprop_step, RMSPROP)
+def check_rmsprop(student: Student, rng: np.random.Generator) -> Result:
+    """``rmsprop_step(w, g, state, lr, rho, eps)``: s <- rho s + (1 - rho) g²; w <- w - lr g / (sqrt(s) + eps)."""
+    return _check_rule(student, rng, RMSPROP)
 
 
-def check_adam(adam_step: Callable) -> None:
-    """adam_step(w, g, state, lr, beta1, beta2, eps) with bias correction (state {"m", "v", "t"})."""
-    _check_rule(adam_step, ADAM)
+def check_adam(student: Student, rng: np.random.Generator) -> Result:
+    """``adam_step(w, g, state, lr, beta1, beta2, eps)`` with bias correction (state {"m", "v", "t"})."""
+    return _check_rule(student, rng, ADAM)
 
 
 # ----------------------------------------------------------------------------- schedules
 
 
-def check_schedules(step_decay: Callable, cosine_schedule: Callable) -> None:
-    """step_decay(t, lr0, drop, every) and cosine_schedule(t, lr0, total_steps, lr_min) against
-    ``dlfoundations.schedules``, at the steps where off-by-one mistakes show (0, the boundaries, past the end)."""
-    rng = fresh_rng()
+def _explain_step_decay(got: Any, expected: Any, case: Case) -> Finding | None:
+    value = as_float(got)
+    if value is None or value.size != 1:
+        return None
+    t, lr0, drop, every = case.args
+    value = float(value.reshape(()))
+    candidates = (
+        (lr0 * drop ** (t / every), "the exponent is t / every, a fraction: the rate must stay constant for `every` "
+                                    "steps, so use integer division, t // every."),
+        (lr0 * drop ** (t // every + 1), "the rate is already dropped at t = 0: the exponent is t // every (0 for "
+                                         "the first `every` steps)."),
+        (lr0 * drop ** ((t + 1) // every), "the rate drops one step too early: t counts from 0, so the exponent is "
+                                           "t // every, not (t + 1) // every."),
+        (lr0 * drop ** t, "the rate drops at every step (drop ** t): it should drop once every `every` steps, "
+                          "drop ** (t // every)."),
+        (lr0 * (1.0 - drop) ** (t // every), "it multiplies by 1 - drop: multiply by drop itself."),
+    )
+    for candidate, why in candidates:
+        if np.isclose(value, candidate, rtol=1e-9, atol=1e-15) and not np.isclose(candidate, expected, rtol=1e-9,
+                                                                                   atol=1e-15):
+            return Finding("wrong-value", f"{case.opening}, the learning rate is {value:.6g} instead of "
+                           f"{float(expected):.6g}: {why}")
+    return None
+
+
+def _explain_cosine(got: Any, expected: Any, case: Case) -> Finding | None:
+    value = as_float(got)
+    if value is None or value.size != 1:
+        return None
+    t, lr0, total, lr_min = case.args
+    value = float(value.reshape(()))
+    candidates = (
+        (lr_min + (lr0 - lr_min) * 0.5 * (1 + np.cos(np.pi * t / total)),
+         "after total_steps the rate must stay at lr_min, but yours goes up again: use min(t, total_steps)."),
+        (lr0 * 0.5 * (1 + np.cos(np.pi * min(t, total) / total)),
+         "lr_min is ignored: the cosine goes from lr0 down to lr_min, "
+         "lr_min + (lr0 - lr_min) (1 + cos(pi t / T)) / 2."),
+        (lr_min + lr0 * 0.5 * (1 + np.cos(np.pi * min(t, total) / total)),
+         "the cosine part should be scaled by lr0 - lr_min, not lr0, so that it ends at lr_min."),
+        (lr_min + (lr0 - lr_min) * np.cos(np.pi * min(t, total) / total),
+         "(1 + cos(pi t / T)) / 2 goes from 1 to 0; cos(pi t / T) alone goes from 1 to -1."),
+        (lr_min + (lr0 - lr_min) * 0.5 * (1 + np.cos(np.pi * min(t, total) / (2 * total))),
+         "it is a quarter cosine: the angle is pi t / T, reaching pi at t = T."),
+        (lr_min + (lr0 - lr_min) * 0.5 * (1 + np.cos(min(t, total) / total)),
+         "the angle is missing its pi: cos(pi t / T)."),
+    )
+    for candidate, why in candidates:
+        if np.isclose(value, candidate, rtol=1e-9, atol=1e-15) and not np.isclose(candidate, expected, rtol=1e-9,
+                                                                                   atol=1e-15):
+            return Finding("wrong-value", f"{case.opening}, the learning rate is {value:.6g} instead of "
+                           f"{float(expected):.6g}: {why}")
+    return None
+
+
+def check_schedules(student: Student, rng: np.random.Generator) -> Result:
+    """``step_decay(t, lr0, drop, every)`` and ``cosine_schedule(t, lr0, total_steps, lr_min)`` against
+    :mod:`dlfoundations.schedules`, at the steps where off-by-one mistakes show (0, the boundaries, past the end)."""
     lr0, drop, every = float(rng.uniform(0.05, 1.0)), float(rng.uniform(0.1, 0.9)), int(rng.integers(2, 20))
     steps = sorted({0, 1, every - 1, every, every + 1, 3 * every, int(rng.integers(0, 10 * every))})
     setting = f"lr0 = {lr0:.3g}, drop = {drop:.3g}, every = {every}"
-    check_against_reference(step_decay, lambda t, *args: schedules.step_decay(*args)(t),
-                            [Case(f"at step t = {t} ({setting})", (t, lr0, drop, every)) for t in steps],
-                            ("the learning rate",), "step_decay")
+    decay = check_against_reference(
+        student, "step_decay", lambda t, lr, dr, ev: schedules.step_decay(lr, dr, ev)(t),
+        [Case(f"at step t = {t} ({setting})", (t, lr0, drop, every)) for t in steps],
+        ("the learning rate",), explain=_explain_step_decay)
+    if isinstance(decay, Finding):
+        return decay
     cases = []
     for lr_min in (0.0, float(rng.uniform(0.001, 0.01))):
         total = int(rng.integers(10, 200))
         setting = f"lr0 = {lr0:.3g}, total_steps = {total}, lr_min = {lr_min:.3g}"
         cases += [Case(f"at step t = {t} ({setting})", (t, lr0, total, lr_min))
                   for t in (0, 1, total // 3, total // 2, total - 1, total, total + 7)]
-    check_against_reference(cosine_schedule, lambda t, *args: schedules.cosine(*args)(t), cases,
-                            ("the learning rate",), "cosine_schedule")
+    cosine = check_against_reference(
+        student, "cosine_schedule", lambda t, lr, total, lr_min: schedules.cosine(lr, total, lr_min)(t), cases,
+        ("the learning rate",), explain=_explain_cosine)
+    return first_failure([decay, cosine])
 
 
 # ----------------------------------------------------------------------------- the training loop
 
-
-def _library_step(rule: Rule, hyper: dict[str, float]) -> Callable:
-    """A step function in the students' format, computed by the reference optimiser (passed to their loop).
-
-    The optimiser is built here, outside the student's call (the guard would see its construction as a
-    call into the reference); its lr is a schedule that returns the number the student's loop passes.
-    """
-    current = {"lr": 0.0}
-    optimiser = rule.make(lambda _step: current["lr"], **hyper)
-
-    def step(w: np.ndarray, g: np.ndarray, state: dict, lr: float, **given: float) -> tuple[np.ndarray, dict]:
-        if callable(lr) or not np.isscalar(lr):
-            raise GradingFailure("wrong-type", "`run_optimiser` passed a schedule (or something else that is not "
-                                 "a number) as the learning rate to step_fn: pass lr(t), a number.")
-        if given != hyper:
-            raise GradingFailure("wrong-value", f"`run_optimiser` called step_fn with the hyper-parameters {given} "
-                                 f"instead of {hyper}: pass **hyper on to step_fn unchanged.")
-        current["lr"] = float(lr)
-        library_state = {"step": state.get("t", 0), **{slot: {"w": state[slot]} for slot in rule.slots}}
-        params, new = optimiser.update({"w": g}, library_state, {"w": w})
-        new_state = {slot: new[slot]["w"] for slot in rule.slots}
-        if rule.counts_steps:
-            new_state["t"] = new["step"]
-        return params["w"], new_state
-    return step
+#: Step functions in the students' format, written out by the grader (they run in the sandbox).
+_GD_STEP = "lambda w, g, state, lr: (w - lr * g, state)"
+_MOMENTUM_STEP = ("lambda w, g, state, lr, beta: (w - lr * (beta * state['v'] + g), "
+                  "{'v': beta * state['v'] + g})")
+_QUADRATIC_GRAD = "lambda w: A @ w"
 
 
-def check_run_optimiser(run_optimiser: Callable) -> None:
-    """run_optimiser(step_fn, state, grad_fn, w0, num_steps, lr, **hyper) -> path (num_steps + 1, d), against
-    ``optim.run_trajectory`` (momentum with a constant lr; Adam with a step-decay schedule)."""
-    rng = fresh_rng()
-    for rule, d, hyper in ((MOMENTUM, 2, {"beta": 0.9}), (ADAM, 3, {"beta1": 0.9, "beta2": 0.99, "eps": 1e-8})):
-        root = rng.normal(0.0, 1.0, (d, d))
-        A = root @ root.T + np.eye(d)
+@dataclass(frozen=True)
+class Run:
+    """One call of run_optimiser: what it stands for, and how the trusted side replays it."""
 
-        def grad(p: np.ndarray, A: np.ndarray = A) -> np.ndarray:
-            return A @ p
+    description: str
+    step_spec: dict[str, Any]
+    state: dict[str, Any]
+    A: np.ndarray
+    w0: np.ndarray
+    num_steps: int
+    lr_spec: Any  # a number or a grader_function schedule
+    lr_of: Callable[[int], float]  # the same rate on the trusted side
+    hyper: dict[str, float]
+    optimiser: Any  # the reference optimiser (dlfoundations.optim), lr a schedule on the trusted side
+    student_step: str | None  # the student's step function this run uses, if any
 
-        w0, steps = rng.normal(0.0, 2.0, d), int(rng.integers(5, 9))
-        if rule is MOMENTUM:
-            lr, reference_lr, description = float(rng.uniform(0.01, 0.1)), None, "momentum with a constant lr"
-        else:
-            schedule = schedules.step_decay(float(rng.uniform(0.05, 0.3)), 0.5, 2)
-            lr, reference_lr, description = (lambda t: schedule(t)), schedule, "Adam with a step-decay schedule"
-        optimiser = rule.make(reference_lr or lr, *hyper.values())
-        expected = optim.run_trajectory(grad, w0, optimiser, steps)
-        path = guard.call_student(run_optimiser, _library_step(rule, hyper), rule.initial_state(w0), grad, w0, steps,
-                                  lr, what="`run_optimiser`", **hyper)
-        case = f"with {description}, {steps} steps from a random start (d = {d})"
-        if isinstance(path, np.ndarray) and path.shape == expected.shape and values_match(path[:2], expected[:2]) \
-                and not values_match(path, expected):
-            row = int(np.argmax(~np.all(np.isclose(path, expected, rtol=1e-6, atol=1e-9), axis=1)))
-            raise GradingFailure("wrong-value", f"{case[:1].upper()}{case[1:]}, the path is right up to row "
-                                 f"{row - 1} but row {row} differs: pass the state returned by each step to the "
-                                 "next one, and use lr(t) with t = 0, 1, 2, ... when lr is a schedule.")
-        assert_matches(path, expected, "the path (row t = the point after t updates)", case)
-    print("run_optimiser: all hidden checks passed.")
+    def case(self) -> Case:
+        return Case(self.description, (self.step_spec, self.state, grader_function(_QUADRATIC_GRAD, A=self.A),
+                                       self.w0, self.num_steps, self.lr_spec), kwargs=dict(self.hyper))
+
+
+def _quadratic(rng: np.random.Generator, d: int, condition: float) -> np.ndarray:
+    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    return Q @ np.diag(np.linspace(1.0, condition, d)) @ Q.T
+
+
+def _usable_step(student: Student, rule: Rule, d: int, hyper: tuple) -> bool:
+    """True when the student's own step function answers a call with (new_w, new_state dict) of the right shape."""
+    w = np.ones(d)
+    returned = student.call(rule.name, w, w, rule.initial_state(w), 0.1, *hyper,
+                            case=Case("on a probe (for run_optimiser)"))
+    value = returned.value
+    return returned.finding is None and isinstance(value, (tuple, list)) and len(value) == 2 and \
+        isinstance(value[1], Mapping) and as_float(value[0]) is not None and np.shape(value[0]) == (d,)
+
+
+def _runs(student: Student, rng: np.random.Generator) -> list[Run]:
+    runs = []
+    d = int(rng.integers(2, 5))
+    A = _quadratic(rng, d, 20.0)
+    w0 = rng.normal(0.0, 2.0, d)
+    n = int(rng.integers(5, 9))
+    lr = float(rng.uniform(0.02, 0.08))
+    runs.append(Run(f"with a plain gradient-descent step, a constant lr = {lr:.3g}, {n} steps on a quadratic "
+                    f"(d = {d}) from a random start", grader_function(_GD_STEP), {}, A, w0, n, lr,
+                    lambda t, lr=lr: lr, {}, optim.SGD(lr), None))
+    lr0 = float(rng.uniform(0.03, 0.09))
+    source = f"lambda t: {lr0!r} * 0.5 ** (t // 2)"
+    schedule = eval(source)  # noqa: S307 - the grader's own source
+    n = int(rng.integers(5, 9))
+    runs.append(Run(f"with a plain gradient-descent step and the schedule lr(t) = {lr0:.3g} * 0.5 ** (t // 2), "
+                    f"{n} steps (d = {d})", grader_function(_GD_STEP), {}, A, w0, n, grader_function(source),
+                    schedule, {}, optim.SGD(schedule), None))
+    beta = float(rng.uniform(0.5, 0.9))
+    lr = float(rng.uniform(0.01, 0.05))
+    n = int(rng.integers(5, 9))
+    own = _usable_step(student, MOMENTUM, d, (beta,))
+    runs.append(Run(f"with {'your' if own else 'a'} momentum_step (beta = {beta:.3g} passed as a keyword), "
+                    f"lr = {lr:.3g}, {n} steps (d = {d})",
+                    student_function("momentum_step") if own else grader_function(_MOMENTUM_STEP),
+                    {"v": np.zeros(d)}, A, w0, n, lr, lambda t, lr=lr: lr, {"beta": beta}, optim.Momentum(lr, beta),
+                    "momentum_step" if own else None))
+    hyper = {"beta1": 0.9, "beta2": 0.99, "eps": 1e-8}
+    if _usable_step(student, ADAM, d, tuple(hyper.values())):
+        total = int(rng.integers(6, 10))
+        lr0 = float(rng.uniform(0.05, 0.3))
+        source = f"lambda t: 0.5 * {lr0!r} * (1.0 + np.cos(np.pi * min(t, {total}) / {total}))"
+        schedule = eval(source, {"np": np})  # noqa: S307 - the grader's own source
+        runs.append(Run(f"with your adam_step (beta1 = 0.9, beta2 = 0.99, eps = 1e-8 as keywords) and a cosine "
+                        f"schedule from lr0 = {lr0:.3g}, {total} steps (d = {d})", student_function("adam_step"),
+                        {"m": np.zeros(d), "v": np.zeros(d), "t": 0}, A, w0, total, grader_function(source),
+                        schedule, hyper, optim.Adam(schedule, **hyper), "adam_step"))
+    return runs
+
+
+def _loop(step: Callable[..., Any], run: Run, lr_shift: int = 0, reset_state: bool = False,
+          fixed_grad: bool = False) -> np.ndarray:
+    """The loop on the trusted side, with ``step`` (w, g, state, lr, *hyper) -> (w, state); switches for mistakes."""
+    w, state, path = np.array(run.w0, dtype=np.float64), dict(run.state), [np.array(run.w0, dtype=np.float64)]
+    for t in range(run.num_steps):
+        g = run.A @ (run.w0 if fixed_grad else w)
+        new = step(w, g, dict(run.state) if reset_state else state, run.lr_of(t + lr_shift), *run.hyper.values())
+        w, state = np.asarray(new[0], dtype=np.float64), new[1]
+        path.append(w)
+    return np.stack(path)
+
+
+def _trusted_step(run: Run) -> Callable[..., Any]:
+    """The reference optimiser as a step function in the students' format."""
+    if isinstance(run.optimiser, optim.SGD):
+        return lambda w, g, state, lr: (w - lr * g, state)
+    if isinstance(run.optimiser, optim.Momentum):
+        def momentum(w: np.ndarray, g: np.ndarray, state: dict, lr: float, beta: float) -> tuple:
+            v = beta * state["v"] + g
+            return w - lr * v, {"v": v}
+        return momentum
+
+    def adam(w: np.ndarray, g: np.ndarray, state: dict, lr: float, beta1: float, beta2: float, eps: float) -> tuple:
+        t = state["t"] + 1
+        m = beta1 * state["m"] + (1 - beta1) * g
+        v = beta2 * state["v"] + (1 - beta2) * g ** 2
+        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), {"m": m, "v": v, "t": t}
+    return adam
+
+
+def _explain_run(run: Run) -> Callable[[Any, Any, Case], Finding | None]:
+    def explain(got: Any, expected: Any, case: Case) -> Finding | None:
+        path = as_float(got)
+        if path is None:
+            return None
+        if path.shape == (expected.shape[0] - 1, expected.shape[1]):
+            if values_match(path, expected[1:]):
+                return Finding("wrong-shape", f"{case.opening}, the path has {path.shape[0]} rows, the points after "
+                               "each update, but row 0 must be w0: start the path with w0, then append the point "
+                               f"after every update ({run.num_steps + 1} rows).")
+            return None
+        if path.shape != expected.shape:
+            return None
+        step = _trusted_step(run)
+        variants = [
+            (dict(lr_shift=1), "the learning rate of update t is lr(t + 1): t counts the updates from 0, so the "
+                               "first update uses lr(0)."),
+            (dict(reset_state=True), "every update starts from the initial state: pass the state returned by each "
+                                     "step to the next one (w, state = step_fn(...))."),
+            (dict(fixed_grad=True), "every update uses the gradient at w0: compute g = grad_fn(w) at the current "
+                                    "point at each step."),
+        ]
+        for switches, why in variants:
+            alternative = _loop(step, run, **switches)
+            if values_match(path, alternative) and not values_match(alternative, expected):
+                return Finding("wrong-value", f"{case.opening}, the path is wrong: {why}")
+        if np.allclose(path, path[-1]) and not np.allclose(expected, expected[-1]):
+            return Finding("wrong-value", f"{case.opening}, every row of the path is the final point: you append "
+                           "the same array each time and then change it in place. Append a new array at every step "
+                           "(w = w - ..., or path.append(w.copy())).")
+        rows = ~np.all(np.isclose(path, expected, rtol=1e-6, atol=1e-9), axis=1)
+        if rows.any() and int(np.argmax(rows)) > 0:
+            row = int(np.argmax(rows))
+            return Finding("wrong-value", f"{case.opening}, the path is right up to row {row - 1} but row {row} "
+                           "differs: pass the state returned by each step to the next one, call step_fn with "
+                           "lr(t) for t = 0, 1, 2, ... when lr is a schedule, and pass **hyper on unchanged.")
+        return None
+    return explain
+
+
+def _run_with(run: Run) -> Callable[[Callable[..., Any]], Callable[..., np.ndarray]]:
+    """The reference loop built on the student's own step function (error carried forward)."""
+    def build(step: Callable[..., Any]) -> Callable[..., np.ndarray]:
+        return lambda *args, **kwargs: _loop(step, run)
+    return build
+
+
+def check_run_optimiser(student: Student, rng: np.random.Generator) -> Result:
+    """``run_optimiser(step_fn, state, grad_fn, w0, num_steps, lr, **hyper) -> path (num_steps + 1, d)`` against
+    ``optim.run_trajectory``; with the student's own step functions, the reference loop built on them counts too."""
+    results = []
+    for run in _runs(student, rng):
+        expected = optim.run_trajectory(lambda w, A=run.A: A @ w, run.w0, run.optimiser, run.num_steps)
+        helpers = (Helper(run.student_step, _run_with(run)),) if run.student_step else ()
+        result = check_against_reference(student, "run_optimiser", lambda *args, expected=expected, **kw: expected,
+                                         [run.case()], ("the path (row t = the point after t updates)",),
+                                         helpers=helpers, explain=_explain_run(run))
+        if isinstance(result, Finding):
+            return result
+        results.append(result)
+    carried = next((r.helper for r in results if r.helper), None)
+    if carried:
+        return Pass(f"`run_optimiser`: all hidden checks passed, graded with your own `{carried}`, which is wrong "
+                    "(see its item): its mistake is not counted twice.", carried)
+    return Pass("`run_optimiser`: all hidden checks passed (gradient descent with a constant rate and with a "
+                "schedule, momentum and Adam).")
+
+
+ASSIGNMENT = Assignment("06-optimisation", (
+    Item("momentum-test", ("momentum_step",), check_momentum),
+    Item("adagrad-test", ("adagrad_step",), check_adagrad),
+    Item("rmsprop-test", ("rmsprop_step",), check_rmsprop),
+    Item("adam-test", ("adam_step",), check_adam),
+    Item("schedules-test", ("step_decay", "cosine_schedule"), check_schedules),
+    Item("run-test", ("run_optimiser",), check_run_optimiser),
+))
