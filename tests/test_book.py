@@ -47,6 +47,8 @@ def test_chapter_page_has_math_figures_and_exercise_link(site, chapter):
     assert images, "the chapter should show at least one figure"
     for src in images:
         assert (html_dir / "book" / src).resolve().exists(), f"missing image {src}"
+    # a figure that fails to draw (a bad mathtext label, say) prints a traceback but does not fail the build
+    assert "Traceback (most recent call last)" not in page, "a cell of the chapter printed a traceback"
     assert f"exercises/{chapter}/{chapter}.html" in page, "the chapter should link its exercise"
     assert "download-source-button" in page, "each page offers a download button for its source"
 
