@@ -1,20 +1,23 @@
-"""Hidden tests of assignment 02-gradient-descent: one ``check_<item>(student_fn)`` per graded item.
+"""Hidden checks of assignment 02-gradient-descent: MSE, a GD step, a numerical gradient, minibatches, training, ridge.
 
 References: :mod:`dlfoundations.regression` (the MSE of a linear model, one
 gradient-descent step, least squares and ridge), :mod:`dlfoundations.kit.gradcheck`
-(the centred-difference gradient) and :func:`dlfoundations.kit.data.minibatches`
-(the batch sizes of a minibatch pass). Inputs are fresh on every run.
+(the centred-difference gradient, on the trusted side) and
+:func:`dlfoundations.kit.data.minibatches` (the batch sizes of a pass).
 
-The minibatch iterator is not compared shuffle for shuffle: the check is that
-every row appears exactly once, the batch sizes are those of
-:func:`~dlfoundations.kit.data.minibatches`, rows of X and y stay paired, the order
-is shuffled, and the same seed gives the same batches. The numerical-gradient
-item may not delegate to :mod:`dlfoundations.kit.gradcheck`, although other items may.
+The numerical gradient gets its test function ``f`` as a
+:func:`~dlfcourse.grading.student.grader_function` (a function cannot cross the
+boundary; its source does), and the sandbox of this assignment does not contain
+``dlfoundations.kit.gradcheck`` (``withheld_kit``), so that item cannot be
+delegated. The minibatch iterator may be a generator: it is called with
+``collect=True`` and its batches come back as a list. It is not compared shuffle
+for shuffle: every row appears exactly once, the batch sizes are those of
+:func:`~dlfoundations.kit.data.minibatches`, rows of X and y stay paired, the
+order is shuffled, and the same seed gives the same batches.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -22,24 +25,23 @@ import numpy as np
 
 from dlfoundations import regression
 from dlfoundations.kit import data, gradcheck
-from dlfoundations.grading import guard
-from dlfoundations.grading.check import Case, check_against_reference
-from dlfoundations.grading.compare import values_match
-from dlfoundations.grading.failure import GradingFailure
-from dlfoundations.grading.inputs import fresh_rng, standard_situations
+from dlfoundations.kit.compare import Case, Finding, values_match
+from dlfcourse.grading.checks.common import Assignment, Helper, Item, Pass, Result, StudentHelperFailed, as_float, \
+    check_against_reference, first_failure
+from dlfcourse.grading.inputs import standard_situations
+from dlfcourse.grading.student import Student, grader_function
 
-__all__ = [
-    "check_linear_mse",
-    "check_gradient_descent_step",
-    "check_numerical_gradient",
-    "check_minibatches",
-    "check_fit_linear_regression",
-    "check_ridge",
-]
+__all__ = ["ASSIGNMENT"]
 
 
-def _as_array(value: Any) -> np.ndarray:
-    return np.asarray(value, dtype=np.float64)
+def _own(student: Student, name: str, case: Case, collect: bool = False) -> Callable[..., Any]:
+    """The student's function ``name`` as a callable for a reference built on it (a finding stops it)."""
+    def call(*args: Any) -> Any:
+        returned = student.call(name, *args, case=case, collect=collect)
+        if returned.finding is not None:
+            raise StudentHelperFailed(returned.finding.message)
+        return returned.value
+    return call
 
 
 def _regression_case(rng: np.random.Generator, description: str, n: int, d: int, scale: float = 1.0) -> Case:
@@ -57,122 +59,216 @@ def _regression_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+def _triple(got: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        return None
+    values = tuple(as_float(v) for v in got)
+    return None if any(v is None for v in values) else values  # type: ignore[return-value]
+
+
+def _explain_regularised(loss: float, dw: np.ndarray, expected: Any, w: np.ndarray, case: Case,
+                         what: str) -> Finding | None:
+    """A weight-decay term where the item has none: dw - correct dw = λ w and loss - correct loss = λ/2 ||w||²."""
+    extra = dw - expected[1]
+    if dw.shape != w.shape or not np.any(np.abs(extra) > 1e-9) or not np.any(w):
+        return None
+    lam = float(np.vdot(extra, w) / np.vdot(w, w))
+    if lam <= 0 or not values_match(extra, lam * w, rtol=1e-5, atol=1e-9):
+        return None
+    excess = loss - expected[0]
+    half = 0.5 * lam * float(w @ w)
+    if np.isclose(excess, half, rtol=1e-5) or np.isclose(excess, 2 * half, rtol=1e-5) or \
+            np.isclose(excess, 0.5 * half, rtol=1e-5):
+        return Finding("wrong-value", f"{case.opening}, `dw` is the correct gradient plus {lam:.4g} w and the loss "
+                       f"is larger by {excess:.4g} = ({lam:.4g}/2) ||w||²: you added a regularisation (weight "
+                       f"decay) term, but {what} has none. Remove it.")
+    return None
+
+
 # ----------------------------------------------------------------------------- MSE loss and gradient
 
 
-def _explain_mse(got: Any, expected: Any, case: Case) -> None:
-    if np.isclose(float(_as_array(got[0])), 2 * expected[0], rtol=1e-6) and expected[0] > 0:
-        raise GradingFailure("factor", f"{case.opening}, `loss` is twice too large: the course's loss has a "
-                             "factor 1/2, J = (1/2N) ||X w + b - y||².")
+def _explain_mse(got: Any, expected: Any, case: Case) -> Finding | None:
+    values = _triple(got)
+    if values is None:
+        return None
+    loss, dw, db = values
+    X, y, w, b = case.args
+    if dw.shape != w.shape:
+        return None
+    regularised = _explain_regularised(float(loss), dw, expected, w, case, "the mean squared error")
+    if regularised is not None:
+        return regularised
+    if np.isclose(float(loss), expected[0], rtol=1e-6) and values_match(dw, -expected[1]) and \
+            np.isclose(float(db), -expected[2], rtol=1e-6):
+        return Finding("sign-flipped", f"{case.opening}, the loss is right but `dw` and `db` have the wrong sign: "
+                       "the residual is r = X w + b - y (prediction minus target); with y - (X w + b) both "
+                       "gradients flip.")
+    if np.isclose(float(loss), 2 * expected[0], rtol=1e-6) and values_match(dw, expected[1]):
+        return Finding("factor", f"{case.opening}, `loss` is twice too large while the gradient is right: the "
+                       "course's loss has a factor 1/2, J = (1/2N) ||X w + b - y||².")
+    return None
 
 
-def check_linear_mse(student_fn) -> None:
+def check_linear_mse(student: Student, rng: np.random.Generator) -> Result:
     """``linear_mse(X, y, w, b) -> (loss, dw, db)``: the mean squared error of ``X w + b`` and its gradient."""
-    cases = _regression_cases(fresh_rng())
-    check_against_reference(student_fn, regression.linear_mse, cases, ("loss", "dw", "db"), "linear_mse",
-                            explain=_explain_mse)
+    return check_against_reference(student, "linear_mse", regression.linear_mse, _regression_cases(rng),
+                                   ("loss", "dw", "db"), explain=_explain_mse)
 
 
 # ----------------------------------------------------------------------------- one gradient-descent step
 
 
-def _explain_step(got: Any, expected: Any, case: Case) -> None:
+def _step_with(linear_mse: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, float]]:
+    """The step's reference built on a given ``linear_mse``: ``(w - lr dw, b - lr db)``."""
+    def reference(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float) -> tuple[np.ndarray, float]:
+        _, dw, db = linear_mse(X, y, w, b)
+        return w - lr * np.asarray(dw, dtype=np.float64), float(b - lr * np.asarray(db, dtype=np.float64))
+    return reference
+
+
+def _explain_step(got: Any, expected: Any, case: Case) -> Finding | None:
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return None
     X, y, w, b, lr = case.args
-    new_w, new_b = _as_array(got[0]), float(_as_array(got[1]))
-    if new_w.shape != w.shape:
-        return
+    new_w, new_b = as_float(got[0]), as_float(got[1])
+    if new_w is None or new_b is None or new_w.shape != w.shape or new_b.size != 1:
+        return None
+    new_b = float(new_b.ravel()[0])
     change, right = new_w - w, expected[0] - w
     factor = float(np.vdot(change, right) / np.vdot(right, right))
     if values_match(change, factor * right, rtol=1e-5, atol=1e-10):
         hints = {-1.0: ("sign-flipped", "w moved uphill (along +dw): a descent step is w - lr * dw."),
                  float(len(y)): ("forgot-mean", f"w moved N = {len(y)} times too far: the gradient is a mean "
                                  "over the batch (did you forget to divide by N?)."),
-                 1.0 / lr: ("factor", "the change of w ignores the learning rate: w <- w - lr * dw.")}
+                 1.0 / lr: ("factor", f"the change of w ignores the learning rate (lr = {lr:.3g}): "
+                            "w <- w - lr * dw."),
+                 lr: ("factor", f"w moved by lr² dw (lr = {lr:.3g}): multiply the gradient by lr once.")}
         for value, (code, message) in hints.items():
-            if np.isclose(factor, value):
-                raise GradingFailure(code, f"{case.opening}, {message}")
-    if values_match(new_w, expected[0]) and new_b == b and expected[1] != b:
-        raise GradingFailure("missing-bias-grad", f"{case.opening}, w is updated correctly but b is not: "
-                             "b <- b - lr * db (is your db zero?).")
+            if len(y) > 1 or value != float(len(y)):
+                if np.isclose(factor, value, rtol=1e-6):
+                    return Finding(code, f"{case.opening}, {message}")
+    if values_match(new_w, expected[0]) and np.isclose(new_b, b, rtol=0, atol=1e-12) and \
+            not np.isclose(expected[1], b):
+        return Finding("missing-bias-grad", f"{case.opening}, w is updated correctly but b is not: "
+                       "b <- b - lr * db (is your db zero?).")
+    return None
 
 
-def check_gradient_descent_step(student_fn) -> None:
+def check_gradient_descent_step(student: Student, rng: np.random.Generator) -> Result:
     """``gradient_descent_step(X, y, w, b, lr) -> (new_w, new_b)``: one full-batch step, inputs untouched."""
-    rng = fresh_rng()
-    cases = [Case(c.description, (*c.args, float(rng.uniform(0.01, 0.5))), c.batch_size)
+    cases = [Case(c.description, (*c.args, float(rng.uniform(0.05, 0.5))), c.batch_size)
              for c in _regression_cases(rng)]
-    check_against_reference(student_fn, regression.gradient_descent_step, cases, ("new_w", "new_b"),
-                            "gradient_descent_step", explain=_explain_step)
+    return check_against_reference(student, "gradient_descent_step", _step_with(regression.linear_mse), cases,
+                                   ("new_w", "new_b"), helpers=(Helper("linear_mse", _step_with),),
+                                   explain=_explain_step)
 
 
 # ----------------------------------------------------------------------------- numerical gradient
 
-
-def _smooth_function(rng: np.random.Generator, size: int) -> Callable[[np.ndarray], float]:
-    """A random smooth scalar function of an array with ``size`` entries (any shape)."""
-    a, c, u = rng.normal(size=size), rng.uniform(0.1, 1.0, size=size), rng.normal(size=size)
-
-    def f(x: np.ndarray) -> float:
-        v = np.ravel(x)
-        return float(np.sum(a * np.sin(v) + c * v**2) + np.log1p(float(u @ v) ** 2))
-
-    return f
+_SMOOTH = "lambda x: float(np.sum(a * np.sin(np.ravel(x)) + c * np.ravel(x) ** 2) + np.log1p(float(u @ np.ravel(x)) ** 2))"
 
 
-def _explain_numerical(got: Any, expected: Any, case: Case) -> None:
-    grad = _as_array(got)
-    if grad.shape != expected.shape:
-        return
-    if values_match(grad, 2 * expected, rtol=1e-5, atol=1e-8):
-        raise GradingFailure("factor", f"{case.opening}, the gradient is twice too large: the centred "
-                             "difference divides by 2h, the distance between x - h and x + h.")
-    error = gradcheck.rel_error(grad, expected)
-    if 1e-9 < error < 1e-2:
-        raise GradingFailure("wrong-value", f"{case.opening}, the gradient is close but not accurate enough "
-                             f"(relative error {error:.1e}): use the centred difference "
-                             "(f(x + h e_i) - f(x - h e_i)) / (2h), whose error is O(h²), not a one-sided one.")
+def _smooth_function(rng: np.random.Generator, size: int) -> tuple[dict[str, Any], Callable[[np.ndarray], float]]:
+    """A random smooth scalar function of an array with ``size`` entries: as a grader function, and here."""
+    env = {"a": rng.normal(size=size), "c": rng.uniform(0.1, 1.0, size=size), "u": rng.normal(size=size)}
+    local = eval(_SMOOTH, {"np": np, **env})  # noqa: S307 - the grader's own source
+    return grader_function(_SMOOTH, **env), local
 
 
-def check_numerical_gradient(student_fn) -> None:
+def _one_sided(f: Callable[[np.ndarray], float], x: np.ndarray, h: float, sign: float) -> np.ndarray:
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = sign * h
+        grad[index] = sign * (f(x + step) - f(x)) / h
+    return grad
+
+
+def _numerical_reference(f: Callable[[np.ndarray], float]) -> Callable[..., np.ndarray]:
+    def reference(_: Any, x: np.ndarray, h: float = gradcheck.DEFAULT_STEP) -> np.ndarray:
+        return gradcheck.numerical_gradient(f, x.copy(), h)
+    return reference
+
+
+def _explain_numerical(f: Callable[[np.ndarray], float]) -> Callable[[Any, Any, Case], Finding | None]:
+    def explain(got: Any, expected: Any, case: Case) -> Finding | None:
+        grad = as_float(got)
+        x = case.args[1]
+        h = case.args[2] if len(case.args) > 2 else gradcheck.DEFAULT_STEP
+        if grad is None or grad.shape != expected.shape:
+            return None
+        if values_match(grad, 2 * expected, rtol=1e-5, atol=1e-8):
+            return Finding("factor", f"{case.opening}, the gradient is twice too large: the centred difference "
+                           "divides by 2h, the distance between x - h and x + h.")
+        for sign in (1.0, -1.0):
+            if values_match(grad, _one_sided(f, x, h, sign), rtol=1e-6, atol=1e-9):
+                which = "(f(x + h e_i) - f(x)) / h" if sign > 0 else "(f(x) - f(x - h e_i)) / h"
+                return Finding("wrong-value", f"{case.opening}, your gradient is the one-sided difference {which}, "
+                               f"whose error is of order h (here up to {float(np.max(np.abs(grad - expected))):.1e}). "
+                               "Use the centred difference (f(x + h e_i) - f(x - h e_i)) / (2h), accurate to "
+                               "order h².")
+        error = gradcheck.rel_error(grad, expected)
+        if 1e-9 < error < 1e-3:
+            return Finding("wrong-value", f"{case.opening}, the gradient is close but not accurate enough "
+                           f"(relative error {error:.1e}, h = {h:g}): use the centred difference "
+                           "(f(x + h e_i) - f(x - h e_i)) / (2h) with the h you are given.")
+        return None
+    return explain
+
+
+def check_numerical_gradient(student: Student, rng: np.random.Generator) -> Result:
     """``numerical_gradient(f, x, h=1e-5)``: centred differences, any shape of x, x left unchanged."""
-    rng = fresh_rng()
     d, rows, cols = int(rng.integers(3, 8)), int(rng.integers(2, 4)), int(rng.integers(2, 5))
-    cases = [
-        Case(f"on a random smooth function of a vector x of {d} entries", (_smooth_function(rng, d),
-                                                                           rng.normal(size=d))),
-        Case(f"on a 2-D array x of shape ({rows}, {cols}) (x may have any shape)",
-             (_smooth_function(rng, rows * cols), rng.normal(size=(rows, cols)))),
-        Case("with the step h = 1e-4 given as the third argument", (_smooth_function(rng, d), rng.normal(size=d),
-                                                                     1e-4)),
-        Case("on a vector x with a single entry", (_smooth_function(rng, 1), rng.normal(size=1))),
+    specs = [
+        (f"on a random smooth function of a vector x of {d} entries", d, (d,), ()),
+        (f"on a 2-D array x of shape ({rows}, {cols}) (x may have any shape)", rows * cols, (rows, cols), ()),
+        ("with the step h = 1e-4 given as the third argument", d, (d,), (1e-4,)),
+        ("on a vector x with a single entry", 1, (1,), ()),
     ]
-    check_against_reference(student_fn, gradcheck.numerical_gradient, cases, ("gradient",), "numerical_gradient",
-                            forbid=("gradcheck",), explain=_explain_numerical)
+    for description, size, shape, rest in specs:
+        source, local = _smooth_function(rng, size)
+        case = Case(description, (source, rng.normal(size=shape), *rest))
+        result = check_against_reference(student, "numerical_gradient", _numerical_reference(local), [case],
+                                         ("the gradient",), explain=_explain_numerical(local))
+        if isinstance(result, Finding) and result.code == "mutates-input":
+            return Finding("mutates-input", f"{case.opening}, x was not exactly as before when `numerical_gradient` "
+                           "returned. Perturbing x in place and undoing it with x[i] -= h does not restore it bit "
+                           "for bit (rounding): build the perturbed points as new arrays (x_plus = x.copy()), or "
+                           "save the original entry and put it back (x[i] = old).")
+        if isinstance(result, Finding):
+            return result
+    return Pass("`numerical_gradient`: all hidden checks passed.")
 
 
 # ----------------------------------------------------------------------------- minibatches
 
 
-def _fail(code: str, case: Case, message: str) -> None:
-    raise GradingFailure(code, f"{case.opening}, {message}")
-
-
-def _student_batches(student_fn, case: Case) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Call the student's iterator and consume it under the guards; check its items and that X, y are intact."""
-    X, y = case.args[0], case.args[1]
-    before = (X.copy(), y.copy())
-    result = guard.call_student(student_fn, *case.args, what="`minibatches`")
-    batches = guard.call_student(list, result, what="iterating over what `minibatches` returned")
-    if not (np.array_equal(X, before[0]) and np.array_equal(y, before[1])):
-        _fail("mutates-input", case, "`minibatches` shuffled or modified X or y in place: index a permutation "
-              "of the rows instead (X[rows], y[rows]), which makes copies.")
-    for item in batches:
+def _batches_of(student: Student, case: Case) -> tuple[list[tuple[np.ndarray, np.ndarray]] | None, Finding | None]:
+    """Call the student's iterator (its items collected in the sandbox) and check the items' form."""
+    X = case.args[0]
+    returned = student.call("minibatches", *case.args, case=case, collect=True)
+    if returned.finding is not None:
+        finding = returned.finding
+        if finding.code == "mutates-input":
+            finding = Finding("mutates-input", f"{case.opening}, `minibatches` shuffled or modified X or y in place "
+                              "(np.random.shuffle(X), rng.shuffle(y), X[:] = ...): index a permutation of the rows "
+                              "instead (X[rows], y[rows]), which makes copies.")
+        return None, finding
+    items = returned.value
+    if not isinstance(items, (list, tuple)):
+        return None, Finding("wrong-type", f"{case.opening}, `minibatches` should return (or yield) the pairs "
+                             "(X_batch, y_batch).")
+    batches = []
+    for item in items:
         if not (isinstance(item, (tuple, list)) and len(item) == 2 and all(isinstance(a, np.ndarray) for a in item)):
-            _fail("wrong-type", case, "each batch should be a pair (X_batch, y_batch) of numpy arrays.")
+            return None, Finding("wrong-type", f"{case.opening}, each batch should be a pair (X_batch, y_batch) of "
+                                 "numpy arrays.")
         if item[0].ndim != 2 or item[0].shape[1:] != X.shape[1:] or item[1].shape != (item[0].shape[0],):
-            _fail("wrong-shape", case, f"a batch has X_batch of shape {item[0].shape} and y_batch of shape "
-                  f"{item[1].shape}; expected (m, {X.shape[1]}) and (m,).")
-    return batches
+            return None, Finding("wrong-shape", f"{case.opening}, a batch has X_batch of shape {item[0].shape} and "
+                                 f"y_batch of shape {item[1].shape}; expected (m, {X.shape[1]}) and (m,).")
+        batches.append((item[0], item[1]))
+    return batches, None
 
 
 def _order(batches: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -180,34 +276,53 @@ def _order(batches: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     return np.concatenate([yb for _, yb in batches]) if batches else np.zeros(0)
 
 
-def _check_batches(student_fn, case: Case) -> None:
+def _check_batches(student: Student, case: Case) -> Finding | None:
     X, y, batch_size, seed = case.args
-    batches = _student_batches(student_fn, case)
+    batches, finding = _batches_of(student, case)
+    if finding is not None or batches is None:
+        return finding
     sizes = [len(yb) for _, yb in batches]
     expected = [len(yb) for _, yb in data.minibatches(X, y, batch_size, seed=seed)]
     if sizes != expected:
-        hint = " The last, smaller batch is missing." if sizes == expected[:-1] else ""
-        _fail("wrong-shape", case, f"the batch sizes are {sizes}, expected {expected}: every batch has batch_size "
-              f"rows except the last, which holds the rows left over.{hint}")
+        if sizes == expected[:-1]:
+            hint = (" The last, smaller batch is missing: loop over range(0, N, batch_size) (not "
+                    "N // batch_size batches), so the rows left over form a batch of their own.")
+        elif len(sizes) == len(expected) and sum(sizes) > len(y):
+            hint = " Some batches have rows twice: the last batch must hold only the rows left over."
+        else:
+            hint = ""
+        return Finding("wrong-shape", f"{case.opening}, the batch sizes are {sizes}, expected {expected}: every batch "
+                       f"has batch_size rows except the last, which holds the rows left over.{hint}")
     order = _order(batches)
     if not np.array_equal(np.sort(order), y):
-        _fail("wrong-value", case, "the batches do not contain every row exactly once.")
+        return Finding("wrong-value", f"{case.opening}, the batches do not contain every row exactly once (some rows "
+                       "twice, others never): cut one permutation of the rows into chunks; do not draw rows with "
+                       "replacement.")
     if not all(np.array_equal(Xb, X[yb.astype(int)]) for Xb, yb in batches):
-        _fail("wrong-value", case, "the rows of X_batch and y_batch do not belong together: shuffle X and y "
-              "with the same permutation.")
+        return Finding("wrong-value", f"{case.opening}, the rows of X_batch and y_batch do not belong together: "
+                       "shuffle X and y with the same permutation (X[rows], y[rows]).")
     if len(y) >= 10 and np.array_equal(order, y):
-        _fail("wrong-value", case, "the rows come in their original order: the batches must be shuffled.")
-    if not np.array_equal(_order(_student_batches(student_fn, case)), order):
-        _fail("wrong-value", case, "calling it twice with the same seed gave different batches: draw the "
-              "permutation from np.random.default_rng(seed).")
-    other = Case(case.description, (X, y, batch_size, seed + 1))
-    if len(y) >= 10 and np.array_equal(_order(_student_batches(student_fn, other)), order):
-        _fail("wrong-value", case, "another seed gave the same order: the shuffle must depend on the seed.")
+        return Finding("wrong-value", f"{case.opening}, the rows come in their original order: the batches must be "
+                       "shuffled (rows = np.random.default_rng(seed).permutation(N)).")
+    again, finding = _batches_of(student, case)
+    if finding is not None or again is None:
+        return finding
+    if not np.array_equal(_order(again), order):
+        return Finding("wrong-value", f"{case.opening}, calling it twice with the same seed gave different batches: "
+                       "draw the permutation from np.random.default_rng(seed), not from np.random or a generator "
+                       "made once outside the function.")
+    if len(y) >= 10:
+        other, finding = _batches_of(student, Case(case.description, (X, y, batch_size, seed + 1)))
+        if finding is not None or other is None:
+            return finding
+        if np.array_equal(_order(other), order):
+            return Finding("wrong-value", f"{case.opening}, another seed gave the same order: the shuffle must "
+                           "depend on the seed (np.random.default_rng(seed)).")
+    return None
 
 
-def check_minibatches(student_fn) -> None:
+def check_minibatches(student: Student, rng: np.random.Generator) -> Result:
     """``minibatches(X, y, batch_size, seed)``: seeded shuffle, every row once, the last batch smaller."""
-    rng = fresh_rng()
     n, d = int(rng.integers(12, 40)), int(rng.integers(2, 5))
     batch = int(rng.integers(3, 8))
     while n % batch == 0:
@@ -225,21 +340,53 @@ def check_minibatches(student_fn) -> None:
         Case("with a single row (N = 1)", args(1, batch)),
     ]
     for case in cases:
-        _check_batches(student_fn, case)
-    print("minibatches: all hidden checks passed.")
+        finding = _check_batches(student, case)
+        if finding is not None:
+            return finding
+    return Pass("`minibatches`: all hidden checks passed.")
 
 
 # ----------------------------------------------------------------------------- training with minibatches
 
 
-def _gradient_descent_reference(X: np.ndarray, y: np.ndarray, lr: float, epochs: int, batch_size: int,
-                                seed: int) -> tuple[np.ndarray, float, np.ndarray]:
-    """Full-batch training (batch_size >= N): ``epochs`` steps of the reference step, loss after each."""
-    w, b, history = np.zeros(X.shape[1]), 0.0, []
-    for _ in range(epochs):
-        w, b = regression.gradient_descent_step(X, y, w, b, lr)
-        history.append(regression.linear_mse(X, y, w, b)[0])
-    return w, b, np.asarray(history)
+def _fit_with(step: Callable[..., Any], linear_mse: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, float, np.ndarray]]:
+    """Full-batch training (batch_size >= N) built on a given step and loss: ``epochs`` steps, the loss after each."""
+    def reference(X: np.ndarray, y: np.ndarray, lr: float, epochs: int, batch_size: int,
+                  seed: int) -> tuple[np.ndarray, float, np.ndarray]:
+        w, b, history = np.zeros(X.shape[1]), 0.0, []
+        for _ in range(epochs):
+            new_w, new_b = step(X, y, w, b, lr)
+            w, b = np.asarray(new_w, dtype=np.float64), float(np.asarray(new_b, dtype=np.float64))
+            history.append(float(np.asarray(linear_mse(X, y, w, b)[0], dtype=np.float64)))
+        return w, b, np.asarray(history)
+    return reference
+
+
+def _fit_reference(X: np.ndarray, y: np.ndarray, lr: float, epochs: int, batch_size: int,
+                   seed: int) -> tuple[np.ndarray, float, np.ndarray]:
+    return _fit_with(regression.gradient_descent_step, regression.linear_mse)(X, y, lr, epochs, batch_size, seed)
+
+
+def _explain_fit(got: Any, expected: Any, case: Case) -> Finding | None:
+    values = _triple(got)
+    if values is None:
+        return None
+    w, b, history = values
+    X, y, lr, epochs, _, _ = case.args
+    history = history.ravel()
+    if len(history) == epochs and values_match(w, expected[0]) and np.isclose(float(b), expected[1]):
+        before = np.concatenate([[regression.linear_mse(X, y, np.zeros(X.shape[1]), 0.0)[0]], expected[2][:-1]])
+        if values_match(history, before):
+            return Finding("wrong-value", f"{case.opening}, w and b are right but each entry of `losses` is the "
+                           "loss before the epoch's steps: append the loss on the whole training set at the end of "
+                           "each epoch, after its steps (losses[0] is the loss after the first epoch).")
+    if not np.any(b) and np.any(expected[1]):
+        return Finding("missing-bias-grad", f"{case.opening}, b is still 0 after training: update the bias too "
+                       "(b <- b - lr * db), keeping the new b that gradient_descent_step returns.")
+    if len(history) != epochs:
+        return Finding("wrong-shape", f"{case.opening}, `losses` has {len(history)} entries, expected one per "
+                       f"epoch ({epochs}).")
+    return None
 
 
 def _regression_data(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -248,30 +395,56 @@ def _regression_data(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarr
     return X, y
 
 
-def _check_near_optimum(student_fn, rng: np.random.Generator) -> None:
+def _near_optimum(student: Student, rng: np.random.Generator) -> Result:
     """With minibatches the path is random, so only the end point is checked: close to the least-squares loss."""
     X, y = _regression_data(rng, 160, int(rng.integers(2, 5)))
-    case = Case("with minibatches of 16 rows (N = 160, lr = 0.05, 40 epochs)", (X, y, 0.05, 40, 16, 1))
-    w, b, history = guard.call_student(student_fn, *case.args, what="`fit_linear_regression`")
-    if len(history) != 40:
-        _fail("wrong-shape", case, f"`losses` has {len(history)} entries, expected one per epoch (40).")
+    case = Case("with minibatches of 16 rows (N = 160, lr = 0.05, 40 epochs)", (X, y, 0.05, 40, 16, 1), 160)
+    returned = student.call("fit_linear_regression", *case.args, case=case)
+    if returned.finding is not None:
+        return returned.finding
+    values = _triple(returned.value)
+    if values is None or values[0].shape != (X.shape[1],) or values[1].size != 1:
+        return Finding("wrong-type", f"{case.opening}, `fit_linear_regression` should return (w, b, losses) with "
+                       f"w of shape ({X.shape[1]},) and b a number.")
+    w, b, history = values
+    if history.size != 40:
+        return Finding("wrong-shape", f"{case.opening}, `losses` has {history.size} entries, expected one per "
+                       "epoch (40).")
     optimum = regression.linear_mse(X, y, *regression.least_squares(X, y))[0]
-    final = regression.linear_mse(X, y, _as_array(w), float(_as_array(b)))[0]
+    final = regression.linear_mse(X, y, w, float(b.ravel()[0]))[0] if np.all(np.isfinite(w)) else np.inf
     if not final <= 1.05 * optimum:
-        _fail("did-not-learn", case, f"the final training loss is {final:.4g}, more than 5% above the "
-              f"least-squares optimum {optimum:.4g}.")
+        return Finding("did-not-learn", f"{case.opening}, the final training loss is {final:.4g}, more than 5% above "
+                       f"the least-squares optimum {optimum:.4g}: check that every minibatch of every epoch gets "
+                       "its step, and that w and b carry over from one step to the next.")
+    return Pass(f"With minibatches the final loss {final:.4g} is within 5% of the optimum {optimum:.4g}.")
 
 
-def check_fit_linear_regression(student_fn) -> None:
+def check_fit_linear_regression(student: Student, rng: np.random.Generator) -> Result:
     """``fit_linear_regression(X, y, lr, epochs, batch_size, seed) -> (w, b, losses)`` from w = 0, b = 0."""
-    rng = fresh_rng()
     n, d = int(rng.integers(20, 60)), int(rng.integers(2, 5))
     X, y = _regression_data(rng, n, d)
-    cases = [Case(f"with one batch holding all N = {n} rows (plain gradient descent, lr = 0.1, 15 epochs)",
-                  (X, y, 0.1, 15, n, int(rng.integers(2**31))), n)]
-    check_against_reference(student_fn, _gradient_descent_reference, cases, ("w", "b", "losses"),
-                            "fit_linear_regression")
-    _check_near_optimum(student_fn, rng)
+    case = Case(f"with one batch holding all N = {n} rows (plain gradient descent, lr = 0.1, 15 epochs)",
+                (X, y, 0.1, 15, n, int(rng.integers(2**31))), n)
+    helpers = (
+        Helper("linear_mse", lambda mse: _fit_with(_step_with(mse), mse)),
+        Helper("gradient_descent_step", lambda step: _fit_with(step, _own(student, "linear_mse", case))),
+        Helper("minibatches", lambda _: _fit_with(_batched_step(_own(student, "minibatches", case, collect=True)),
+                                                  regression.linear_mse)),
+    )
+    trajectory = check_against_reference(student, "fit_linear_regression", _fit_reference, [case],
+                                         ("w", "b", "losses"), helpers=helpers, explain=_explain_fit)
+    if isinstance(trajectory, Finding) or trajectory.helper:
+        return trajectory  # with a wrong helper the end point says nothing about this item
+    return first_failure([trajectory, _near_optimum(student, rng)])
+
+
+def _batched_step(minibatches: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, float]]:
+    """One epoch of reference steps over the batches a given ``minibatches`` returns (for error carried forward)."""
+    def step(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float) -> tuple[np.ndarray, float]:
+        for X_batch, y_batch in minibatches(X, y, len(y), 0):
+            w, b = regression.gradient_descent_step(np.asarray(X_batch), np.asarray(y_batch), w, b, lr)
+        return w, b
+    return step
 
 
 # ----------------------------------------------------------------------------- ridge
@@ -284,27 +457,47 @@ def _ridge_with_penalised_bias(X: np.ndarray, y: np.ndarray, l2: float) -> tuple
     return theta[:-1], float(theta[-1])
 
 
-def _explain_ridge(got: Any, expected: Any, case: Case) -> None:
+def _ridge_uncentred(X: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
+    """Another slip: w from the uncentred system (XᵀX + N l2 I) w = Xᵀy, then b = ȳ - x̄ᵀw."""
+    w = np.linalg.solve(X.T @ X + len(X) * l2 * np.eye(X.shape[1]), X.T @ y)
+    return w, float(y.mean() - X.mean(axis=0) @ w)
+
+
+def _explain_ridge(got: Any, expected: Any, case: Case) -> Finding | None:
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return None
     X, y, l2 = case.args
-    got_w, got_b = _as_array(got[0]), float(_as_array(got[1]))
-    if got_w.shape != expected[0].shape:
-        return
-    slips = {
-        "the bias is penalised: only w is in the penalty (l2/2)||w||², so b is free (b = ȳ - x̄ᵀw).":
-            _ridge_with_penalised_bias(X, y, l2),
-        "the penalty is N times too weak: with the mean (1/2N)||Xw + b - y||², the normal equations read "
-        "(XcᵀXc + N l2 I) w = Xcᵀyc.": regression.ridge(X, y, l2 / len(y)),
-    }
-    for message, (w, b) in slips.items():
+    got_w, got_b = as_float(got[0]), as_float(got[1])
+    if got_w is None or got_b is None or got_w.shape != expected[0].shape or got_b.size != 1:
+        return None
+    got_b = float(got_b.ravel()[0])
+    n = len(y)
+    slips = [
+        ("the bias is penalised: only w is in the penalty (l2/2)||w||², so b is free (b = ȳ - x̄ᵀw). With the bias "
+         "trick, do not add N l2 to the diagonal entry of the ones column.", _ridge_with_penalised_bias(X, y, l2)),
+        ("the data is not centred: solve (Xcᵀ Xc + N l2 I) w = Xcᵀ yc with Xc = X - x̄ and yc = y - ȳ, then "
+         "b = ȳ - x̄ᵀw.", _ridge_uncentred(X, y, l2)),
+    ]
+    if n > 1:
+        slips += [
+            ("the penalty is N times too weak: with the mean (1/2N)||Xw + b - y||², the normal equations read "
+             "(XcᵀXc + N l2 I) w = Xcᵀyc.", regression.ridge(X, y, l2 / n)),
+            ("the penalty is N times too strong: the matrix is XcᵀXc + N l2 I, with N l2 on the diagonal, not "
+             "N² l2.", regression.ridge(X, y, l2 * n)),
+        ]
+    slips.append(("the penalty is half as strong as it should be: the derivative of (l2/2)||w||² is l2 w, so the "
+                  "matrix is XcᵀXc + N l2 I.", regression.ridge(X, y, l2 / 2)))
+    for message, (w, b) in slips:
         if values_match(got_w, w) and np.isclose(got_b, b, rtol=1e-6, atol=1e-9):
-            raise GradingFailure("wrong-value", f"{case.opening}, {message}")
-    if got_b == 0 and expected[1] != 0:
-        raise GradingFailure("wrong-value", f"{case.opening}, b is 0: the model has a bias, b = ȳ - x̄ᵀw.")
+            return Finding("wrong-value", f"{case.opening}, {message}")
+    if values_match(got_w, expected[0]) and got_b == 0 and expected[1] != 0:
+        return Finding("missing-bias-grad", f"{case.opening}, w is right but b is 0: the model has a bias, "
+                       "b = ȳ - x̄ᵀw.")
+    return None
 
 
-def check_ridge(student_fn) -> None:
+def check_ridge(student: Student, rng: np.random.Generator) -> Result:
     """``ridge(X, y, l2) -> (w, b)``: the closed form of (1/2N)||Xw + b - y||² + (l2/2)||w||², bias unpenalised."""
-    rng = fresh_rng()
     n, d = int(rng.integers(15, 40)), int(rng.integers(2, 6))
 
     def args(X: np.ndarray) -> tuple:  # data away from the origin, so that penalising the bias shows
@@ -321,7 +514,14 @@ def check_ridge(student_fn) -> None:
         Case("with a duplicated feature (XᵀX is singular)", args(np.column_stack([X, X[:, :1]])), n),
         Case("on a batch of a single example (N = 1)", args(rng.normal(size=(1, d))), 1),
     ]
-    check_against_reference(student_fn, regression.ridge, cases, ("w", "b"), "ridge", explain=_explain_ridge)
+    return check_against_reference(student, "ridge", regression.ridge, cases, ("w", "b"), explain=_explain_ridge)
 
 
-guard.protect(sys.modules[__name__])
+ASSIGNMENT = Assignment("02-gradient-descent", (
+    Item("linear_mse-test", ("linear_mse",), check_linear_mse),
+    Item("gradient_descent_step-test", ("gradient_descent_step",), check_gradient_descent_step),
+    Item("numerical_gradient-test", ("numerical_gradient",), check_numerical_gradient),
+    Item("minibatches-test", ("minibatches",), check_minibatches),
+    Item("fit_linear_regression-test", ("fit_linear_regression",), check_fit_linear_regression),
+    Item("ridge-test", ("ridge",), check_ridge),
+), withheld_kit=("gradcheck",))
