@@ -139,7 +139,7 @@ def build_report(course: Course, assignment: str) -> ClassReport:
     report.titles.update({_column(report, notebook, grade_id): plain(title, math=False)
                           for (notebook, grade_id), title in titles.items()})
     roster = load_roster(course)
-    report.names = {s: roster.name(s) for s in report.students if roster.name(s)}
+    report.names = {s: roster.name(s) for s in [*report.students, *(u.student for u in ungraded)] if roster.name(s)}
     for student in report.students:
         _add_verdicts(report, course, student)
         flagged = scan_submission(course.submitted_dir / student / assignment, course.release_dir / assignment)
