@@ -8,6 +8,7 @@ import inspect
 import pytest
 
 LIBRARY_MODULES = ["activations", "losses", "layers", "mlp", "gradients", "optim", "schedules", "linear",
+                   "linear.perceptron", "linear.logistic",
                    "regression", "regularization", "training",
                    "kit.data", "kit.plotting", "kit.gradcheck", "kit.surfaces", "kit.checks", "kit.compare"]
 
@@ -43,6 +44,17 @@ def test_public_function_is_typed_and_documented(qualname, function):
 
 def test_the_library_has_many_public_functions():
     assert len(PUBLIC) > 60
+
+
+def test_no_library_module_is_much_over_300_lines():
+    """Issue 13: a module that grows past a screenful of functions is split by what it models."""
+    from pathlib import Path
+
+    import dlfoundations
+
+    root = Path(dlfoundations.__file__).parent
+    sizes = {str(path.relative_to(root)): len(path.read_text().splitlines()) for path in root.rglob("*.py")}
+    assert sizes and {name: n for name, n in sizes.items() if n > 310} == {}
 
 
 def test_the_student_kit_imports_nothing_of_the_reference():

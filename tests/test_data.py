@@ -246,3 +246,15 @@ def test_minibatches_are_copies_that_leave_the_data_alone():
         yb[:] = -1
     np.testing.assert_array_equal(X, X_saved)
     np.testing.assert_array_equal(y, y_saved)
+
+
+def test_unshuffled_minibatches_are_read_only_views_and_shuffled_ones_are_copies():
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    for X_batch, y_batch in data.minibatches(X, y, 4, shuffle=False):
+        assert np.shares_memory(X_batch, X) and np.shares_memory(y_batch, y)
+        assert not X_batch.flags.writeable and not y_batch.flags.writeable
+    assert X.flags.writeable  # the caller's array is untouched
+    for X_batch, y_batch in data.minibatches(X, y, 4, seed=0):
+        assert not np.shares_memory(X_batch, X) and not np.shares_memory(y_batch, y)
+        X_batch[:] = -1.0
+    np.testing.assert_array_equal(X, np.arange(20.0).reshape(10, 2))

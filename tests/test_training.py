@@ -117,3 +117,70 @@ def test_fit_refuses_mismatched_rows():
     params, X, y = regression_problem()
     with pytest.raises(ValueError, match="X has 40 rows but y has 39"):
         fit(params, least_squares, SGD(0.1), X, y[:-1], epochs=1)
+
+
+def test_fit_checks_the_data_once_then_its_steps_skip_the_nan_scans():
+    """Inside fit the library's array checks keep their shape checks but no longer scan for NaN."""
+    from dlfoundations.kit._checks import as_float_array
+
+    params, X, y = regression_problem(n=12)
+    scanned = []
+
+    def probe(p, Xb, yb):
+        try:
+            as_float_array(np.array([np.nan]), "probe")
+            scanned.append(False)
+        except ValueError:
+            scanned.append(True)
+        with pytest.raises(ValueError, match="probe must be 2-D"):
+            as_float_array(np.zeros(3), "probe", ndim=2)
+        return least_squares(p, Xb, yb)
+
+    fit(params, probe, SGD(0.1), X, y, epochs=2, batch_size=5)
+    assert scanned == [False] * 6  # 3 batches x 2 epochs, none rescanned
+    with pytest.raises(ValueError, match="probe contains NaN"):
+        as_float_array(np.array([np.nan]), "probe")  # and the scans are back after fit
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [("X", "X contains NaN"), ("params", r"params\['w'\] contains NaN"), ("validation", "X_val contains an infinite")],
+)
+def test_fit_refuses_non_finite_data_before_the_first_step(where, message):
+    params, X, y = regression_problem()
+    calls = []
+
+    def spy(p, Xb, yb):
+        calls.append(1)
+        return least_squares(p, Xb, yb)
+
+    kwargs = {}
+    if where == "X":
+        X = X.copy()
+        X[3, 1] = np.nan
+    elif where == "params":
+        params = {**params, "w": np.array([0.0, np.nan, 0.0])}
+    else:
+        kwargs["validation"] = (np.full((2, 3), np.inf), np.zeros(2))
+    with pytest.raises(ValueError, match=message):
+        fit(params, spy, SGD(0.1), X, y, epochs=1, **kwargs)
+    assert calls == []
+
+
+def test_fit_stops_when_the_loss_stops_being_finite():
+    params, X, y = regression_problem()
+    with np.errstate(over="ignore", invalid="ignore"):  # the divergence overflows on its way to inf
+        with pytest.raises(ValueError, match="the training loss became (inf|nan) in epoch [0-9]+: training diverged"):
+            fit(params, least_squares, SGD(1e3), X, y, epochs=200)
+
+
+def test_a_loss_function_cannot_write_into_the_callers_data():
+    params, X, y = regression_problem()
+
+    def vandal(p, Xb, yb):
+        Xb[0, 0] = 123.0
+        return least_squares(p, Xb, yb)
+
+    with pytest.raises(ValueError, match="read-only"):
+        fit(params, vandal, SGD(0.1), X, y, epochs=1)
+    assert X[0, 0] != 123.0

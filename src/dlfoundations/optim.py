@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -74,36 +74,54 @@ class Optimizer(Protocol):
 
 # ----------------------------------------------------------------------------- optimisers
 
+Slots = dict[str, Params]  # the running averages, by name ("v", "s", "m"), each keyed like params
+
 
 @dataclass(frozen=True)
-class SGD:
+class _Pure:
+    """What the optimisers share: ``init`` and a checked, pure ``update`` around each one's ``_rule``."""
+
+    lr: LearningRate
+    SLOTS: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        check_lr(self.lr)
+        self._check()
+
+    def _check(self) -> None:
+        """Check the hyper-parameters other than lr (none here)."""
+
+    def init(self, params: Mapping[str, np.ndarray]) -> State:
+        """The starting state: ``{"step": 0}`` and, per running average of the rule, zeros like ``params``."""
+        checked = check_params(params)
+        return {"step": 0, **{slot: zeros_like_params(checked) for slot in self.SLOTS}}
+
+    def update(
+        self, grads: Mapping[str, np.ndarray], state: State, params: Mapping[str, np.ndarray]
+    ) -> tuple[Params, State]:
+        """One step of the rule in the class docstring; returns ``(new_params, new_state)``, modifying nothing."""
+        params, grads, step, averages = prepare(grads, state, params, slots=self.SLOTS)
+        new_params, new_averages = self._rule(params, grads, averages, learning_rate_at(self.lr, step), step)
+        return new_params, {"step": step + 1, **new_averages}
+
+    def _rule(self, params: Params, grads: Params, averages: Slots, eta: float, step: int) -> tuple[Params, Slots]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class SGD(_Pure):
     """Plain (stochastic) gradient descent.
 
     Update at step t:   w <- w - eta_t g
     State: {"step"}.
     """
 
-    lr: LearningRate
-
-    def __post_init__(self) -> None:
-        check_lr(self.lr)
-
-    def init(self, params: Mapping[str, np.ndarray]) -> State:
-        """Return the initial state ``{"step": 0}``."""
-        check_params(params)
-        return {"step": 0}
-
-    def update(
-        self, grads: Mapping[str, np.ndarray], state: State, params: Mapping[str, np.ndarray]
-    ) -> tuple[Params, State]:
-        """One step ``w <- w - eta_t g`` for every array; returns (new_params, new_state)."""
-        params, grads, step, _ = prepare(grads, state, params, slots=())
-        eta = learning_rate_at(self.lr, step)
-        return {key: descend(params[key], grads[key], eta) for key in params}, {"step": step + 1}
+    def _rule(self, params: Params, grads: Params, averages: Slots, eta: float, step: int) -> tuple[Params, Slots]:
+        return {key: descend(p, grads[key], eta) for key, p in params.items()}, {}
 
 
 @dataclass(frozen=True)
-class Momentum:
+class Momentum(_Pure):
     """Gradient descent with (heavy-ball) momentum.
 
     Update at step t:   v <- beta v + g
@@ -112,29 +130,19 @@ class Momentum:
     State: {"step", "v": {name: v}}.
     """
 
-    lr: LearningRate
     beta: float = 0.9
+    SLOTS: ClassVar[tuple[str, ...]] = ("v",)
 
-    def __post_init__(self) -> None:
-        check_lr(self.lr)
+    def _check(self) -> None:
         check_decay(self.beta, "beta")
 
-    def init(self, params: Mapping[str, np.ndarray]) -> State:
-        """Return ``{"step": 0, "v": zeros like params}``."""
-        return {"step": 0, "v": zeros_like_params(params)}
-
-    def update(
-        self, grads: Mapping[str, np.ndarray], state: State, params: Mapping[str, np.ndarray]
-    ) -> tuple[Params, State]:
-        """One momentum step (rule in the class docstring); returns (new_params, new_state)."""
-        params, grads, step, avg = prepare(grads, state, params, slots=("v",))
-        eta = learning_rate_at(self.lr, step)
-        v = {key: decayed(avg["v"][key], self.beta, grads[key]) for key in params}
-        return {key: descend(params[key], v[key], eta) for key in params}, {"step": step + 1, "v": v}
+    def _rule(self, params: Params, grads: Params, averages: Slots, eta: float, step: int) -> tuple[Params, Slots]:
+        v = {key: decayed(averages["v"][key], self.beta, grads[key]) for key in params}
+        return {key: descend(p, v[key], eta) for key, p in params.items()}, {"v": v}
 
 
 @dataclass(frozen=True)
-class Adagrad:
+class Adagrad(_Pure):
     """Adagrad: each weight's step is divided by the root of its summed squared gradients.
 
     Update at step t:   s <- s + g^2
@@ -142,30 +150,19 @@ class Adagrad:
     (all elementwise; s starts at 0).  State: {"step", "s": {name: s}}.
     """
 
-    lr: LearningRate
     eps: float = 1e-8
+    SLOTS: ClassVar[tuple[str, ...]] = ("s",)
 
-    def __post_init__(self) -> None:
-        check_lr(self.lr)
+    def _check(self) -> None:
         check_positive(self.eps, "eps")
 
-    def init(self, params: Mapping[str, np.ndarray]) -> State:
-        """Return ``{"step": 0, "s": zeros like params}``."""
-        return {"step": 0, "s": zeros_like_params(params)}
-
-    def update(
-        self, grads: Mapping[str, np.ndarray], state: State, params: Mapping[str, np.ndarray]
-    ) -> tuple[Params, State]:
-        """One Adagrad step (rule in the class docstring); returns (new_params, new_state)."""
-        params, grads, step, avg = prepare(grads, state, params, slots=("s",))
-        eta = learning_rate_at(self.lr, step)
-        s = {key: decayed(avg["s"][key], 1.0, np.square(grads[key])) for key in params}
-        new_params = {key: descend_scaled(params[key], grads[key], s[key], eta, self.eps) for key in params}
-        return new_params, {"step": step + 1, "s": s}
+    def _rule(self, params: Params, grads: Params, averages: Slots, eta: float, step: int) -> tuple[Params, Slots]:
+        s = {key: decayed(averages["s"][key], 1.0, np.square(grads[key])) for key in params}
+        return {key: descend_scaled(p, grads[key], s[key], eta, self.eps) for key, p in params.items()}, {"s": s}
 
 
 @dataclass(frozen=True)
-class RMSProp:
+class RMSProp(_Pure):
     """RMSProp: like Adagrad, but s is a moving average, so old gradients are forgotten.
 
     Update at step t:   s <- rho s + (1 - rho) g^2
@@ -173,35 +170,25 @@ class RMSProp:
     (all elementwise; s starts at 0).  State: {"step", "s": {name: s}}.
     """
 
-    lr: LearningRate
     rho: float = 0.9
     eps: float = 1e-8
+    SLOTS: ClassVar[tuple[str, ...]] = ("s",)
 
-    def __post_init__(self) -> None:
-        check_lr(self.lr)
+    def _check(self) -> None:
         check_decay(self.rho, "rho")
         check_positive(self.eps, "eps")
 
-    def init(self, params: Mapping[str, np.ndarray]) -> State:
-        """Return ``{"step": 0, "s": zeros like params}``."""
-        return {"step": 0, "s": zeros_like_params(params)}
-
-    def update(
-        self, grads: Mapping[str, np.ndarray], state: State, params: Mapping[str, np.ndarray]
-    ) -> tuple[Params, State]:
-        """One RMSProp step (rule in the class docstring); returns (new_params, new_state)."""
-        params, grads, step, avg = prepare(grads, state, params, slots=("s",))
-        eta = learning_rate_at(self.lr, step)
+    def _rule(self, params: Params, grads: Params, averages: Slots, eta: float, step: int) -> tuple[Params, Slots]:
         new_params, s = {}, {}
         for key, p in params.items():
             scratch = scaled(grads[key], 1.0 - self.rho, p, square=True)  # (1 - rho) g², then reused
-            s[key] = decayed(avg["s"][key], self.rho, scratch)
+            s[key] = decayed(averages["s"][key], self.rho, scratch)
             new_params[key] = descend_scaled(p, grads[key], s[key], eta, self.eps, out=scratch)
-        return new_params, {"step": step + 1, "s": s}
+        return new_params, {"s": s}
 
 
 @dataclass(frozen=True)
-class Adam:
+class Adam(_Pure):
     """Adam: momentum on g and an RMSProp scale, both corrected for starting at 0.
 
     Update at step t (0-based, so this is update number t + 1):
@@ -214,41 +201,31 @@ class Adam:
     State: {"step", "m": {name: m}, "v": {name: v}}.
     """
 
-    lr: LearningRate
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
+    SLOTS: ClassVar[tuple[str, ...]] = ("m", "v")
 
-    def __post_init__(self) -> None:
-        check_lr(self.lr)
+    def _check(self) -> None:
         check_decay(self.beta1, "beta1")
         check_decay(self.beta2, "beta2")
         check_positive(self.eps, "eps")
 
-    def init(self, params: Mapping[str, np.ndarray]) -> State:
-        """Return ``{"step": 0, "m": zeros like params, "v": zeros like params}``."""
-        return {"step": 0, "m": zeros_like_params(params), "v": zeros_like_params(params)}
-
-    def update(
-        self, grads: Mapping[str, np.ndarray], state: State, params: Mapping[str, np.ndarray]
-    ) -> tuple[Params, State]:
-        """One Adam step (rule in the class docstring); returns (new_params, new_state)."""
-        params, grads, step, avg = prepare(grads, state, params, slots=("m", "v"))
-        eta = learning_rate_at(self.lr, step)
+    def _rule(self, params: Params, grads: Params, averages: Slots, eta: float, step: int) -> tuple[Params, Slots]:
         m_correction = 1.0 - self.beta1 ** (step + 1)
         v_correction = 1.0 - self.beta2 ** (step + 1)
         new_params, m, v = {}, {}, {}
         for key, p in params.items():
             g = grads[key]
             scratch = scaled(g, 1.0 - self.beta1, p)  # (1 - beta1) g, then (1 - beta2) g², then v_hat
-            m[key] = decayed(avg["m"][key], self.beta1, scratch)
+            m[key] = decayed(averages["m"][key], self.beta1, scratch)
             np.square(g, out=scratch)
             scratch *= 1.0 - self.beta2
-            v[key] = decayed(avg["v"][key], self.beta2, scratch)
+            v[key] = decayed(averages["v"][key], self.beta2, scratch)
             np.divide(v[key], v_correction, out=scratch)
             # w - eta m_hat / (sqrt(v_hat) + eps) = w - (eta / m_correction) m / (sqrt(v_hat) + eps)
             new_params[key] = descend_scaled(p, m[key], scratch, eta / m_correction, self.eps, out=scratch)
-        return new_params, {"step": step + 1, "m": m, "v": v}
+        return new_params, {"m": m, "v": v}
 
 
 # ----------------------------------------------------------------------------- trajectories

@@ -287,21 +287,17 @@ def minibatches(
     if X.shape[0] == 0:
         raise ValueError("X is empty; there are no rows to batch")
     batch_size = check_count(batch_size, "batch_size")
-    if not shuffle:
-        return _consecutive_batches(X, y, batch_size)
-    return _shuffled_batches(X, y, _rng(seed).permutation(X.shape[0]), batch_size)
+    order = _rng(seed).permutation(X.shape[0]) if shuffle else None
+    return _batches(X, y, order, batch_size)
 
 
-def _shuffled_batches(
-    X: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int
+def _batches(
+    X: np.ndarray, y: np.ndarray, order: np.ndarray | None, batch_size: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    for start in range(0, order.shape[0], batch_size):
-        rows = order[start:start + batch_size]
-        yield X[rows], y[rows]
-
-
-def _consecutive_batches(X: np.ndarray, y: np.ndarray, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    X, y = X.view(), y.view()
-    X.flags.writeable = y.flags.writeable = False
+    """Consecutive rows as read-only views (``order`` None), or the rows of ``order`` in turn (copies)."""
+    if order is None:
+        X, y = X.view(), y.view()
+        X.flags.writeable = y.flags.writeable = False
     for start in range(0, X.shape[0], batch_size):
-        yield X[start:start + batch_size], y[start:start + batch_size]
+        rows = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+        yield X[rows], y[rows]

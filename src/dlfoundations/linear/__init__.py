@@ -15,9 +15,10 @@ One module per model, all importable from here:
 
 from __future__ import annotations
 
-from dlfoundations.linear._common import predict_class, predict_sign
-from dlfoundations.linear.logistic import LinearFit, fit_logistic_regression, fit_softmax_regression
-from dlfoundations.linear.perceptron import (
+from dlfoundations.linear import _common, logistic, perceptron
+from dlfoundations.linear._common import predict_class, predict_sign  # noqa: F401 (re-exported)
+from dlfoundations.linear.logistic import LinearFit, fit_logistic_regression, fit_softmax_regression  # noqa: F401
+from dlfoundations.linear.perceptron import (  # noqa: F401
     MulticlassPerceptronResult,
     PerceptronResult,
     full_batch_perceptron,
@@ -28,18 +29,4 @@ from dlfoundations.linear.perceptron import (
     train_perceptron,
 )
 
-__all__ = [
-    "PerceptronResult",
-    "MulticlassPerceptronResult",
-    "LinearFit",
-    "perceptron_step",
-    "train_perceptron",
-    "full_batch_perceptron",
-    "mistake_bound",
-    "multiclass_perceptron_step",
-    "train_multiclass_perceptron",
-    "fit_logistic_regression",
-    "fit_softmax_regression",
-    "predict_sign",
-    "predict_class",
-]
+__all__ = [*perceptron.__all__, *logistic.__all__, *_common.__all__]
