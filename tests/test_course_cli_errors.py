@@ -1,0 +1,150 @@
+"""Every misuse of ``dlf-course`` ends with one line on stderr and exit status 2, never a traceback.
+
+(Commands out of order for export, report and feedback are in test_course_outputs.py,
+on a graded course; the roster's own errors are in test_course_roster.py.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlfcourse import commands
+from dlfcourse.cli import main, version
+from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
+from dlfcourse.demo.sample import sample_notebook, write_sample_course
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(list(argv))
+        except SystemExit as stop:  # argparse: --help, --version, bad options
+            status = stop.code
+    return status, out.getvalue(), err.getvalue()
+
+
+def one_line_error(err: str, command: str) -> str:
+    """The message of a single error line of ``command`` (and nothing else on stderr)."""
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    prefix = f"dlf-course {command}: error: "
+    assert err.startswith(prefix), err
+    return err[len(prefix):].strip()
+
+
+@pytest.fixture()
+def course(tmp_path: Path) -> Path:
+    write_sample_course(tmp_path / "course")
+    return tmp_path / "course"
+
+
+def test_version():
+    status, out, err = run("--version")
+    assert status == 0 and out.strip() == f"dlf-course {version()}" and version()[0].isdigit()
+
+
+def test_collect_of_an_empty_folder(course: Path, tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+    status, out, err = run("collect", A, str(tmp_path / "empty"), "--course", str(course))
+    assert status == 2 and one_line_error(err, "collect").endswith("is empty: there is no file to collect in it")
+
+
+def test_collect_of_an_empty_zip(course: Path, tmp_path: Path):
+    with zipfile.ZipFile(tmp_path / "empty.zip", "w"):
+        pass
+    status, out, err = run("collect", A, str(tmp_path / "empty.zip"), "--course", str(course))
+    assert status == 2 and "is empty" in one_line_error(err, "collect")
+
+
+def test_collect_of_a_zip_without_notebooks(course: Path, tmp_path: Path):
+    with zipfile.ZipFile(tmp_path / "pdfs.zip", "w") as zipped:
+        zipped.writestr("ann_report.pdf", b"%PDF")
+    status, out, err = run("collect", A, str(tmp_path / "pdfs.zip"), "--course", str(course))
+    assert status == 2 and one_line_error(err, "collect").startswith("no notebook (.ipynb) in ")
+
+
+def test_collect_of_a_missing_or_damaged_source(course: Path, tmp_path: Path):
+    status, out, err = run("collect", A, str(tmp_path / "missing.zip"), "--course", str(course))
+    assert status == 2 and one_line_error(err, "collect").endswith("missing.zip does not exist")
+    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
+    status, out, err = run("collect", A, str(tmp_path / "bad.zip"), "--course", str(course))
+    assert status == 2 and "neither a folder nor a zip archive" in one_line_error(err, "collect")
+
+
+def test_collect_with_an_unknown_time_zone(course: Path, tmp_path: Path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "ann_sample.ipynb").write_text(nbformat.writes(sample_notebook()))
+    status, out, err = run("collect", A, str(tmp_path / "in"), "--course", str(course), "--timezone", "Moon/Tycho")
+    assert status == 2 and one_line_error(err, "collect").startswith("unknown time zone 'Moon/Tycho'")
+
+
+def test_collect_that_would_lose_a_notebook_exits_1_and_says_so(course: Path, tmp_path: Path):
+    notebook = nbformat.writes(sample_notebook())
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("Judy Jones_1_assignsubmission_file_/sample.ipynb", notebook)
+        zipped.writestr("Ann Lee_2_assignsubmission_file_/sample.ipynb", b"")
+    status, out, err = run("collect", A, str(archive), "--course", str(course))
+    assert status == 1
+    assert "NOT COLLECTED Ann Lee_2_assignsubmission_file_/sample.ipynb: empty file" in out
+    assert out.splitlines()[-1] == ("collected 1 notebook(s) from 1 student(s); 2 notebook file(s) offered, "
+                                    "1 NOT COLLECTED (see above)")
+    assert err == "dlf-course collect: 1 notebook file(s) of 2 not collected: see the lines above\n"
+
+
+def test_commands_on_a_folder_that_is_not_a_course(tmp_path: Path):
+    for command in (["collect", A, str(tmp_path)], ["export"], ["report", A], ["feedback", A],
+                    ["roster", "show"], ["release"]):
+        status, out, err = run(*command, "--course", str(tmp_path))
+        assert status == 2 and "is not a course directory" in one_line_error(err, command[0]), command
+
+
+def test_an_unknown_assignment(course: Path, tmp_path: Path):
+    for command in (["collect", "99-none", str(tmp_path)], ["report", "99-none"], ["feedback", "99-none"]):
+        status, out, err = run(*command, "--course", str(course))
+        assert status == 2 and "no assignment '99-none'" in one_line_error(err, command[0]), command
+
+
+def test_a_missing_bubblewrap_is_one_line(course: Path, monkeypatch: pytest.MonkeyPatch):
+    from dlfcourse.grading.sandbox import SandboxUnavailable
+
+    def autograde(args):
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed: install it with your package manager\n"
+                                 "(Debian, Ubuntu: sudo apt-get install bubblewrap)")
+
+    monkeypatch.setattr(commands, "autograde", autograde)
+    status, out, err = run("autograde", A, "--course", str(course))
+    assert status == 2
+    assert one_line_error(err, "autograde") == ("bubblewrap (bwrap) is not installed: install it with your package "
+                                                "manager (Debian, Ubuntu: sudo apt-get install bubblewrap)")
+
+
+def test_other_runtime_errors_are_not_hidden(course: Path, monkeypatch: pytest.MonkeyPatch):
+    def export(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(commands, "export", export)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["export", "--course", str(course)])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["collect", "a", "x.zip", "--lms", "webct"], "invalid choice: 'webct'"),
+    (["export", "--format", "xls"], "invalid choice: 'xls'"),
+    (["roster"], "the following arguments are required: ACTION"),
+])
+def test_bad_options_are_refused_by_the_parser(argv: list[str], message: str):
+    status, out, err = run(*argv)
+    assert status == 2 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["collect", "roster", "export", "report", "feedback"])
+def test_every_command_of_mine_has_help(command: str):
+    status, out, err = run(command, "--help")
+    assert status == 0 and "usage: dlf-course" in out
