@@ -226,6 +226,10 @@ def check_affine(student: Student, rng: np.random.Generator) -> Result:
         reference_out, reference_cache = layers.affine_forward(X, W, b)
         finding = compare_result(out, reference_out, ("out",), case)
         if finding is not None:
+            got = as_float(out)
+            if got is not None and got.shape == reference_out.shape and values_match(got, X @ W):
+                return Finding("wrong-value", f"{case.opening}, `out` is X W without the bias: add b to every row, "
+                               "out = X @ W + b (broadcasting does it).")
             return finding
         dout = rng.normal(0.0, s.scale, (s.batch_size, W.shape[1]))
         expected = tuple(layers.affine_backward(dout, reference_cache))
@@ -429,8 +433,9 @@ def _first_layer(params: Mapping[str, np.ndarray], X: np.ndarray, y: np.ndarray,
     A = X @ params["W1"] + params["b1"]
     mask = A > 0
     dW2 = expected[1]["W2"]
-    if grads["W1"].shape != params["W1"].shape or grads["b1"].shape != params["b1"].shape:
-        return None
+    if grads["W1"].shape != params["W1"].shape or grads["b1"].shape != params["b1"].shape or \
+            values_match(grads["W1"], expected[1]["W1"]):
+        return None  # only b1 is wrong: the generic comparison names it
 
     def matches(delta1: np.ndarray) -> bool:
         return values_match(grads["W1"], X.T @ delta1) and values_match(grads["b1"], delta1.sum(axis=0))
@@ -655,13 +660,46 @@ def _accuracy(student: Student, rng: np.random.Generator) -> Result:
     if accuracy >= REQUIRED_ACCURACY:
         return Pass(f"Trained {case.description}: the grader measured a test accuracy of {accuracy:.1%} (at least "
                     f"{REQUIRED_ACCURACY:.0%} required).")
+    own_ce_wrong = _cross_entropy_wrong(student)
+    if own_ce_wrong and _trained_like_recipe(student, X_train, y_train, trained):
+        return Pass(f"Trained {case.description}: your trainer does exactly the notebook's gradient descent, graded "
+                    "with your own `two_layer_cross_entropy`, which is wrong (see its item): its mistake is not "
+                    f"counted twice (with it the test accuracy is {accuracy:.1%}).", "two_layer_cross_entropy")
     return Finding("did-not-learn", f"Trained {case.description}, your network classifies {accuracy:.1%} of the "
                    f"grader's test points correctly; at least {REQUIRED_ACCURACY:.0%} is required. "
-                   f"{_why_not_learned(student, got[1])}")
+                   f"{_why_not_learned(got[1], own_ce_wrong)}")
 
 
-def _why_not_learned(student: Student, history: Any) -> str:
+def _cross_entropy_wrong(student: Student) -> bool:
+    """True when the student's ``two_layer_cross_entropy`` (which the trainer uses) is wrong on a probe network."""
+    params, X = _probe_network()
+    y = np.array([0, 1, 1, 0, 1])
+    returned = student.call("two_layer_cross_entropy", params, X, y, case=Case("on a small probe network"))
+    return returned.finding is None and compare_result(
+        returned.value, _reference_loss("cross_entropy")(params, X, y), ("loss", "grads"), Case("")) is not None
+
+
+def _trained_like_recipe(student: Student, X: np.ndarray, y: np.ndarray, trained: Mapping[str, Any]) -> bool:
+    """Error carried forward: the notebook's recipe (He initialisation with ``default_rng(0)``, 500 full-batch steps
+    of lr = 0.5) run here with the student's own ``two_layer_cross_entropy`` gives the params they returned."""
+    rng = np.random.default_rng(0)
+    d, m, k = X.shape[1], 32, int(y.max()) + 1
+    params = {"W1": rng.normal(0.0, np.sqrt(2.0 / d), (d, m)), "b1": np.zeros(m),
+              "W2": rng.normal(0.0, np.sqrt(2.0 / m), (m, k)), "b2": np.zeros(k)}
+    try:
+        for _ in range(500):
+            _, grads = _student_value(student, "two_layer_cross_entropy", params, X, y)
+            params = {key: params[key] - 0.5 * np.asarray(grads[key], dtype=np.float64) for key in PARAM_KEYS}
+    except (StudentHelperFailed, TypeError, ValueError, KeyError, IndexError):
+        return False
+    return all(values_match(as_float(trained[key]), params[key], rtol=1e-5, atol=1e-8) for key in PARAM_KEYS)
+
+
+def _why_not_learned(history: Any, own_ce_wrong: bool) -> str:
     """What the student's own loss history says (grows, flat, NaN), and whether their cross-entropy is at fault."""
+    if own_ce_wrong:
+        return ("Your `two_layer_cross_entropy`, which the trainer uses, is wrong (see its item): fix it first, "
+                "then train again.")
     losses_ = as_float(history)
     why = ""
     if losses_ is not None and losses_.ndim == 1 and losses_.size >= 2:
@@ -677,12 +715,6 @@ def _why_not_learned(student: Student, history: Any) -> str:
                    "arrays, params = {name: params[name] - lr * grads[name] for name in params}. ")
         else:
             why = f"Your loss went from {first:.3g} to {last:.3g}. "
-    params, X = _probe_network()
-    y = np.array([0, 1, 1, 0, 1])
-    returned = student.call("two_layer_cross_entropy", params, X, y, case=Case("on a small probe network"))
-    if returned.finding is None and compare_result(returned.value, _reference_loss("cross_entropy")(params, X, y),
-                                                   ("loss", "grads"), Case("")) is not None:
-        why += "Your `two_layer_cross_entropy`, which the trainer uses, is wrong (see its item): fix it first. "
     return why + ("The trainer should start from the He initialisation, run full-batch gradient descent with "
                   "lr = 0.5 for 500 steps, and update every parameter at each step.")
 
