@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlfcourse import sample
+from dlfcourse.demo import sample
 from dlfcourse.cli import main
 from dlfcourse.course import Course
 from dlfcourse.demo.demo import file_hashes, gradebook_intact, prepare_course
@@ -103,7 +103,8 @@ def assert_contained(graded: dict) -> None:
 
 
 def test_every_command_succeeds_and_the_batch_finished(graded: dict):
-    assert graded["status"] == (0, 0, 0, 0, 0, 0)
+    # collect exits 1: the download has an empty and a broken notebook, which it reports (not lost silently)
+    assert graded["status"] == (1, 0, 0, 0, 0, 0)
     for kind in KINDS:
         assert f"{kind}: graded" in graded["grade"]
     assert "11 graded, 0 skipped, 0 failed" in graded["grade"]
@@ -172,15 +173,18 @@ def test_a_second_run_grades_nobody_again(graded: dict):
 def test_collect_reports_each_malformed_file_on_one_line(graded: dict):
     lines = graded["collect"].splitlines()
     expected = {
-        "zoe_report.pdf": "not a notebook (.pdf)",
-        "notes.txt": "not a notebook (.txt)",
-        "yann_perceptron.ipynb": "invalid JSON",
-        "xia_perceptron.ipynb": "empty file",
-        "correct/sample-draft.ipynb": "duplicate for correct",
+        "skipped zoe_report.pdf": "not a notebook (.pdf)",
+        "skipped notes.txt": "not a notebook (.txt)",
+        "NOT COLLECTED yann_perceptron.ipynb": "invalid JSON",
+        "NOT COLLECTED xia_perceptron.ipynb": "empty file",
+        "skipped correct/sample-draft.ipynb": "duplicate for correct",
     }
     for path, reason in expected.items():
-        assert sum(line.startswith(f"skipped {path}: {reason}") for line in lines) == 1, graded["collect"]
-    assert lines[-1] == f"collected {len(KINDS)} notebook(s) from {len(KINDS)} student(s), skipped 5 file(s)"
+        assert sum(line.startswith(f"{path}: {reason}") for line in lines) == 1, graded["collect"]
+    offered = len(KINDS) + 3  # one notebook each, a duplicate, an empty and a broken one
+    assert lines[-1] == (f"collected {len(KINDS)} notebook(s) from {len(KINDS)} student(s); {offered} notebook "
+                         "file(s) offered, 1 older cop(y/ies) superseded, 2 NOT COLLECTED (see above), "
+                         "2 other file(s) ignored")
 
 
 def test_feedback_has_diagnoses_and_no_hidden_test_code(graded: dict):

@@ -1,4 +1,6 @@
-"""The small pieces of the instructor tools: synthetic answers, diagnoses, feedback redaction, CSV, options."""
+"""The small pieces of the instructor tools: synthetic answers, feedback redaction, CSV, options.
+
+(What the grader diagnoses is tested with the grader, in the grading tests.)"""
 
 from __future__ import annotations
 
@@ -6,9 +8,8 @@ import pytest
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 
-from dlfcourse import attacks
+from dlfcourse.demo import attacks
 from dlfcourse.cli import main
-from dlfcourse.grading.diagnoses import Diagnosis, diagnose_cell
 from dlfcourse.outputs.export import GradeTable, write_csv
 from dlfcourse.outputs.feedback import RedactTestTracebacks, find_leaks
 from dlfcourse.demo.sample import sample_notebook
@@ -43,22 +44,6 @@ def test_attacks_go_where_the_table_says():
         attacks.attack_code("nope", targets)
 
 
-@pytest.mark.parametrize("outputs, expected", [
-    ([], None),
-    ([error("GradingFailure", "[forgot-mean] off by a factor 4")], Diagnosis("forgot-mean", "off by a factor 4")),
-    ([error("KernelDied", "...")], Diagnosis("kernel-died", "the notebook's process ended (os._exit, a crash or "
-                                                            "the memory limit)")),
-    ([error("NameError", "name 'f' is not defined")], Diagnosis("not-defined", "name 'f' is not defined")),
-    ([error("AssertionError", "")], Diagnosis("assertion", "a test's assertion failed")),
-    ([error("ZeroDivisionError", "division by zero")],
-     Diagnosis("raised-error", "ZeroDivisionError: division by zero")),
-    ([new_output("stream", name="stderr", text="warning")], Diagnosis("stderr", "the cell wrote to stderr, which "
-                                                                               "nbgrader counts as a failure")),
-])
-def test_diagnose_cell(outputs: list, expected: Diagnosis | None):
-    assert diagnose_cell(new_code_cell("x", outputs=outputs)) == expected
-
-
 def test_test_cell_tracebacks_become_one_line():
     meta = {"nbgrader": {"grade": True, "solution": False, "grade_id": "t", "points": 1}}
     traceback = ["----> 3 assert secret_hidden_check(x)", "AssertionError: "]
@@ -77,12 +62,15 @@ def test_find_leaks_sees_code_through_html_markup():
 
 def test_csv_has_a_column_per_item_and_empty_cells_for_missing_scores():
     table = GradeTable(items=["q1", "q2"], max_points={"q1": 1.0, "q2": 2.0},
-                       scores={"ann": {"q1": 1.0, "q2": 0.5}, "bob": {"q1": None, "q2": None}},
-                       penalties={"ann": 0.5})
+                       scores={"ann": {"q1": 1.0, "q2": 0.5}, "bob": {"q1": None, "q2": None},
+                               "cy": {"q1": 1.0, "q2": None}},
+                       penalties={"ann": 0.5, "cy": 2.0}, manual=frozenset({"q2"}),
+                       pending={"bob": frozenset({"q2"})})
     assert write_csv(table).splitlines() == [
-        "student,q1,q2,late_penalty,total,max_score",
-        "ann,1,0.5,0.5,1,3",
-        "bob,,,0,0,3",
+        "student,name,email,q1,q2,late_penalty,pending,total,max_score",
+        "ann,,,1,0.5,0.5,0,1,3",
+        "bob,,,,,0,1,0,3",
+        "cy,,,1,,2,0,0,3",  # a penalty never takes the total below 0
     ]
 
 
