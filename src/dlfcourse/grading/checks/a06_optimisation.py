@@ -198,7 +198,7 @@ def _alternatives(rule: Rule, run: Trajectory, step: int) -> list[tuple[np.ndarr
 
 
 def _explain_step(rule: Rule, run: Trajectory, step: int, update: np.ndarray, expected: np.ndarray,
-                  case: Case) -> Finding | None:
+                  given: Mapping[str, Any] | None = None) -> Finding | None:
     """The mistake in update number ``step + 1`` (which does not match the reference), if it is a known one."""
     what = f"update number {step + 1} (new_w - w)"
     where = f"{run.opening}, {what}"
@@ -211,13 +211,24 @@ def _explain_step(rule: Rule, run: Trajectory, step: int, update: np.ndarray, ex
                            "the first update, then correct m and v with it.")
         return Finding("not-finite", f"{where} contains NaN or inf although the correct update is finite: a "
                        "division by zero? Add eps to the denominator, outside the square root.")
+    if rule is ADAM and step > 0 and given is not None:
+        beta1, beta2, _ = run.hyper
+        t = run.states[step]["t"]
+        m_hat = run.states[step]["m"] / (1.0 - beta1 ** t)
+        m_given = as_float(given.get("m"))
+        if m_given is not None and m_given.shape == m_hat.shape and values_match(m_given, m_hat) and \
+                not values_match(m_hat, run.states[step]["m"]):
+            return Finding("wrong-value", f"{where} is wrong: the state your previous step returned holds m_hat (the "
+                           "bias-corrected average), not m. Keep the raw averages m and v in the state and compute "
+                           "m_hat and v_hat afresh at every step from them.")
     for alternative, code, why in _alternatives(rule, run, step):
-        if values_match(update, alternative, rtol=1e-6, atol=1e-14) and not values_match(alternative, expected):
+        if values_match(update, alternative, rtol=1e-6, atol=1e-14) and \
+                not values_match(alternative, expected, rtol=1e-6, atol=_atol(expected)):
             return Finding(code, f"{where} is wrong: {why}")
     if step > 0:
         worst = float(np.max(np.abs(update - expected)))
-        return Finding("wrong-value", f"{run.opening}, the first {step} update{'s are' if step > 1 else ' is'} "
-                       f"right but {what} differs (by up to {worst:.3g}): the state is not carried correctly from "
+        first = "the first update is" if step == 1 else f"the first {step} updates are"
+        return Finding("wrong-value", f"{run.opening}, {first} right but {what} differs (by up to {worst:.3g}): the state is not carried correctly from "
                        "one step to the next. Compute the new state from the state you are given and return it "
                        f"with the same keys{' (and t increased by one)' if rule is ADAM else ''}.")
     if values_match(update, expected, rtol=1e-3, atol=1e-14):
@@ -261,6 +272,11 @@ def _what(value: Any) -> str:
     return "None" if value is None else f"a {type(value).__name__}"
 
 
+def _atol(expected: np.ndarray) -> float:
+    """The absolute tolerance of an update: 1e-12 of its largest entry (updates range from 1e-8 to 1e3)."""
+    return 1e-12 * max(float(np.max(np.abs(expected))) if expected.size else 1.0, 1e-300)
+
+
 def _check_rule(student: Student, rng: np.random.Generator, rule: Rule) -> Result:
     for run in _trajectories(rule, rng):
         w, state = run.w0.copy(), rule.initial_state(run.w0)
@@ -271,11 +287,10 @@ def _check_rule(student: Student, rng: np.random.Generator, rule: Rule) -> Resul
             expected = run.points[step + 1] - run.points[step]
             update = new_w - w if new_w.shape == w.shape else new_w
             case = Case(run.description, (), None)
-            scale = float(np.max(np.abs(expected))) if expected.size else 1.0
             mismatch = compare_array(update, expected, f"update number {step + 1} (new_w - w)", case,
-                                     rtol=1e-6, atol=1e-12 * max(scale, 1e-300))
+                                     rtol=1e-6, atol=_atol(expected))
             if mismatch is not None:
-                return _explain_step(rule, run, step, update, expected, case) or mismatch
+                return _explain_step(rule, run, step, update, expected, state) or mismatch
             w, state = new_w, new_state
     return Pass(f"`{rule.name}`: all hidden checks passed ({STEPS} consecutive steps per situation, your own "
                 "state fed back).")
@@ -313,10 +328,10 @@ def _explain_step_decay(got: Any, expected: Any, case: Case) -> Finding | None:
     candidates = (
         (lr0 * drop ** (t / every), "the exponent is t / every, a fraction: the rate must stay constant for `every` "
                                     "steps, so use integer division, t // every."),
-        (lr0 * drop ** (t // every + 1), "the rate is already dropped at t = 0: the exponent is t // every (0 for "
-                                         "the first `every` steps)."),
         (lr0 * drop ** ((t + 1) // every), "the rate drops one step too early: t counts from 0, so the exponent is "
                                            "t // every, not (t + 1) // every."),
+        (lr0 * drop ** (t // every + 1), "the rate is already dropped at t = 0: the exponent is t // every (0 for "
+                                         "the first `every` steps)."),
         (lr0 * drop ** t, "the rate drops at every step (drop ** t): it should drop once every `every` steps, "
                           "drop ** (t // every)."),
         (lr0 * (1.0 - drop) ** (t // every), "it multiplies by 1 - drop: multiply by drop itself."),
@@ -467,12 +482,13 @@ def _runs(student: Student, rng: np.random.Generator) -> list[Run]:
 
 
 def _loop(step: Callable[..., Any], run: Run, lr_shift: int = 0, reset_state: bool = False,
-          fixed_grad: bool = False) -> np.ndarray:
+          fixed_grad: bool = False, fixed_lr: bool = False) -> np.ndarray:
     """The loop on the trusted side, with ``step`` (w, g, state, lr, *hyper) -> (w, state); switches for mistakes."""
     w, state, path = np.array(run.w0, dtype=np.float64), dict(run.state), [np.array(run.w0, dtype=np.float64)]
     for t in range(run.num_steps):
         g = run.A @ (run.w0 if fixed_grad else w)
-        new = step(w, g, dict(run.state) if reset_state else state, run.lr_of(t + lr_shift), *run.hyper.values())
+        new = step(w, g, dict(run.state) if reset_state else state, run.lr_of(0 if fixed_lr else t + lr_shift),
+                   *run.hyper.values())
         w, state = np.asarray(new[0], dtype=np.float64), new[1]
         path.append(w)
     return np.stack(path)
@@ -517,6 +533,8 @@ def _explain_run(run: Run) -> Callable[[Any, Any, Case], Finding | None]:
                                      "step to the next one (w, state = step_fn(...))."),
             (dict(fixed_grad=True), "every update uses the gradient at w0: compute g = grad_fn(w) at the current "
                                     "point at each step."),
+            (dict(fixed_lr=True), "every update uses lr(0): when lr is a schedule, call it at each step, "
+                                  "lr_t = lr(t) for t = 0, 1, 2, ..."),
         ]
         for switches, why in variants:
             alternative = _loop(step, run, **switches)

@@ -1,0 +1,429 @@
+"""Corpus of assignment 06-optimisation: momentum, Adagrad, RMSProp, Adam, two schedules and the training loop.
+
+Written for this course in the style of student code (no third-party code
+copied). Every step function has the notebook's signature
+``xxx_step(w, g, state, lr, *hyper) -> (new_w, new_state)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import correct, wrong
+
+A = "06-optimisation"
+
+
+# ----------------------------------------------------------------------------- momentum
+
+
+def momentum_step(w, g, state, lr, beta=0.9):
+    v = beta * state["v"] + g
+    return w - lr * v, {"v": v}
+
+
+def momentum_negative_velocity(w, g, state, lr, beta=0.9):
+    v = beta * state["v"] - lr * g  # the velocity holds the step itself (the other sign convention)
+    return w + v, {"v": v}
+
+
+def momentum_loops(w, g, state, lr, beta=0.9):
+    v, new_w = np.empty_like(w), np.empty_like(w)
+    for i in np.ndindex(w.shape):
+        v[i] = beta * state["v"][i] + g[i]
+        new_w[i] = w[i] - lr * v[i]
+    return new_w, {"v": v}
+
+
+def momentum_in_place_on_copies(w, g, state, lr, beta=0.9):
+    v = state["v"].copy()
+    v *= beta
+    v += g
+    new_w = w.copy()
+    new_w -= lr * v
+    return new_w, {"v": v}
+
+
+def momentum_forgets(w, g, state, lr, beta=0.9):
+    v = beta * np.zeros_like(w) + g
+    return w - lr * v, {"v": v}
+
+
+def momentum_returns_old_state(w, g, state, lr, beta=0.9):
+    v = beta * state["v"] + g
+    return w - lr * v, state
+
+
+def momentum_ema(w, g, state, lr, beta=0.9):
+    v = beta * state["v"] + (1 - beta) * g
+    return w - lr * v, {"v": v}
+
+
+def momentum_state_in_place(w, g, state, lr, beta=0.9):
+    state["v"] = beta * state["v"] + g
+    return w - lr * state["v"], state
+
+
+def momentum_w_in_place(w, g, state, lr, beta=0.9):
+    v = beta * state["v"] + g
+    w -= lr * v
+    return w, {"v": v}
+
+
+def momentum_ascent(w, g, state, lr, beta=0.9):
+    v = beta * state["v"] + g
+    return w + lr * v, {"v": v}
+
+
+def momentum_old_velocity(w, g, state, lr, beta=0.9):
+    new_w = w - lr * state["v"]
+    return new_w, {"v": beta * state["v"] + g}
+
+
+# ----------------------------------------------------------------------------- Adagrad
+
+
+def adagrad_step(w, g, state, lr, eps=1e-8):
+    s = state["s"] + g ** 2
+    return w - lr * g / (np.sqrt(s) + eps), {"s": s}
+
+
+def adagrad_square_multiply(w, g, state, lr, eps=1e-8):
+    s = state["s"] + g * g
+    return w - lr * g / (s ** 0.5 + eps), dict(s=s)
+
+
+def adagrad_eps_inside(w, g, state, lr, eps=1e-8):
+    s = state["s"] + g ** 2
+    return w - lr * g / np.sqrt(s + eps), {"s": s}
+
+
+def adagrad_no_sum(w, g, state, lr, eps=1e-8):
+    s = g ** 2
+    return w - lr * g / (np.sqrt(s) + eps), {"s": s}
+
+
+def adagrad_no_sqrt(w, g, state, lr, eps=1e-8):
+    s = state["s"] + g ** 2
+    return w - lr * g / (s + eps), {"s": s}
+
+
+def adagrad_state_in_place(w, g, state, lr, eps=1e-8):
+    state["s"] += g ** 2
+    return w - lr * g / (np.sqrt(state["s"]) + eps), {"s": state["s"].copy()}
+
+
+def adagrad_fixed_eps(w, g, state, lr, eps=1e-8):
+    s = state["s"] + g ** 2
+    return w - lr * g / (np.sqrt(s) + 1e-6), {"s": s}  # "1e-8 is too small"
+
+
+# ----------------------------------------------------------------------------- RMSProp
+
+
+def rmsprop_step(w, g, state, lr, rho=0.9, eps=1e-8):
+    s = rho * state["s"] + (1 - rho) * g ** 2
+    return w - lr * g / (np.sqrt(s) + eps), {"s": s}
+
+
+def rmsprop_loops(w, g, state, lr, rho=0.9, eps=1e-8):
+    s, new_w = np.zeros_like(w), np.zeros_like(w)
+    for i in np.ndindex(w.shape):
+        s[i] = rho * state["s"][i] + (1 - rho) * g[i] ** 2
+        new_w[i] = w[i] - lr * g[i] / (math.sqrt(s[i]) + eps)
+    return new_w, {"s": s}
+
+
+def rmsprop_eps_inside(w, g, state, lr, rho=0.9, eps=1e-8):
+    s = rho * state["s"] + (1 - rho) * g ** 2
+    return w - lr * g / np.sqrt(s + eps), {"s": s}
+
+
+def rmsprop_swapped(w, g, state, lr, rho=0.9, eps=1e-8):
+    s = (1 - rho) * state["s"] + rho * g ** 2
+    return w - lr * g / (np.sqrt(s) + eps), {"s": s}
+
+
+def rmsprop_forgets(w, g, state, lr, rho=0.9, eps=1e-8):
+    s = (1 - rho) * g ** 2
+    return w - lr * g / (np.sqrt(s) + eps), {"s": state["s"]}
+
+
+def rmsprop_state_in_place(w, g, state, lr, rho=0.9, eps=1e-8):
+    state["s"] *= rho
+    state["s"] += (1 - rho) * g ** 2
+    return w - lr * g / (np.sqrt(state["s"]) + eps), state
+
+
+# ----------------------------------------------------------------------------- Adam
+
+
+def adam_step(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state["t"] + 1
+    m = beta1 * state["m"] + (1 - beta1) * g
+    v = beta2 * state["v"] + (1 - beta2) * g ** 2
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
+
+
+def adam_in_place_on_copies(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    new = {"m": state["m"].copy(), "v": state["v"].copy(), "t": state["t"] + 1}
+    new["m"] *= beta1
+    new["m"] += (1 - beta1) * g
+    new["v"] *= beta2
+    new["v"] += (1 - beta2) * np.square(g)
+    step = lr * np.sqrt(1 - beta2 ** new["t"]) / (1 - beta1 ** new["t"])  # the correction folded into the rate
+    new_w = w.copy()
+    new_w -= step * new["m"] / (np.sqrt(new["v"]) + eps * np.sqrt(1 - beta2 ** new["t"]))
+    return new_w, new
+
+
+def adam_no_bias_correction(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * state["m"] + (1 - beta1) * g
+    v = beta2 * state["v"] + (1 - beta2) * g ** 2
+    return w - lr * m / (np.sqrt(v) + eps), {"m": m, "v": v, "t": state["t"] + 1}
+
+
+def adam_t_not_increased_first(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state["t"]
+    m = beta1 * state["m"] + (1 - beta1) * g
+    v = beta2 * state["v"] + (1 - beta2) * g ** 2
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t + 1}
+
+
+def adam_t_never_stored(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state["t"] + 1
+    m = beta1 * state["m"] + (1 - beta1) * g
+    v = beta2 * state["v"] + (1 - beta2) * g ** 2
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": state["t"]}
+
+
+def adam_eps_inside(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state["t"] + 1
+    m = beta1 * state["m"] + (1 - beta1) * g
+    v = beta2 * state["v"] + (1 - beta2) * g ** 2
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return w - lr * m_hat / np.sqrt(v_hat + eps), {"m": m, "v": v, "t": t}
+
+
+def adam_stores_corrected(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state["t"] + 1
+    m = (beta1 * state["m"] + (1 - beta1) * g) / (1 - beta1 ** t)
+    v = (beta2 * state["v"] + (1 - beta2) * g ** 2) / (1 - beta2 ** t)
+    return w - lr * m / (np.sqrt(v) + eps), {"m": m, "v": v, "t": t}
+
+
+def adam_state_in_place(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    state["t"] += 1
+    state["m"] = beta1 * state["m"] + (1 - beta1) * g
+    state["v"] = beta2 * state["v"] + (1 - beta2) * g ** 2
+    m_hat, v_hat = state["m"] / (1 - beta1 ** state["t"]), state["v"] / (1 - beta2 ** state["t"])
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), dict(state)
+
+
+# ----------------------------------------------------------------------------- schedules
+
+
+def step_decay(t, lr0, drop=0.5, every=10):
+    return lr0 * drop ** (t // every)
+
+
+def cosine_schedule(t, lr0, total_steps, lr_min=0.0):
+    t = min(t, total_steps)
+    return lr_min + (lr0 - lr_min) * 0.5 * (1.0 + np.cos(np.pi * t / total_steps))
+
+
+def step_decay_math_floor(t, lr0, drop=0.5, every=10):
+    return lr0 * math.pow(drop, math.floor(t / every))
+
+
+def cosine_with_if(t, lr0, total_steps, lr_min=0.0):
+    if t >= total_steps:
+        return lr_min
+    return lr_min + 0.5 * (lr0 - lr_min) * (1 + math.cos(math.pi * t / total_steps))
+
+
+def step_decay_float_exponent(t, lr0, drop=0.5, every=10):
+    return lr0 * drop ** (t / every)
+
+
+def step_decay_one_early(t, lr0, drop=0.5, every=10):
+    return lr0 * drop ** ((t + 1) // every)
+
+
+def cosine_not_clamped(t, lr0, total_steps, lr_min=0.0):
+    return lr_min + (lr0 - lr_min) * 0.5 * (1.0 + np.cos(np.pi * t / total_steps))
+
+
+def cosine_ignores_lr_min(t, lr0, total_steps, lr_min=0.0):
+    t = min(t, total_steps)
+    return lr0 * 0.5 * (1.0 + np.cos(np.pi * t / total_steps))
+
+
+def cosine_without_half(t, lr0, total_steps, lr_min=0.0):
+    t = min(t, total_steps)
+    return lr_min + (lr0 - lr_min) * np.cos(np.pi * t / total_steps)
+
+
+# ----------------------------------------------------------------------------- the training loop
+
+
+def run_optimiser(step_fn, state, grad_fn, w0, num_steps, lr, **hyper):
+    w = np.array(w0, dtype=np.float64)
+    path = [w]
+    for t in range(num_steps):
+        eta = lr(t) if callable(lr) else lr
+        w, state = step_fn(w, grad_fn(w), state, eta, **hyper)
+        path.append(w)
+    return np.array(path)
+
+
+def run_preallocated(step_fn, state, grad_fn, w0, num_steps, lr, **hyper):
+    path = np.zeros((num_steps + 1, len(w0)))
+    path[0] = w0
+    for t in range(num_steps):
+        rate = lr(t) if callable(lr) else lr
+        new_w, state = step_fn(path[t].copy(), grad_fn(path[t]), state, rate, **hyper)
+        path[t + 1] = new_w
+    return path
+
+
+def run_no_start(step_fn, state, grad_fn, w0, num_steps, lr, **hyper):
+    w, path = w0, []
+    for t in range(num_steps):
+        w, state = step_fn(w, grad_fn(w), state, lr(t) if callable(lr) else lr, **hyper)
+        path.append(w)
+    return np.array(path)
+
+
+def run_schedule_from_one(step_fn, state, grad_fn, w0, num_steps, lr, **hyper):
+    w, path = w0, [w0]
+    for t in range(1, num_steps + 1):
+        w, state = step_fn(w, grad_fn(w), state, lr(t) if callable(lr) else lr, **hyper)
+        path.append(w)
+    return np.array(path)
+
+
+def run_state_not_fed_back(step_fn, state, grad_fn, w0, num_steps, lr, **hyper):
+    w, path = w0, [w0]
+    for t in range(num_steps):
+        w, _ = step_fn(w, grad_fn(w), state, lr(t) if callable(lr) else lr, **hyper)
+        path.append(w)
+    return np.array(path)
+
+
+def run_gradient_at_start(step_fn, state, grad_fn, w0, num_steps, lr, **hyper):
+    g = grad_fn(w0)
+    w, path = w0, [w0]
+    for t in range(num_steps):
+        w, state = step_fn(w, g, state, lr(t) if callable(lr) else lr, **hyper)
+        path.append(w)
+    return np.array(path)
+
+
+def run_same_array(step_fn, state, grad_fn, w0, num_steps, lr, **hyper):
+    w = np.array(w0, dtype=float)
+    path = [w]
+    for t in range(num_steps):
+        new_w, state = step_fn(w, grad_fn(w), state, lr(t) if callable(lr) else lr, **hyper)
+        w[:] = new_w
+        path.append(w)
+    return np.array(path)
+
+
+def run_ignores_schedule(step_fn, state, grad_fn, w0, num_steps, lr, **hyper):
+    w, path = w0, [w0]
+    for t in range(num_steps):
+        w, state = step_fn(w, grad_fn(w), state, lr(0) if callable(lr) else lr, **hyper)
+        path.append(w)
+    return np.array(path)
+
+
+STEPS = {"momentum_step": momentum_step, "adam_step": adam_step}
+
+ENTRIES = [
+    # momentum
+    correct(A, "momentum_step", "textbook", momentum_step),
+    correct(A, "momentum_step", "velocity holding -lr g (the other sign convention)", momentum_negative_velocity),
+    correct(A, "momentum_step", "a loop over the entries", momentum_loops),
+    correct(A, "momentum_step", "in place on its own copies", momentum_in_place_on_copies),
+    wrong(A, "momentum_step", "forgets the velocity", momentum_forgets, "wrong-value", "fresh velocity",
+          "state['v']"),
+    wrong(A, "momentum_step", "returns the state it was given", momentum_returns_old_state, "wrong-value",
+          "fresh velocity", "return the new v"),
+    wrong(A, "momentum_step", "exponential average", momentum_ema, "wrong-value", "exponential average",
+          "v = beta v + g"),
+    wrong(A, "momentum_step", "writes into the state", momentum_state_in_place, "mutates-input", "`state`",
+          "in place"),
+    wrong(A, "momentum_step", "w -= lr v", momentum_w_in_place, "mutates-input", "`w`"),
+    wrong(A, "momentum_step", "steps uphill", momentum_ascent, "sign-flipped", "opposite sign"),
+    wrong(A, "momentum_step", "steps with the old velocity", momentum_old_velocity, "wrong-value",
+          "old velocity", "then step"),
+    # Adagrad
+    correct(A, "adagrad_step", "textbook", adagrad_step),
+    correct(A, "adagrad_step", "g * g and ** 0.5", adagrad_square_multiply),
+    wrong(A, "adagrad_step", "eps inside the square root", adagrad_eps_inside, "wrong-value", "inside the square "
+          "root", "sqrt(s) + eps"),
+    wrong(A, "adagrad_step", "no running sum", adagrad_no_sum, "wrong-value", "forgets the sum", "state['s']"),
+    wrong(A, "adagrad_step", "no square root", adagrad_no_sqrt, "wrong-value", "instead of sqrt(s) + eps"),
+    wrong(A, "adagrad_step", "s += g ** 2 into the state", adagrad_state_in_place, "mutates-input", "`state`"),
+    wrong(A, "adagrad_step", "its own eps", adagrad_fixed_eps, "wrong-value", "small constants",
+          "the one passed to your function"),
+    # RMSProp
+    correct(A, "rmsprop_step", "textbook", rmsprop_step),
+    correct(A, "rmsprop_step", "a loop with math.sqrt", rmsprop_loops),
+    wrong(A, "rmsprop_step", "eps inside the square root", rmsprop_eps_inside, "wrong-value",
+          "inside the square root", "sqrt(s) + eps"),
+    wrong(A, "rmsprop_step", "rho and 1 - rho swapped", rmsprop_swapped, "wrong-value", "swapped"),
+    wrong(A, "rmsprop_step", "forgets the average", rmsprop_forgets, "wrong-value", "fresh state",
+          "return it in the new state"),
+    wrong(A, "rmsprop_step", "updates the state in place", rmsprop_state_in_place, "mutates-input", "`state`"),
+    # Adam
+    correct(A, "adam_step", "textbook", adam_step),
+    correct(A, "adam_step", "correction folded into the rate, in place on copies", adam_in_place_on_copies),
+    wrong(A, "adam_step", "no bias correction", adam_no_bias_correction, "wrong-value", "without bias correction",
+          "1 - beta1 ** t"),
+    wrong(A, "adam_step", "t not increased before use", adam_t_not_increased_first, "not-finite", "t = 0",
+          "increase t first"),
+    wrong(A, "adam_step", "t never stored", adam_t_never_stored, "wrong-value", "t = 1 at every step",
+          "t = state['t'] + 1"),
+    wrong(A, "adam_step", "eps inside the square root", adam_eps_inside, "wrong-value", "inside the square root"),
+    wrong(A, "adam_step", "stores m_hat and v_hat", adam_stores_corrected, "wrong-value", "holds m_hat",
+          "raw averages"),
+    wrong(A, "adam_step", "updates the state in place", adam_state_in_place, "mutates-input", "`state`"),
+    # schedules
+    correct(A, "step_decay", "textbook", step_decay, helpers={"cosine_schedule": cosine_schedule}),
+    correct(A, "step_decay", "math.pow and floor, cosine with an if", step_decay_math_floor,
+            helpers={"cosine_schedule": cosine_with_if}),
+    wrong(A, "step_decay", "t / every", step_decay_float_exponent, "wrong-value", "integer division", "t // every",
+          helpers={"cosine_schedule": cosine_schedule}),
+    wrong(A, "step_decay", "drops one step early", step_decay_one_early, "wrong-value", "one step too early",
+          helpers={"cosine_schedule": cosine_schedule}),
+    wrong(A, "cosine_schedule", "not clamped after total_steps", cosine_not_clamped, "wrong-value",
+          "min(t, total_steps)", helpers={"step_decay": step_decay}),
+    wrong(A, "cosine_schedule", "ignores lr_min", cosine_ignores_lr_min, "wrong-value", "lr_min is ignored",
+          helpers={"step_decay": step_decay}),
+    wrong(A, "cosine_schedule", "cos without (1 + cos) / 2", cosine_without_half, "wrong-value", "(1 + cos",
+          helpers={"step_decay": step_decay}),
+    # the training loop
+    correct(A, "run_optimiser", "textbook", run_optimiser, helpers=STEPS),
+    correct(A, "run_optimiser", "a preallocated path", run_preallocated, helpers=STEPS),
+    correct(A, "run_optimiser", "with its own momentum that forgets its state (carried forward)", run_optimiser,
+            helpers={**STEPS, "momentum_step": momentum_forgets}),
+    correct(A, "run_optimiser", "without its own step functions (not written yet)", run_optimiser),
+    wrong(A, "run_optimiser", "no w0 row", run_no_start, "wrong-shape", "row 0 must be w0", helpers=STEPS),
+    wrong(A, "run_optimiser", "schedule from t = 1", run_schedule_from_one, "wrong-value", "lr(t + 1)",
+          "lr(0)", helpers=STEPS),
+    wrong(A, "run_optimiser", "state not fed back", run_state_not_fed_back, "wrong-value", "initial state",
+          "pass the state returned", helpers=STEPS),
+    wrong(A, "run_optimiser", "gradient at w0 only", run_gradient_at_start, "wrong-value", "gradient at w0",
+          "grad_fn(w)", helpers=STEPS),
+    wrong(A, "run_optimiser", "the same array appended", run_same_array, "wrong-value", "same array",
+          helpers=STEPS),
+    wrong(A, "run_optimiser", "lr(0) at every step", run_ignores_schedule, "wrong-value", "lr(0)", "lr(t)",
+          helpers=STEPS),
+]
