@@ -95,10 +95,19 @@ def autograde(args: argparse.Namespace) -> int:
 def feedback(args: argparse.Namespace) -> int:
     from dlfcourse.outputs.feedback import generate_feedback
 
-    outcomes = generate_feedback(_course(args), args.assignment, args.student)
-    for outcome in outcomes:
-        print(f"{outcome.student}: " + (outcome.error or ", ".join(str(f) for f in outcome.files)))
-    return 1 if any(o.error for o in outcomes) else 0
+    course = _course(args)
+
+    def say(outcome) -> None:
+        shown = outcome.error or ", ".join(str(f.relative_to(course.root)) for f in outcome.files)
+        print(f"{outcome.student}: {shown}", flush=True)
+
+    outcomes = generate_feedback(course, args.assignment, args.student, on_outcome=say)
+    failed = [o.student for o in outcomes if o.error]
+    print(f"feedback for {len(outcomes) - len(failed)} of {len(outcomes)} student(s) in "
+          f"{course.feedback_dir.relative_to(course.root)}/<student>/{args.assignment}/ "
+          "(hand back each folder: the page loads its equations from mathjax/ next to it)"
+          + (f"; FAILED for {len(failed)}: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
 
 
 def _titles(pairs: list[str] | None) -> dict[str, str]:
@@ -152,7 +161,15 @@ def report(args: argparse.Namespace) -> int:
 
     course = _course(args)
     output = args.output or course.root / f"report-{args.assignment}.html"
-    print(f"wrote {write_report(build_report(course, args.assignment), output)}")
+    built = build_report(course, args.assignment)
+    print(f"wrote {write_report(built, output)}")
+    pending = sum(bool(built.table.pending.get(s)) for s in built.students)
+    mistakes = sum(sum(c.values()) for c in built.mistakes.values())
+    print(f"{len(built.students)} graded student(s), {mistakes} diagnosed mistake(s), "
+          f"{len(built.similar)} pair(s) of similar submissions, {len(built.flagged)} flagged by the static scan, "
+          f"{len(built.failed)} failed grading(s)"
+          + (f", {pending} with items still to grade by hand" if pending else "")
+          + (f", {len(built.ungraded)} collected but not graded" if built.ungraded else ""))
     return 0
 
 

@@ -28,7 +28,7 @@ import html
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -286,9 +286,12 @@ def _pending(course: Course, assignment: str) -> dict[str, list[str]]:
     return found
 
 
-def generate_feedback(course: Course, assignment: str, students: Iterable[str] | None = None
-                      ) -> list[FeedbackOutcome]:
-    """Write ``feedback/<student>/<assignment>/*.html`` for each autograded student; check each for leaks."""
+def generate_feedback(course: Course, assignment: str, students: Iterable[str] | None = None,
+                      on_outcome: Callable[[FeedbackOutcome], None] | None = None) -> list[FeedbackOutcome]:
+    """Write ``feedback/<student>/<assignment>/*.html`` for each autograded student; check each for leaks.
+
+    ``on_outcome`` is called with each student's outcome as soon as it is known.
+    """
     import warnings
 
     course.source_notebooks(assignment)
@@ -309,7 +312,12 @@ def generate_feedback(course: Course, assignment: str, students: Iterable[str] |
         warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy warnings, once per student otherwise
         pending = _pending(course, assignment)
         api = course.api(_feedback_config(titles, names, pending))
-        return [_feedback_for(api, course, assignment, student, hidden, pending) for student in chosen]
+        outcomes = []
+        for student in chosen:
+            outcomes.append(_feedback_for(api, course, assignment, student, hidden, pending))
+            if on_outcome is not None:
+                on_outcome(outcomes[-1])
+        return outcomes
 
 
 def _feedback_for(api: Any, course: Course, assignment: str, student: str, hidden: set[str],
