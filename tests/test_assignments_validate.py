@@ -62,6 +62,9 @@ def _failures(results: dict) -> str:
         error = entry.get("raw_error", "").strip().splitlines()
         why = error[-1] if error else "no error: the cell ends on a value that nbgrader reads as partial credit"
         shown.append(f"\n  cell {lines[0]!r} ... {lines[-1]!r}: {why}")
+    if any("NameError" in entry.get("raw_error", "") for entry in results.get("failed", [])):
+        shown.append("\n  (names the release does not define: is exercises/ older than solutions/? "
+                     "Regenerate it with `dlf-course release`.)")
     return "".join(shown)
 
 
