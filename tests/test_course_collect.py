@@ -367,6 +367,8 @@ def test_with_a_roster_ids_come_from_it_and_missing_students_are_listed(course: 
     lines = report.lines()
     assert "not on the roster, collected under the id shown: carl-nobody (Carl Nobody)" in lines
     assert "no submission from 2 student(s) on the roster: s001 (Judy Jones), s003 (Ann Lee)" in lines
-    canvas = lms_zip(tmp_path / "canvas.zip", {"jonesjudy_12345_1_sample.ipynb": NOTEBOOK,
-                                               "leeann_99999_2_sample.ipynb": NOTEBOOK})  # by Canvas id, by name
-    assert sorted(collected(collect(course, A, canvas))) == ["s001", "s003"]
+    canvas = lms_zip(tmp_path / "canvas.zip", {"jonesjudy_12345_1_sample.ipynb": NOTEBOOK,  # by Canvas id
+                                               "leeann_99999_2_sample.ipynb": NOTEBOOK,  # by name
+                                               "müllerjürgen_99998_3_sample.ipynb": NOTEBOOK},  # accents folded
+                     when=(2025, 3, 2, 12, 0, 0))
+    assert sorted(collected(collect(course, A, canvas))) == ["s001", "s002", "s003"]

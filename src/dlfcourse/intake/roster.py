@@ -143,7 +143,8 @@ class Roster:
             if key == "name":
                 found = [s for s in self.students.values() if s.name and name_key(s.name) == name_key(value)]
             elif key == "canvas_name":
-                found = [s for s in self.students.values() if s.name and canvas_key(s.name) == value.lower()]
+                login = re.sub(r"[^a-z0-9]", "", _ascii(unicodedata.normalize("NFC", value)).lower())
+                found = [s for s in self.students.values() if s.name and canvas_key(s.name) == login]
             elif key == "email_local":
                 found = [s for s in self.students.values() if s.email.split("@")[0].lower() == value.lower()]
             else:
