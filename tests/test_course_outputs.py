@@ -229,6 +229,19 @@ def test_report_before_autograde_is_an_error(tmp_path: Path):
         assert status == 2 and "has no gradebook yet" in err and err.count("\n") == 1, err
 
 
+def test_export_and_report_after_release_but_before_autograde(tmp_path: Path):
+    from nbgrader.api import Gradebook
+
+    fresh = tmp_path / "released"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "solutions" / ASSIGNMENT, fresh / "solutions" / ASSIGNMENT)
+    shutil.copy(Path(__file__).resolve().parents[1] / "nbgrader_config.py", fresh)
+    with Gradebook(f"sqlite:///{fresh / 'gradebook.db'}") as gradebook:
+        gradebook.add_assignment(ASSIGNMENT)
+    for command in (["export", ASSIGNMENT], ["export"], ["report", ASSIGNMENT]):
+        status, out, err = run(*command, "--course", str(fresh))
+        assert status == 2 and err.count("\n") == 1 and "nothing graded yet" in err, (command, err)
+
+
 # --- the pieces -----------------------------------------------------------------------------------------
 
 def test_item_titles_come_from_the_heading_above(course: Course):

@@ -150,6 +150,10 @@ def grade_table(course: Course, assignments: Iterable[str] | None = None) -> Gra
                 if unknown:
                     raise CourseError(f"{', '.join(unknown)} is not in the gradebook (it has: "
                                       f"{', '.join(known) or 'no assignment'}): release it and autograde it first")
+                empty = [n for n in names if not gradebook.find_assignment(n).submissions]
+                if empty:
+                    raise CourseError(f"nothing graded yet for {', '.join(empty)}: run `dlf-course autograde "
+                                      f"{empty[0]}` first")
             else:
                 names = [n for n in known if gradebook.find_assignment(n).submissions]
                 if not names:
