@@ -154,6 +154,16 @@ def test_recollecting_keeps_newer_submissions_and_loses_nothing(course: Course, 
     assert (course.submitted_dir / "ola" / A / "sample.ipynb").read_bytes() == ola
 
 
+def test_a_whole_class_collected_again_is_one_line(course: Course, tmp_path: Path):
+    files = {f"s{k}_sample.ipynb": NOTEBOOK for k in range(8)}
+    source = handed_in(tmp_path / "in", files, {name: 5_000 for name in files})
+    collect(course, A, source)
+    lines = collect(course, A, source).lines()
+    assert lines[1] == ("skipped 8 submission(s) not newer than those already collected: "
+                        + ", ".join(sorted(files)))
+    assert len(lines) == 3
+
+
 def test_the_source_must_be_a_folder_or_a_zip(course: Course, tmp_path: Path):
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(ValueError, match="neither a folder nor a zip archive"):
@@ -223,6 +233,8 @@ def test_canvas_download_with_a_late_submission(course: Course, tmp_path: Path):
     assert report.layout == "canvas" and report.ok
     assert collected(report) == {"jonesjudy": "jonesjudy_12345_67890_sample.ipynb",
                                  "leeann": "leeann_LATE_12346_67891_sample-1.ipynb"}
+    assert "Canvas marked 1 submission(s) late: leeann (nbgrader's late penalty comes from the time and the " \
+           "due date)" in report.lines()
     owners = {a.student: a.owner for a in report.collected}
     assert owners["leeann"].late and owners["leeann"].lms == {"canvas_id": "12346"}
     assert "jonesjudy,,,12345," in (course.state_dir / "names.csv").read_text()  # the Canvas id, for export

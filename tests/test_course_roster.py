@@ -72,6 +72,12 @@ def test_bad_roster_on_the_command_line_is_one_line(course: Course, tmp_path: Pa
     assert status == 2 and "missing.csv does not exist" in err
 
 
+def test_ids_that_had_to_change_are_said(course: Course, tmp_path: Path):
+    (tmp_path / "r.csv").write_text("id,name\nJürgen M,Jürgen Müller\nann,Ann\n", encoding="utf-8")
+    status, out, err = run("roster", "import", str(tmp_path / "r.csv"), "--course", str(course.root))
+    assert status == 0 and out.startswith("line 2: the id 'Jürgen M' is stored as 'Jurgen-M'\n")
+
+
 def test_the_canvas_points_possible_row_is_not_a_student():
     text = "Student,ID\nPoints Possible,\nJudy Jones,12345\n"
     assert read_roster_csv(text) == [Student("12345", "Judy Jones")]

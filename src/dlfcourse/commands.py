@@ -62,7 +62,9 @@ def roster(args: argparse.Namespace) -> int:
 
     course = _course(args)
     if args.action == "import":
-        students, _ = import_roster(course, args.file)
+        students, notes = import_roster(course, args.file)
+        for note in notes:
+            print(note)
         emails = sum(bool(s.email) for s in students)
         lms = sum(bool(s.canvas_id or s.sis_user_id or s.sis_login_id or s.id_number) for s in students)
         print(f"roster: {len(students)} student(s) from {args.file} into {course.state_dir / ROSTER_FILE} "

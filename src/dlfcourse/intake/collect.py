@@ -48,6 +48,7 @@ from dlfcourse.intake.roster import Student, load_roster, remember_names
 __all__ = ["Accepted", "Skipped", "CollectReport", "collect", "grade_ids", "read_timestamp"]
 
 LOST, SUPERSEDED, KEPT, IGNORED = "not collected", "superseded", "kept", "ignored"
+KEPT_LINES = 5  # more submissions than this that were already collected are listed on one line
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,13 @@ class CollectReport:
     def lines(self) -> list[str]:
         """Notes, one line per skipped file, conflicts, roster lines, then a summary line."""
         lines = [self.layout_note, *self.notes] if self.layout_note else list(self.notes)
-        lines += [s.line() for s in self.skipped]
+        kept = [s for s in self.skipped if s.kind == KEPT]
+        if len(kept) > KEPT_LINES:  # a re-collect of a whole class: one line, not one per student
+            lines += [s.line() for s in self.skipped if s.kind != KEPT]
+            lines.append(f"skipped {len(kept)} submission(s) not newer than those already collected: "
+                         + ", ".join(s.path for s in kept))
+        else:
+            lines += [s.line() for s in self.skipped]
         lines += [f"CONFLICT: {c}" for c in self.conflicts]
         if self.not_on_roster:
             shown = ", ".join(f"{o.id} ({o.name})" if o.name else o.id for o in self.not_on_roster)
@@ -326,6 +333,10 @@ def collect(course: Course, assignment: str, source: Path, pattern: str | None =
     _write(course, assignment, report.collected)
     owners = {a.owner.id: a.owner for a in report.collected if a.owner is not None}
     remember_names(course, [o.as_student() for o in owners.values()])
+    late = sorted(a.student for a in report.collected if a.owner is not None and a.owner.late)
+    if late:
+        report.notes.append(f"Canvas marked {len(late)} submission(s) late: {', '.join(late)} (nbgrader's late "
+                            "penalty comes from the time and the due date)")
     if roster.imported:
         report.not_on_roster = [o for o in owners.values() if not o.on_roster]
         handed_in = set(course.submitted_students(assignment))

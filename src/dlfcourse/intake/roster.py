@@ -158,8 +158,11 @@ def _header(name: str) -> str | None:
     return _ALIASES.get(re.sub(r"[\s_]+", "", name.strip().lower()).replace("-", ""))
 
 
-def read_roster_csv(text: str, origin: str = "the roster") -> list[Student]:
-    """Students of a roster CSV (see the module docstring); CourseError naming the first problem."""
+def read_roster_csv(text: str, origin: str = "the roster", notes: list[str] | None = None) -> list[Student]:
+    """Students of a roster CSV (see the module docstring); CourseError naming the first problem.
+
+    ``notes`` receives one line per id that had to be changed to be safe.
+    """
     text = text.lstrip("\ufeff")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
@@ -188,6 +191,8 @@ def read_roster_csv(text: str, origin: str = "the roster") -> list[Student]:
         if student_id in seen:
             raise CourseError(f"{origin}, lines {seen[student_id]} and {number}: the same id {student_id!r}")
         seen[student_id] = number
+        if student_id != raw and notes is not None:
+            notes.append(f"line {number}: the id {raw!r} is stored as {student_id!r}")
         students.append(Student(**{**values, "id": student_id}))
     if not students:
         raise CourseError(f"{origin} has a header but no student")
@@ -222,9 +227,10 @@ def import_roster(course: Course, source: Path) -> tuple[list[Student], list[str
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")  # Excel on Windows
-    students = read_roster_csv(text, str(source))
+    notes: list[str] = []
+    students = read_roster_csv(text, str(source), notes)
     _write(course.state_dir / ROSTER_FILE, students)
-    return students, []
+    return students, notes
 
 
 def load_roster(course: Course) -> Roster:
