@@ -107,6 +107,10 @@ def _explain_step(got: Any, expected: Any, case: Case) -> Finding | None:
                        "correctly (y (w . x + b) > 0): the perceptron only updates on a mistake.")
     if expected[2] and not moved and y * (w @ x + b) == 0:
         return Finding("wrong-value", f"{case.opening}, your step did not update w, but {_BOUNDARY_HINT}.")
+    if expected[2] and not moved:
+        return Finding("wrong-value", f"{case.opening}, your step did not update w although the example is "
+                       "misclassified: the perceptron updates when y (w . x + b) <= 0; check the direction of "
+                       "your test.")
     if expected[2] and moved:
         change, right = new_w - w, expected[0] - w
         factor = float(np.vdot(change, right) / np.vdot(right, right))
@@ -161,7 +165,7 @@ def _train_with(step: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, flo
             history.append(mistakes)
             if mistakes == 0:
                 break
-        return w, b, np.asarray(history, dtype=np.float64)
+        return w, b, history  # a list, like the student's (the carried comparison does not equate list and array)
     return reference
 
 
@@ -209,12 +213,12 @@ def _explain_train(got: Any, expected: Any, case: Case) -> Finding | None:
 
 def check_train_perceptron(student: Student, rng: np.random.Generator) -> Result:
     """``train_perceptron(X, y, epochs) -> (w, b, mistakes_per_epoch)``: in-order epochs from zero, early stop."""
-    n, d = int(rng.integers(12, 25)), int(rng.integers(2, 5))
+    n, d = int(rng.integers(12, 20)), int(rng.integers(2, 5))
     X, y = make_separable(n, d, margin=float(rng.uniform(0.2, 0.4)), seed=int(rng.integers(2**31)))
     noisy_X, noisy_y = rng.normal(size=(n, d)), random_signs(rng, n)
     cases = [  # the short, non-separable run first: a wrong step shows there, at little cost
         Case(f"on data that is not separable (random labels, N = {n}, 5 epochs)", (noisy_X, noisy_y, 5)),
-        Case(f"on separable data (N = {n}, d = {d}, at most 100 epochs)", (X, y, 100)),
+        Case(f"on separable data (N = {n}, d = {d}, at most 50 epochs)", (X, y, 50)),
         Case("on a single example (N = 1, 10 epochs)", (X[:1], y[:1], 10)),
     ]
     return check_against_reference(student, "train_perceptron", _train_reference, cases,
@@ -289,6 +293,9 @@ def _explain_full_batch(got: Any, expected: Any, case: Case) -> Finding | None:
     dw = as_float(values[0])
     if dw is None:
         return None
+    if dw.shape == (len(w), 1):
+        return Finding("wrong-shape", f"{case.opening}, `dw` has shape {dw.shape}, a column: it should have the shape "
+                       f"of w, ({len(w)},). Keep dz 1-D, shape (N,), so that X.T @ dz is a vector.")
     if not np.any(w) and b == 0 and dw.shape == expected[0].shape and not np.any(dw):
         return Finding("wrong-value", f"{case.opening}, `dw` is 0, but every score is 0 there and "
                        f"{_BOUNDARY_HINT}.")

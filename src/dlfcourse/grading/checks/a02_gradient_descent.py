@@ -358,7 +358,7 @@ def _fit_with(step: Callable[..., Any], linear_mse: Callable[..., Any]) -> Calla
             new_w, new_b = step(X, y, w, b, lr)
             w, b = np.asarray(new_w, dtype=np.float64), float(np.asarray(new_b, dtype=np.float64))
             history.append(float(np.asarray(linear_mse(X, y, w, b)[0], dtype=np.float64)))
-        return w, b, np.asarray(history)
+        return w, b, history  # a list, like the student's (the carried comparison does not equate list and array)
     return reference
 
 
@@ -412,6 +412,10 @@ def _near_optimum(student: Student, rng: np.random.Generator) -> Result:
                        "epoch (40).")
     optimum = regression.linear_mse(X, y, *regression.least_squares(X, y))[0]
     final = regression.linear_mse(X, y, w, float(b.ravel()[0]))[0] if np.all(np.isfinite(w)) else np.inf
+    if np.isfinite(final) and not np.isclose(float(history.ravel()[-1]), final, rtol=1e-6, atol=1e-12):
+        return Finding("wrong-value", f"{case.opening}, the last entry of `losses` is {float(history.ravel()[-1]):.6g}, "
+                       f"but the loss on the whole training set at your final (w, b) is {final:.6g}: at the end of "
+                       "each epoch append linear_mse(X, y, w, b) on all of X and y, not on the last minibatch.")
     if not final <= 1.05 * optimum:
         return Finding("did-not-learn", f"{case.opening}, the final training loss is {final:.4g}, more than 5% above "
                        f"the least-squares optimum {optimum:.4g}: check that every minibatch of every epoch gets "
@@ -485,6 +489,12 @@ def _explain_ridge(got: Any, expected: Any, case: Case) -> Finding | None:
             ("the penalty is N times too strong: the matrix is XcᵀXc + N l2 I, with N l2 on the diagonal, not "
              "N² l2.", regression.ridge(X, y, l2 * n)),
         ]
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    plain = np.linalg.lstsq(Xc, yc, rcond=None)[0]
+    slips.append(("the penalty is missing: this is plain least squares. Ridge solves (Xcᵀ Xc + N l2 I) w = Xcᵀ yc.",
+                  (plain, float(y.mean() - X.mean(axis=0) @ plain))))
+    slips.append(("the model has no bias (b = 0): fit b too, b = ȳ - x̄ᵀw, with w from the centred data.",
+                  (_ridge_uncentred(X, y, l2)[0], 0.0)))
     slips.append(("the penalty is half as strong as it should be: the derivative of (l2/2)||w||² is l2 w, so the "
                   "matrix is XcᵀXc + N l2 I.", regression.ridge(X, y, l2 / 2)))
     for message, (w, b) in slips:

@@ -341,7 +341,7 @@ def _trainer_with(regression_loss: Callable[..., Any]) -> Callable[..., tuple[np
             history.append(float(np.asarray(loss, dtype=np.float64)))
             w = w - lr * np.asarray(dw, dtype=np.float64)
             b = float(b - lr * np.asarray(db, dtype=np.float64))
-        return w, b, np.asarray(history)
+        return w, b, history  # a list, like the student's (the carried comparison does not equate list and array)
     return reference
 
 
@@ -367,6 +367,9 @@ def _explain_trainer(got: Any, expected: Any, case: Case) -> Finding | None:
         return None
     history = history.ravel()
     X, y, lr, steps = case.args
+    if len(history) != steps:
+        return Finding("wrong-shape", f"{case.opening}, `losses` has {len(history)} entries but should have one per "
+                       f"step ({steps}): run exactly `steps` updates, and record the loss once per update.")
     if not np.any(b) and abs(expected[1]) > 1e-9:
         return Finding("missing-bias-grad", f"{case.opening}, b is still 0 after training: update the bias too "
                        "(b <- b - lr * db).")

@@ -1,0 +1,542 @@
+"""Corpus for 01-perceptron: the perceptron loss, one step, training, the mistake bound, full batch, multiclass."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from typing import Any
+
+import numpy as np
+
+from corpus import correct, wrong
+
+A = "01-perceptron"
+
+
+def _fn(source: str, **env: Any) -> Any:
+    """The function defined by ``source``, its globals numpy and ``env`` (the student's other functions)."""
+    namespace: dict[str, Any] = {"np": np, **env}
+    exec(textwrap.dedent(source), namespace)  # noqa: S102 - the corpus's own code
+    return namespace[re.search(r"def (\w+)", source).group(1)]
+
+
+# ----------------------------------------------------------------------------- perceptron_loss
+
+def loss_vectorised(z, y):
+    margins = y * z
+    loss = np.mean(np.maximum(0.0, -margins))
+    dz = np.where(margins <= 0, -y, 0.0) / len(z)
+    return float(loss), dz
+
+
+def loss_loop(z, y):
+    n = len(z)
+    total, dz = 0.0, np.zeros(n)
+    for i in range(n):
+        if y[i] * z[i] <= 0:
+            total += -y[i] * z[i]
+            dz[i] = -y[i] / n
+    return total / n, dz
+
+
+def loss_mask(z, y):
+    z = np.asarray(z, dtype=np.float64)
+    mistakes = (y * z) <= 0
+    return np.sum(-y[mistakes] * z[mistakes]) / z.size, -y * mistakes / z.size
+
+
+def loss_sum(z, y):
+    margins = y * z
+    return float(np.sum(np.maximum(0, -margins))), np.where(margins <= 0, -y, 0.0)
+
+
+def loss_grad_not_mean(z, y):
+    margins = y * z
+    return float(np.mean(np.maximum(0, -margins))), np.where(margins <= 0, -y, 0.0)
+
+
+def loss_strict(z, y):
+    margins = y * z
+    return float(np.mean(np.maximum(0, -margins))), np.where(margins < 0, -y, 0.0) / len(z)
+
+
+def loss_grad_sign(z, y):
+    margins = y * z
+    return float(np.mean(np.maximum(0, -margins))), np.where(margins <= 0, y, 0.0) / len(z)
+
+
+def loss_wrong_max(z, y):
+    margins = y * z
+    return float(np.mean(np.maximum(0, margins))), np.where(margins >= 0, y, 0.0) / len(z)
+
+
+def loss_grad_twice_mean(z, y):
+    n = len(z)
+    margins = y * z
+    return float(np.mean(np.maximum(0, -margins))), np.where(margins <= 0, -y / n, 0.0) / n
+
+
+def loss_grad_everywhere(z, y):
+    margins = y * z
+    return float(np.mean(np.maximum(0, -margins))), -y / len(z)
+
+
+def loss_column(z, y):
+    margins = y * z
+    dz = np.where(margins <= 0, -y, 0.0) / len(z)
+    return float(np.mean(np.maximum(0, -margins))), dz.reshape(-1, 1)
+
+
+# ----------------------------------------------------------------------------- perceptron_step
+
+def step_good(w, b, x, y, lr=1.0):
+    if y * (w @ x + b) <= 0:
+        return w + lr * y * x, b + lr * y, True
+    return w, b, False
+
+
+def step_copy_loop(w, b, x, y, lr=1.0):
+    score = b
+    for j in range(len(w)):
+        score += w[j] * x[j]
+    new_w = w.copy()
+    if y * score > 0:
+        return new_w, b, 0
+    for j in range(len(w)):
+        new_w[j] += lr * y * x[j]
+    return new_w, float(b + lr * y), 1
+
+
+def step_strict(w, b, x, y, lr=1.0):
+    if y * (w @ x + b) < 0:
+        return w + lr * y * x, b + lr * y, True
+    return w, b, False
+
+
+def step_in_place(w, b, x, y, lr=1.0):
+    if y * (np.dot(w, x) + b) <= 0:
+        w += lr * y * x
+        b += lr * y
+        return w, b, True
+    return w, b, False
+
+
+def step_sign(w, b, x, y, lr=1.0):
+    if y * (w @ x + b) <= 0:
+        return w - lr * y * x, b - lr * y, True
+    return w, b, False
+
+
+def step_no_lr(w, b, x, y, lr=1.0):
+    if y * (w @ x + b) <= 0:
+        return w + y * x, b + y, True
+    return w, b, False
+
+
+def step_no_bias(w, b, x, y, lr=1.0):
+    if y * (w @ x + b) <= 0:
+        return w + lr * y * x, b, True
+    return w, b, False
+
+
+def step_reversed_test(w, b, x, y, lr=1.0):
+    if y * (w @ x + b) > 0:
+        return w + lr * y * x, b + lr * y, True
+    return w, b, False
+
+
+# ----------------------------------------------------------------------------- train_perceptron
+
+_TRAIN = '''
+def train_perceptron(X, y, epochs, lr=1.0):
+    w, b = np.zeros(X.shape[1]), 0.0
+    mistakes_per_epoch = []
+    for _ in range(epochs):
+        count = 0
+        for i in range(len(y)):
+            w, b, mistake = perceptron_step(w, b, X[i], y[i], lr)
+            count += int(mistake)
+        mistakes_per_epoch.append(count)
+        if count == 0:
+            break
+    return w, b, mistakes_per_epoch
+'''
+
+_TRAIN_INLINE = '''
+def train_perceptron(X, y, epochs, lr=1.0):
+    n, d = X.shape
+    w = np.zeros(d)
+    b = 0.0
+    history = []
+    for epoch in range(epochs):
+        errors = 0
+        for xi, yi in zip(X, y):
+            if yi * (xi @ w + b) <= 0:
+                w = w + lr * yi * xi
+                b = b + lr * yi
+                errors += 1
+        history.append(errors)
+        if errors == 0:
+            break
+    return w, b, history
+'''
+
+_TRAIN_NO_STOP = '''
+def train_perceptron(X, y, epochs, lr=1.0):
+    w, b = np.zeros(X.shape[1]), 0.0
+    mistakes_per_epoch = []
+    for _ in range(epochs):
+        count = 0
+        for i in range(len(y)):
+            w, b, mistake = perceptron_step(w, b, X[i], y[i], lr)
+            count += int(mistake)
+        mistakes_per_epoch.append(count)
+    return w, b, mistakes_per_epoch
+'''
+
+_TRAIN_STRICT = _TRAIN_INLINE.replace("yi * (xi @ w + b) <= 0", "yi * (xi @ w + b) < 0")
+
+_TRAIN_DEFERRED = '''
+def train_perceptron(X, y, epochs, lr=1.0):
+    w, b = np.zeros(X.shape[1]), 0.0
+    history = []
+    for _ in range(epochs):
+        wrong = y * (X @ w + b) <= 0
+        history.append(int(wrong.sum()))
+        if not wrong.any():
+            break
+        for i in np.flatnonzero(wrong):
+            w = w + lr * y[i] * X[i]
+            b = b + lr * y[i]
+    return w, b, history
+'''
+
+_TRAIN_REVERSED = '''
+def train_perceptron(X, y, epochs, lr=1.0):
+    w, b = np.zeros(X.shape[1]), 0.0
+    history = []
+    for _ in range(epochs):
+        count = 0
+        for i in reversed(range(len(y))):
+            w, b, mistake = perceptron_step(w, b, X[i], y[i], lr)
+            count += mistake
+        history.append(count)
+        if count == 0:
+            break
+    return w, b, history
+'''
+
+_TRAIN_CUMULATIVE = '''
+def train_perceptron(X, y, epochs, lr=1.0):
+    w, b = np.zeros(X.shape[1]), 0.0
+    history, total = [], 0
+    for _ in range(epochs):
+        before = total
+        for i in range(len(y)):
+            w, b, mistake = perceptron_step(w, b, X[i], y[i], lr)
+            total += int(mistake)
+        history.append(total)
+        if total == before:
+            break
+    return w, b, history
+'''
+
+# ----------------------------------------------------------------------------- mistake_bound
+
+def bound_good(X, y, w_star):
+    R = np.max(np.linalg.norm(X, axis=1))
+    gamma = np.min(y * (X @ w_star)) / np.linalg.norm(w_star)
+    return R, gamma, (R / gamma) ** 2
+
+
+def bound_loop(X, y, w_star):
+    norm = np.sqrt(np.sum(w_star ** 2))
+    R, gamma = 0.0, np.inf
+    for xi, yi in zip(X, y):
+        R = max(R, float(np.sqrt(xi @ xi)))
+        gamma = min(gamma, float(yi * (xi @ w_star) / norm))
+    return R, gamma, (R / gamma) ** 2
+
+
+def bound_abs(X, y, w_star):
+    unit = w_star / np.linalg.norm(w_star)
+    R = np.linalg.norm(X, axis=1).max()
+    gamma = np.abs(X @ unit).min()  # w* separates the data, so |w* . x| = y (w* . x)
+    return R, gamma, (R / gamma) ** 2
+
+
+def bound_unnormalised(X, y, w_star):
+    R = np.max(np.linalg.norm(X, axis=1))
+    gamma = np.min(y * (X @ w_star))
+    return R, gamma, (R / gamma) ** 2
+
+
+def bound_squared_R(X, y, w_star):
+    R = np.max(np.sum(X ** 2, axis=1))
+    gamma = np.min(y * (X @ w_star)) / np.linalg.norm(w_star)
+    return R, gamma, (R / gamma) ** 2
+
+
+def bound_mean_R(X, y, w_star):
+    R = np.mean(np.linalg.norm(X, axis=1))
+    gamma = np.min(y * (X @ w_star)) / np.linalg.norm(w_star)
+    return R, gamma, (R / gamma) ** 2
+
+
+def bound_not_squared(X, y, w_star):
+    R = np.max(np.linalg.norm(X, axis=1))
+    gamma = np.min(y * (X @ w_star)) / np.linalg.norm(w_star)
+    return R, gamma, R / gamma
+
+
+def bound_norm_squared(X, y, w_star):
+    R = np.max(np.linalg.norm(X, axis=1))
+    gamma = np.min(y * (X @ w_star)) / (w_star @ w_star)
+    return R, gamma, (R / gamma) ** 2
+
+
+# ----------------------------------------------------------------------------- full_batch_gradient
+
+_FULL = '''
+def full_batch_gradient(X, y, w, b):
+    _, dz = perceptron_loss(X @ w + b, y)
+    return X.T @ dz, np.sum(dz)
+'''
+
+
+def full_loop(X, y, w, b):
+    n, d = X.shape
+    dw, db = np.zeros(d), 0.0
+    for i in range(n):
+        if y[i] * (X[i] @ w + b) <= 0:
+            dw -= y[i] * X[i] / n
+            db -= y[i] / n
+    return dw, db
+
+
+def full_no_bias(X, y, w, b):
+    _, dz = loss_vectorised(X @ w + b, y)
+    return X.T @ dz, 0.0
+
+
+def full_column(X, y, w, b):
+    _, dz = loss_vectorised(X @ w + b, y)
+    return X.T @ dz[:, None], float(np.sum(dz))
+
+
+def full_sum(X, y, w, b):
+    margins = y * (X @ w + b)
+    dz = np.where(margins <= 0, -y, 0.0)
+    return X.T @ dz, float(np.sum(dz))
+
+
+def full_update_rule(X, y, w, b):
+    mistakes = y * (X @ w + b) <= 0
+    return X[mistakes].T @ y[mistakes], float(np.sum(y[mistakes]))
+
+
+def full_strict(X, y, w, b):
+    margins = y * (X @ w + b)
+    dz = np.where(margins < 0, -y, 0.0) / len(y)
+    return X.T @ dz, float(np.sum(dz))
+
+
+def full_db_mean(X, y, w, b):
+    _, dz = loss_vectorised(X @ w + b, y)
+    return X.T @ dz, float(np.mean(dz))
+
+
+# ----------------------------------------------------------------------------- multiclass_perceptron_update
+
+def multi_good(W, b, x, y):
+    scores = x @ W + b
+    others = scores.copy()
+    others[y] = -np.inf
+    rival = int(np.argmax(others))
+    if scores[rival] < scores[y]:
+        return W, b, False
+    new_W, new_b = W.copy(), b.copy()
+    new_W[:, y] += x
+    new_W[:, rival] -= x
+    new_b[y] += 1.0
+    new_b[rival] -= 1.0
+    return new_W, new_b, True
+
+
+def multi_loop(W, b, x, y):
+    K = W.shape[1]
+    scores = [float(x @ W[:, k] + b[k]) for k in range(K)]
+    rival, best = None, -np.inf
+    for k in range(K):
+        if k != y and scores[k] > best:
+            rival, best = k, scores[k]
+    if best < scores[y]:
+        return W.copy(), b.copy(), False
+    new_W = W.copy()
+    new_b = b.copy()
+    new_W[:, y] = new_W[:, y] + x
+    new_W[:, rival] = new_W[:, rival] - x
+    new_b[y] += 1
+    new_b[rival] -= 1
+    return new_W, new_b, True
+
+
+def multi_argmax_all(W, b, x, y):
+    scores = x @ W + b
+    rival = int(np.argmax(scores))
+    if rival == y:
+        return W, b, False
+    new_W, new_b = W.copy(), b.copy()
+    new_W[:, y] += x
+    new_W[:, rival] -= x
+    new_b[y] += 1
+    new_b[rival] -= 1
+    return new_W, new_b, True
+
+
+def multi_strict(W, b, x, y):
+    scores = x @ W + b
+    others = scores.copy()
+    others[y] = -np.inf
+    rival = int(np.argmax(others))
+    if scores[rival] <= scores[y]:
+        return W, b, False
+    new_W, new_b = W.copy(), b.copy()
+    new_W[:, y] += x
+    new_W[:, rival] -= x
+    new_b[y] += 1
+    new_b[rival] -= 1
+    return new_W, new_b, True
+
+
+def multi_no_rival(W, b, x, y):
+    scores = x @ W + b
+    others = scores.copy()
+    others[y] = -np.inf
+    if np.max(others) < scores[y]:
+        return W, b, False
+    new_W, new_b = W.copy(), b.copy()
+    new_W[:, y] += x
+    new_b[y] += 1
+    return new_W, new_b, True
+
+
+def multi_sign(W, b, x, y):
+    scores = x @ W + b
+    others = scores.copy()
+    others[y] = -np.inf
+    rival = int(np.argmax(others))
+    if scores[rival] < scores[y]:
+        return W, b, False
+    new_W, new_b = W.copy(), b.copy()
+    new_W[:, y] -= x
+    new_W[:, rival] += x
+    new_b[y] -= 1
+    new_b[rival] += 1
+    return new_W, new_b, True
+
+
+def multi_in_place(W, b, x, y):
+    scores = x @ W + b
+    others = scores.copy()
+    others[y] = -np.inf
+    rival = int(np.argmax(others))
+    if scores[rival] < scores[y]:
+        return W, b, False
+    W[:, y] += x
+    W[:, rival] -= x
+    b[y] += 1
+    b[rival] -= 1
+    return W, b, True
+
+
+def multi_no_bias(W, b, x, y):
+    scores = x @ W + b
+    others = scores.copy()
+    others[y] = -np.inf
+    rival = int(np.argmax(others))
+    if scores[rival] < scores[y]:
+        return W, b, False
+    new_W = W.copy()
+    new_W[:, y] += x
+    new_W[:, rival] -= x
+    return new_W, b, True
+
+
+ENTRIES = [
+    correct(A, "perceptron_loss", "vectorised", loss_vectorised),
+    correct(A, "perceptron_loss", "loop", loss_loop),
+    correct(A, "perceptron_loss", "boolean mask", loss_mask),
+    wrong(A, "perceptron_loss", "sum instead of mean", loss_sum, "forgot-mean", "divide by N"),
+    wrong(A, "perceptron_loss", "gradient without 1/N", loss_grad_not_mean, "forgot-mean", "`dz`", "batch size"),
+    wrong(A, "perceptron_loss", "score 0 counted as correct", loss_strict, "wrong-value", "exactly 0",
+          "mistake", "<= 0"),
+    wrong(A, "perceptron_loss", "subgradient sign", loss_grad_sign, "sign-flipped", "`dz`", "opposite sign"),
+    wrong(A, "perceptron_loss", "max(0, y z)", loss_wrong_max, "sign-flipped", "max(0, -y z)"),
+    wrong(A, "perceptron_loss", "gradient divided by N twice", loss_grad_twice_mean, "extra-mean", "`dz`",
+          "too small"),
+    wrong(A, "perceptron_loss", "gradient on every example", loss_grad_everywhere, "wrong-value", "`dz`",
+          "largest difference"),
+    wrong(A, "perceptron_loss", "dz a column", loss_column, "wrong-shape", "`dz`", "shape"),
+
+    correct(A, "perceptron_step", "textbook", step_good),
+    correct(A, "perceptron_step", "loop on a copy, 0/1 flag", step_copy_loop),
+    wrong(A, "perceptron_step", "score 0 counted as correct", step_strict, "wrong-value", "exactly 0",
+          "did not update"),
+    wrong(A, "perceptron_step", "w updated in place", step_in_place, "mutates-input", "`w`", "in place"),
+    wrong(A, "perceptron_step", "update sign", step_sign, "sign-flipped", "wrong way", "w + lr * y * x"),
+    wrong(A, "perceptron_step", "learning rate ignored", step_no_lr, "factor", "learning rate"),
+    wrong(A, "perceptron_step", "bias not updated", step_no_bias, "missing-bias-grad", "b <- b + lr * y"),
+    wrong(A, "perceptron_step", "test reversed", step_reversed_test, "wrong-value", "y (w . x + b) <= 0"),
+
+    correct(A, "train_perceptron", "with own step", _fn(_TRAIN, perceptron_step=step_good),
+            helpers={"perceptron_step": step_good}, expensive=True),
+    correct(A, "train_perceptron", "inline loop", _fn(_TRAIN_INLINE), expensive=True),
+    correct(A, "train_perceptron", "right loop on a wrong step (carried forward)",
+            _fn(_TRAIN, perceptron_step=step_sign), helpers={"perceptron_step": step_sign}, expensive=True),
+    wrong(A, "train_perceptron", "no early stop", _fn(_TRAIN_NO_STOP, perceptron_step=step_good), "wrong-shape",
+          "stop as soon as", helpers={"perceptron_step": step_good}, expensive=True),
+    wrong(A, "train_perceptron", "score 0 counted as correct", _fn(_TRAIN_STRICT), "wrong-value", "never left 0",
+          "exactly 0", expensive=True),
+    wrong(A, "train_perceptron", "updates deferred to the end of the epoch", _fn(_TRAIN_DEFERRED), "wrong-value",
+          "right away", expensive=True),
+    wrong(A, "train_perceptron", "rows visited backwards", _fn(_TRAIN_REVERSED, perceptron_step=step_good),
+          "wrong-value", "in order", helpers={"perceptron_step": step_good}, expensive=True),
+    wrong(A, "train_perceptron", "cumulative mistake count", _fn(_TRAIN_CUMULATIVE, perceptron_step=step_good),
+          "wrong-value", "`mistakes_per_epoch`", helpers={"perceptron_step": step_good}, expensive=True),
+
+    correct(A, "mistake_bound", "vectorised", bound_good),
+    correct(A, "mistake_bound", "loop", bound_loop),
+    correct(A, "mistake_bound", "unit vector and |w . x|", bound_abs),
+    wrong(A, "mistake_bound", "margin not divided by the norm", bound_unnormalised, "factor", "divide by ||w*||"),
+    wrong(A, "mistake_bound", "R squared", bound_squared_R, "wrong-value", "squared", "`R`"),
+    wrong(A, "mistake_bound", "R the mean norm", bound_mean_R, "wrong-value", "the mean", "largest"),
+    wrong(A, "mistake_bound", "bound not squared", bound_not_squared, "wrong-value", "(R / gamma) ** 2"),
+    wrong(A, "mistake_bound", "divided by the squared norm", bound_norm_squared, "factor", "||w*||²"),
+
+    correct(A, "full_batch_gradient", "through own perceptron_loss", _fn(_FULL, perceptron_loss=loss_vectorised),
+            helpers={"perceptron_loss": loss_vectorised}),
+    correct(A, "full_batch_gradient", "loop", full_loop),
+    correct(A, "full_batch_gradient", "right chain rule on a loss without the mean (carried forward)",
+            _fn(_FULL, perceptron_loss=loss_sum), helpers={"perceptron_loss": loss_sum}),
+    wrong(A, "full_batch_gradient", "bias gradient missing", full_no_bias, "missing-bias-grad", "`db`", "bias"),
+    wrong(A, "full_batch_gradient", "dw a column", full_column, "wrong-shape", "`dw`", "(N,)"),
+    wrong(A, "full_batch_gradient", "sum instead of mean", full_sum, "forgot-mean", "`dw`", "divide by N"),
+    wrong(A, "full_batch_gradient", "the update rule instead of the gradient", full_update_rule, "sign-flipped",
+          "update", "divided by N"),
+    wrong(A, "full_batch_gradient", "score 0 counted as correct", full_strict, "wrong-value", "exactly 0"),
+    wrong(A, "full_batch_gradient", "db a mean", full_db_mean, "extra-mean", "`db`"),
+
+    correct(A, "multiclass_perceptron_update", "textbook", multi_good),
+    correct(A, "multiclass_perceptron_update", "loops over the classes", multi_loop),
+    wrong(A, "multiclass_perceptron_update", "argmax over all classes misses ties", multi_argmax_all,
+          "wrong-value", "tie", "other classes only"),
+    wrong(A, "multiclass_perceptron_update", "tie counted as correct", multi_strict, "wrong-value", "tie",
+          "mistake"),
+    wrong(A, "multiclass_perceptron_update", "rival not pushed down", multi_no_rival, "wrong-value",
+          "pushed down"),
+    wrong(A, "multiclass_perceptron_update", "update sign", multi_sign, "sign-flipped", "wrong way"),
+    wrong(A, "multiclass_perceptron_update", "W changed in place", multi_in_place, "mutates-input", "`W`",
+          "in place"),
+    wrong(A, "multiclass_perceptron_update", "bias not updated", multi_no_bias, "missing-bias-grad", "b_y += 1"),
+]

@@ -1,0 +1,418 @@
+"""Corpus for 03-maximum-likelihood: sigmoid, the {0, 1} and {-1, +1} losses, logistic regression, the trainer.
+
+``CANCER_ENTRIES`` are graded by the breast cancer item, which grades the same function as the
+trainer item (``train_logistic_regression``), so they cannot be reached by function name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+from typing import Any
+
+import numpy as np
+
+from corpus import correct, wrong
+
+A = "03-maximum-likelihood"
+
+
+def _fn(source: str, **env: Any) -> Any:
+    """The function defined by ``source``, its globals numpy, math and ``env`` (the student's other functions)."""
+    namespace: dict[str, Any] = {"np": np, "math": math, **env}
+    exec(textwrap.dedent(source), namespace)  # noqa: S102 - the corpus's own code
+    return namespace[re.search(r"def (\w+)", source).group(1)]
+
+
+# ----------------------------------------------------------------------------- sigmoid
+
+def sigmoid_good(z):
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_masks(z):
+    z = np.asarray(z, dtype=float)
+    out = np.empty_like(z)
+    positive = z >= 0
+    out[positive] = 1 / (1 + np.exp(-z[positive]))
+    ez = np.exp(z[~positive])
+    out[~positive] = ez / (1 + ez)
+    return out
+
+
+def sigmoid_logaddexp(z):
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=np.float64)))
+
+
+def sigmoid_naive(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def sigmoid_exp_ratio(z):
+    return np.exp(z) / (1.0 + np.exp(z))
+
+
+def sigmoid_sign(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, e / (1.0 + e), 1.0 / (1.0 + e))
+
+
+def sigmoid_math(z):
+    return np.array([1.0 / (1.0 + math.exp(-v)) for v in np.ravel(z)]).reshape(np.shape(z))
+
+
+# ----------------------------------------------------------------------------- binary_cross_entropy
+
+_BCE = '''
+def binary_cross_entropy(logits, y):
+    z = np.asarray(logits, dtype=np.float64)
+    loss = np.mean(np.logaddexp(0.0, z) - y * z)
+    return float(loss), (sigmoid(z) - y) / len(z)
+'''
+
+
+def bce_softplus(logits, y):
+    z = logits
+    softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+    return float(np.mean(softplus - y * z)), (sigmoid_good(z) - y) / z.shape[0]
+
+
+def bce_loop(logits, y):
+    n = len(logits)
+    loss, grad = 0.0, np.zeros(n)
+    for i in range(n):
+        z = float(logits[i])
+        loss += max(z, 0.0) + math.log1p(math.exp(-abs(z))) - y[i] * z
+        p = 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+        grad[i] = (p - y[i]) / n
+    return loss / n, grad
+
+
+def bce_log_of_probabilities(logits, y):
+    p = sigmoid_good(logits)
+    loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    return float(loss), (p - y) / len(y)
+
+
+def bce_naive_softplus(logits, y):
+    loss = np.mean(np.log(1 + np.exp(logits)) - y * logits)
+    return float(loss), (sigmoid_good(logits) - y) / len(y)
+
+
+def bce_log1p_exp(logits, y):
+    loss = np.mean(np.log1p(np.exp(logits)) - y * logits)
+    return float(loss), (sigmoid_good(logits) - y) / len(y)
+
+
+def bce_sum(logits, y):
+    return float(np.sum(np.logaddexp(0, logits) - y * logits)), sigmoid_good(logits) - y
+
+
+def bce_grad_sum(logits, y):
+    return float(np.mean(np.logaddexp(0, logits) - y * logits)), sigmoid_good(logits) - y
+
+
+def bce_grad_sign(logits, y):
+    return float(np.mean(np.logaddexp(0, logits) - y * logits)), (y - sigmoid_good(logits)) / len(y)
+
+
+def bce_signed_formula(logits, y):
+    return float(np.mean(np.logaddexp(0, -y * logits))), -y * sigmoid_good(-y * logits) / len(y)
+
+
+# ----------------------------------------------------------------------------- logistic_loss
+
+def logistic_good(scores, y):
+    z = np.asarray(scores, dtype=np.float64)
+    return float(np.mean(np.logaddexp(0.0, -y * z))), -y * sigmoid_good(-y * z) / len(z)
+
+
+_LOGISTIC_VIA_BCE = '''
+def logistic_loss(scores, y):
+    return binary_cross_entropy(scores, (y + 1) / 2)
+'''
+
+
+def logistic_loop(scores, y):
+    n = len(scores)
+    total, grad = 0.0, np.zeros(n)
+    for i in range(n):
+        t = -y[i] * scores[i]
+        total += max(t, 0.0) + math.log1p(math.exp(-abs(t)))
+        s = 1 / (1 + math.exp(-t)) if t >= 0 else math.exp(t) / (1 + math.exp(t))
+        grad[i] = -y[i] * s / n
+    return total / n, grad
+
+
+def logistic_naive(scores, y):
+    return float(np.mean(np.log(1 + np.exp(-y * scores)))), -y * sigmoid_good(-y * scores) / len(y)
+
+
+def logistic_bce_formula(scores, y):
+    return float(np.mean(np.logaddexp(0, scores) - y * scores)), (sigmoid_good(scores) - y) / len(y)
+
+
+def logistic_sign_inside(scores, y):
+    return float(np.mean(np.logaddexp(0, -y * scores))), -y * sigmoid_good(y * scores) / len(y)
+
+
+def logistic_sum(scores, y):
+    return float(np.sum(np.logaddexp(0, -y * scores))), -y * sigmoid_good(-y * scores)
+
+
+def logistic_grad_sign(scores, y):
+    return float(np.mean(np.logaddexp(0, -y * scores))), y * sigmoid_good(-y * scores) / len(y)
+
+
+def logistic_grad_not_mean(scores, y):
+    return float(np.mean(np.logaddexp(0, -y * scores))), -y * sigmoid_good(-y * scores)
+
+
+# ----------------------------------------------------------------------------- logistic_regression_loss
+
+def regression_good(w, b, X, y):
+    n = X.shape[0]
+    z = X @ w + b
+    error = (sigmoid_good(z) - y) / n
+    return float(np.mean(np.logaddexp(0, z) - y * z)), X.T @ error, float(np.sum(error))
+
+
+_REGRESSION_VIA_BCE = '''
+def logistic_regression_loss(w, b, X, y):
+    loss, dz = binary_cross_entropy(X @ w + b, y)
+    return loss, X.T @ dz, float(np.sum(dz))
+'''
+
+_REGRESSION_VIA_LOGISTIC = '''
+def logistic_regression_loss(w, b, X, y):
+    loss, dz = logistic_loss(X @ w + b, 2 * y - 1)
+    return loss, X.T @ dz, dz.sum()
+'''
+
+_REGRESSION_RAW_LABELS = '''
+def logistic_regression_loss(w, b, X, y):
+    loss, dz = logistic_loss(X @ w + b, y)
+    return loss, X.T @ dz, dz.sum()
+'''
+
+
+def regression_no_mean(w, b, X, y):
+    z = X @ w + b
+    error = sigmoid_good(z) - y
+    return float(np.mean(np.logaddexp(0, z) - y * z)), X.T @ error, float(np.sum(error))
+
+
+def regression_no_db(w, b, X, y):
+    z = X @ w + b
+    error = (sigmoid_good(z) - y) / len(y)
+    return float(np.mean(np.logaddexp(0, z) - y * z)), X.T @ error, 0.0
+
+
+def regression_sign(w, b, X, y):
+    z = X @ w + b
+    error = (y - sigmoid_good(z)) / len(y)
+    return float(np.mean(np.logaddexp(0, z) - y * z)), X.T @ error, float(np.sum(error))
+
+
+def regression_column(w, b, X, y):
+    z = (X @ w + b).reshape(-1, 1)
+    error = (sigmoid_good(z) - y.reshape(-1, 1)) / len(y)
+    return float(np.mean(np.logaddexp(0, z) - y.reshape(-1, 1) * z)), X.T @ error, float(np.sum(error))
+
+
+def regression_weight_decay(w, b, X, y):
+    lam = 0.1
+    z = X @ w + b
+    error = (sigmoid_good(z) - y) / len(y)
+    loss = np.mean(np.logaddexp(0, z) - y * z) + 0.5 * lam * np.sum(w ** 2)
+    return float(loss), X.T @ error + lam * w, float(np.sum(error))
+
+
+def regression_naive_loss(w, b, X, y):
+    z = X @ w + b
+    p = 1 / (1 + np.exp(-z))
+    loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    return float(loss), X.T @ (p - y) / len(y), float(np.mean(p - y))
+
+
+def regression_mse_gradient(w, b, X, y):
+    z = X @ w + b
+    p = sigmoid_good(z)
+    error = (p - y) * p * (1 - p) / len(y)
+    return float(np.mean(np.logaddexp(0, z) - y * z)), X.T @ error, float(np.sum(error))
+
+
+# ----------------------------------------------------------------------------- train_logistic_regression
+
+_TRAIN = '''
+def train_logistic_regression(X, y, lr, steps):
+    w, b = np.zeros(np.shape(X)[1]), 0.0
+    losses = []
+    for _ in range(steps):
+        loss, dw, db = logistic_regression_loss(w, b, X, y)
+        losses.append(loss)
+        w, b = w - lr * dw, b - lr * db
+    return w, b, losses
+'''
+
+_TRAIN_INLINE = '''
+def train_logistic_regression(X, y, lr, steps):
+    n, d = X.shape
+    w = np.zeros(d)
+    b = 0.0
+    losses = []
+    for step in range(steps):
+        z = X @ w + b
+        losses.append(float(np.mean(np.logaddexp(0, z) - y * z)))
+        p = np.where(z >= 0, 1 / (1 + np.exp(-np.abs(z))), np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))))
+        w = w - lr * X.T @ (p - y) / n
+        b = b - lr * np.mean(p - y)
+    return w, b, losses
+'''
+
+_TRAIN_LOSS_AFTER = '''
+def train_logistic_regression(X, y, lr, steps):
+    w, b = np.zeros(X.shape[1]), 0.0
+    losses = []
+    for _ in range(steps):
+        _, dw, db = logistic_regression_loss(w, b, X, y)
+        w, b = w - lr * dw, b - lr * db
+        losses.append(logistic_regression_loss(w, b, X, y)[0])
+    return w, b, losses
+'''
+
+_TRAIN_NO_BIAS = '''
+def train_logistic_regression(X, y, lr, steps):
+    w, b = np.zeros(X.shape[1]), 0.0
+    losses = []
+    for _ in range(steps):
+        loss, dw, db = logistic_regression_loss(w, b, X, y)
+        losses.append(loss)
+        w = w - lr * dw
+    return w, b, losses
+'''
+
+_TRAIN_LATE_BIAS = '''
+def train_logistic_regression(X, y, lr, steps):
+    w, b = np.zeros(X.shape[1]), 0.0
+    losses = []
+    for _ in range(steps):
+        loss, dw, _ = logistic_regression_loss(w, b, X, y)
+        losses.append(loss)
+        w = w - lr * dw
+        _, _, db = logistic_regression_loss(w, b, X, y)
+        b = b - lr * db
+    return w, b, losses
+'''
+
+_TRAIN_FROM_ONES = _TRAIN.replace("np.zeros(np.shape(X)[1]), 0.0", "np.ones(np.shape(X)[1]), 0.0")
+
+_TRAIN_FIXED_STEPS = _TRAIN.replace("range(steps)", "range(100)")
+
+_TRAIN_UPHILL = _TRAIN.replace("w - lr * dw, b - lr * db", "w + lr * dw, b + lr * db")
+
+_TRAIN_WRONG_SHAPE = _TRAIN.replace("return w, b, losses", "return w.reshape(-1, 1), b, losses")
+
+_GOOD = {"logistic_regression_loss": regression_good}
+
+
+def _trainer(source: str, regression_loss: Any = regression_good) -> tuple[Any, dict[str, Any]]:
+    helpers = {"logistic_regression_loss": regression_loss}
+    return _fn(source, **helpers), helpers
+
+
+ENTRIES = [
+    correct(A, "sigmoid", "e^{-|z|} once", sigmoid_good),
+    correct(A, "sigmoid", "boolean masks", sigmoid_masks),
+    correct(A, "sigmoid", "through logaddexp", sigmoid_logaddexp),
+    wrong(A, "sigmoid", "naive 1 / (1 + e^-z)", sigmoid_naive, "not-finite", "exactly 0", "overflow"),
+    wrong(A, "sigmoid", "e^z / (1 + e^z)", sigmoid_exp_ratio, "not-finite", "overflowed", "e^{-|z|}"),
+    wrong(A, "sigmoid", "branches swapped", sigmoid_sign, "sign-flipped", "1 - sigmoid(z)"),
+    wrong(A, "sigmoid", "math.exp in a loop", sigmoid_math, "raised-error", "OverflowError", "large scores"),
+
+    correct(A, "binary_cross_entropy", "logaddexp with own sigmoid", _fn(_BCE, sigmoid=sigmoid_good),
+            helpers={"sigmoid": sigmoid_good}),
+    correct(A, "binary_cross_entropy", "softplus by hand", bce_softplus),
+    correct(A, "binary_cross_entropy", "loop", bce_loop),
+    correct(A, "binary_cross_entropy", "right loss on a naive sigmoid (carried forward)",
+            _fn(_BCE, sigmoid=sigmoid_exp_ratio), helpers={"sigmoid": sigmoid_exp_ratio}),
+    wrong(A, "binary_cross_entropy", "log of probabilities", bce_log_of_probabilities, "not-finite",
+          "np.logaddexp(0, t)", "rounded to 0"),
+    wrong(A, "binary_cross_entropy", "log(1 + exp(z))", bce_naive_softplus, "not-finite", "np.logaddexp"),
+    wrong(A, "binary_cross_entropy", "log1p(exp(z))", bce_log1p_exp, "not-finite", "np.log1p(np.exp(t))"),
+    wrong(A, "binary_cross_entropy", "sum instead of mean", bce_sum, "forgot-mean", "`loss`", "divide by N"),
+    wrong(A, "binary_cross_entropy", "sum in the gradient only", bce_grad_sum, "forgot-mean", "`dscores`"),
+    wrong(A, "binary_cross_entropy", "gradient y - p", bce_grad_sign, "sign-flipped", "`dscores`"),
+    wrong(A, "binary_cross_entropy", "the {-1, +1} formula", bce_signed_formula, "wrong-value", "{-1, +1}",
+          "log 2"),
+
+    correct(A, "logistic_loss", "logaddexp", logistic_good),
+    correct(A, "logistic_loss", "through own binary_cross_entropy",
+            _fn(_LOGISTIC_VIA_BCE, binary_cross_entropy=_fn(_BCE, sigmoid=sigmoid_good))),
+    correct(A, "logistic_loss", "loop", logistic_loop),
+    wrong(A, "logistic_loss", "log(1 + exp(-y z))", logistic_naive, "not-finite", "np.logaddexp"),
+    wrong(A, "logistic_loss", "the {0, 1} formula", logistic_bce_formula, "wrong-value", "{0, 1} formula"),
+    wrong(A, "logistic_loss", "sigmoid(y z) in the gradient", logistic_sign_inside, "wrong-value",
+          "minus sign inside"),
+    wrong(A, "logistic_loss", "sum instead of mean", logistic_sum, "forgot-mean", "`loss`"),
+    wrong(A, "logistic_loss", "gradient sign", logistic_grad_sign, "sign-flipped", "`dscores`"),
+    wrong(A, "logistic_loss", "gradient without 1/N", logistic_grad_not_mean, "forgot-mean", "`dscores`"),
+
+    correct(A, "logistic_regression_loss", "vectorised", regression_good),
+    correct(A, "logistic_regression_loss", "through own binary_cross_entropy",
+            _fn(_REGRESSION_VIA_BCE, binary_cross_entropy=_fn(_BCE, sigmoid=sigmoid_good))),
+    correct(A, "logistic_regression_loss", "through own logistic_loss with 2y - 1",
+            _fn(_REGRESSION_VIA_LOGISTIC, logistic_loss=logistic_good), helpers={"logistic_loss": logistic_good}),
+    correct(A, "logistic_regression_loss", "right chain rule on a loss without the mean (carried forward)",
+            _fn(_REGRESSION_VIA_BCE, binary_cross_entropy=bce_sum), helpers={"binary_cross_entropy": bce_sum}),
+    wrong(A, "logistic_regression_loss", "gradients without 1/N", regression_no_mean, "forgot-mean", "`dw`"),
+    wrong(A, "logistic_regression_loss", "db missing", regression_no_db, "missing-bias-grad", "`db`"),
+    wrong(A, "logistic_regression_loss", "y - p", regression_sign, "sign-flipped", "`dw`"),
+    wrong(A, "logistic_regression_loss", "dw a column", regression_column, "wrong-shape", "column", "(N,)"),
+    wrong(A, "logistic_regression_loss", "weight decay added", regression_weight_decay, "wrong-value",
+          "regularisation", "(0.1/2) ||w||²"),
+    wrong(A, "logistic_regression_loss", "{0, 1} labels into logistic_loss",
+          _fn(_REGRESSION_RAW_LABELS, logistic_loss=logistic_good), "wrong-value", "2y - 1",
+          helpers={"logistic_loss": logistic_good}),
+    wrong(A, "logistic_regression_loss", "log of a naive sigmoid", regression_naive_loss, "not-finite",
+          "np.logaddexp(0, z)"),
+    wrong(A, "logistic_regression_loss", "the MSE-on-sigmoid gradient", regression_mse_gradient, "wrong-value",
+          "`dw`"),
+]
+
+for _label, _source, _expected in [
+    ("with own loss", _TRAIN, None),
+    ("inline", _TRAIN_INLINE, None),
+    ("loss recorded after the update", _TRAIN_LOSS_AFTER, ("wrong-value", "before updating")),
+    ("bias never updated", _TRAIN_NO_BIAS, ("missing-bias-grad", "b <- b - lr * db")),
+    ("bias gradient after the w update", _TRAIN_LATE_BIAS, ("wrong-value", "same evaluation")),
+    ("started from ones", _TRAIN_FROM_ONES, ("wrong-value", "ln 2", "start from zeros")),
+    ("a fixed number of steps", _TRAIN_FIXED_STEPS, ("wrong-shape", "`losses`")),
+    ("uphill steps", _TRAIN_UPHILL, ("wrong-value", "`w`")),
+]:
+    _f, _h = _trainer(_source)
+    if _expected is None:
+        ENTRIES.append(correct(A, "train_logistic_regression", _label, _f, helpers=_h, expensive=True))
+    else:
+        ENTRIES.append(wrong(A, "train_logistic_regression", _label, _f, *_expected, helpers=_h, expensive=True))
+_f, _h = _trainer(_TRAIN, regression_no_mean)
+ENTRIES.append(correct(A, "train_logistic_regression", "right loop on a loss without the mean (carried forward)",
+                       _f, helpers=_h, expensive=True))
+
+CANCER_ENTRIES = []
+for _label, _source, _expected in [
+    ("with own loss", _TRAIN, None),
+    ("inline", _TRAIN_INLINE, None),
+    ("uphill steps", _TRAIN_UPHILL, ("did-not-learn", "test accuracy", "below the required 0.95")),
+    ("w returned as a column", _TRAIN_WRONG_SHAPE, ("wrong-shape", "one weight per feature")),
+]:
+    _f, _h = _trainer(_source)
+    if _expected is None:
+        CANCER_ENTRIES.append(correct(A, "train_logistic_regression", f"cancer: {_label}", _f, helpers=_h,
+                                      expensive=True))
+    else:
+        CANCER_ENTRIES.append(wrong(A, "train_logistic_regression", f"cancer: {_label}", _f, *_expected,
+                                    helpers=_h, expensive=True))
