@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from dlfcourse import sample
+from dlfcourse.demo import sample
 from dlfcourse.grading.autograde import GradeOutcome, GradingOptions, autograde
 from dlfcourse.intake.collect import CollectReport, collect
 from dlfcourse.course import Course, CourseError

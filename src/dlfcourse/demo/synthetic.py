@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from dlfcourse import attacks
+from dlfcourse.demo import attacks
 from dlfcourse.course import Course
 
 __all__ = ["SyntheticStudent", "KINDS", "solutions_of", "negate_returns", "make_student", "default_targets",
