@@ -324,6 +324,10 @@ def test_a_zip_inside_the_zip_is_opened(course: Course, tmp_path: Path):
         "ann-lee": "Ann Lee_8_assignsubmission_file_/sample.ipynb"}
     alone = lms_zip(tmp_path / "alone.zip", {"alice.zip": inner.getvalue(), "bob_sample.ipynb": NOTEBOOK})
     assert sorted(collected(collect(course, A, alone))) == ["alice", "bob"]
+    folder = handed_in(tmp_path / "folder", {"dora.zip": inner.getvalue(), "broken.zip": b"PK\x03\x04 cut short"})
+    report = collect(course, A, folder)
+    assert collected(report) == {"dora": "dora.zip/work/sample.ipynb"}
+    assert reasons(report)["broken.zip"] == "not a notebook (.zip)"
 
 
 def test_zip_times_are_read_in_the_stated_or_the_local_time_zone(course: Course, tmp_path: Path,
