@@ -300,6 +300,9 @@ def test_two_students_who_would_share_an_id_are_a_conflict(course: Course, tmp_p
                                              "Ann Lee_2_assignsubmission_file_/a.ipynb": NOTEBOOK})
     report = collect(course, A, namesakes)
     assert report.collected == [] and "'ann-lee'" in report.conflicts[0]
+    cases = lms_zip(tmp_path / "case.zip", {"Kim_sample.ipynb": NOTEBOOK, "kim/sample.ipynb": NOTEBOOK})
+    report = collect(course, A, cases)
+    assert report.collected == [] and "the ids 'Kim' and 'kim' (one folder)" in report.conflicts[0]
 
 
 def test_windows_backslashes_in_member_names(course: Course, tmp_path: Path):

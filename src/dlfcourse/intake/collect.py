@@ -219,20 +219,25 @@ def _examine(entry: Entry, assignment: str, catalog: dict, layout: str, roster, 
 
 
 def _conflicts(candidates: list[Accepted], report: CollectReport) -> list[Accepted]:
-    """Drop every file of an id that two different owners would share, with a CONFLICT line."""
+    """Drop every file of an id that two different owners would share, with a CONFLICT line.
+
+    Ids that differ only by case count as one: on macOS and Windows they are one folder.
+    """
     keys: dict[str, set[str]] = defaultdict(set)
     for candidate in candidates:
-        keys[candidate.student].add(candidate.owner.key)
+        keys[candidate.student.lower()].add(candidate.owner.key)
     clashing = {student for student, found in keys.items() if len(found) > 1}
     for student in sorted(clashing):
-        files = [c for c in candidates if c.student == student]
+        files = [c for c in candidates if c.student.lower() == student]
+        ids = sorted({c.student for c in files})
         shown = "; ".join(f"{c.path} ({c.owner.key})" for c in files)
-        report.conflicts.append(f"{len(keys[student])} different students would get the id {student!r}: {shown}. "
+        named = f"the id {ids[0]!r}" if len(ids) == 1 else f"the ids {' and '.join(map(repr, ids))} (one folder)"
+        report.conflicts.append(f"{len(keys[student])} different students would get {named}: {shown}. "
                                 "None of them was collected: import a roster that tells them apart "
                                 "(dlf-course roster import) or give --pattern")
         for candidate in files:
-            report.skipped.append(Skipped(candidate.path, f"conflict on the id {student!r} (see below)"))
-    return [c for c in candidates if c.student not in clashing]
+            report.skipped.append(Skipped(candidate.path, f"conflict on the id {candidate.student!r} (see below)"))
+    return [c for c in candidates if c.student.lower() not in clashing]
 
 
 def _keep_latest(candidates: list[Accepted], report: CollectReport) -> list[Accepted]:
