@@ -1,0 +1,69 @@
+"""The hidden checks accept the model solutions: every item of every assignment passes on the instructor's answers.
+
+The notebook's imports and the answer cells of each source notebook
+(``solutions/NN-name/NN-name.ipynb``) that define functions are run into one namespace, and every
+item of the assignment's hidden checks is graded with those functions, in this process
+(:class:`~dlfcourse.grading.student.LocalStudent`), on several seeds. An assignment whose check
+module cannot be imported yet (still being ported) is skipped, saying why.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+from conftest import ASSIGNMENTS, REPO
+from dlfcourse.grading import checks
+from dlfcourse.grading.grader import run_item
+from dlfcourse.grading.student import LocalStudent
+
+SEEDS = (0, 1, 2)
+_DEFINES = re.compile(r"^def (\w+)", re.MULTILINE)
+
+
+def _imports(source: str) -> str:
+    """The top-level one-line imports of a cell (numpy, matplotlib, the kit), without the rest of the cell."""
+    return "\n".join(line for line in source.splitlines() if line.startswith(("import ", "from ")))
+
+
+def solution_functions(assignment: str) -> dict:
+    """The functions the answer cells of ``assignment``'s source notebook define (solution code run as is)."""
+    notebook = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    namespace: dict = {"np": np}
+    names: list[str] = []
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and not meta.get("grade") and not meta.get("solution"):
+            exec(_imports(cell.source), namespace)  # noqa: S102 - the notebook's imports (numpy, the kit)
+        if cell.cell_type == "code" and meta.get("solution") and _DEFINES.search(cell.source):
+            exec(compile(cell.source, f"<{meta.get('grade_id')}>", "exec"), namespace)  # noqa: S102 - our solutions
+            names += _DEFINES.findall(cell.source)
+    return {name: namespace[name] for name in names}
+
+
+def _assignment_checks(assignment: str):
+    module = checks.MODULES.get(assignment)
+    if module is None:
+        pytest.skip(f"{assignment} has no hidden checks")
+    try:
+        importlib.import_module(module)
+    except ImportError as error:
+        pytest.skip(f"the checks of {assignment} cannot be imported yet ({error})")
+    return checks.find(assignment)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_item_accepts_the_model_solution(assignment: str) -> None:
+    assignment_checks = _assignment_checks(assignment)
+    functions = solution_functions(assignment)
+    for item in assignment_checks.items:
+        missing = [name for name in item.functions if name not in functions]
+        assert not missing, f"{item.grade_id} grades {missing}, which no answer cell of {assignment} defines"
+        for seed in SEEDS:
+            verdict = run_item(item, LocalStudent(dict(functions)), seed, 1.0)
+            assert verdict.code == "passed", f"{assignment} {item.grade_id}, seed {seed}: [{verdict.code}] " \
+                                             f"{verdict.message}\n{verdict.detail or ''}"
