@@ -699,6 +699,15 @@ def predict_probabilities(params, X):
     return np.argmax(P / P.sum(axis=1, keepdims=True), axis=1)
 
 
+def mse_loss_only(params, X, Y):
+    return two_layer_mse(params, X, Y)[0]
+
+
+def errors_as_list(loss_fn, params, h=1e-5):
+    errors = errors_with_kit(loss_fn, params, h)
+    return [errors[name] for name in params]
+
+
 TRAIN = {"train_two_layer": train_two_layer}
 PREDICT = {"two_layer_predict": two_layer_predict}
 
@@ -741,7 +750,7 @@ ENTRIES = [
     wrong(A, "affine_forward", "no bias", affine_forward_no_bias, "wrong-value", "`out`", "without the bias",
           helpers={"affine_backward": affine_backward}),
     wrong(A, "affine_backward", "dX with the wrong sign", affine_backward_dX_sign, "sign-flipped", "`dX`",
-          "opposite sign", helpers={"affine_forward": affine_forward}),
+          "opposite sign", "dout @ W.T", helpers={"affine_forward": affine_forward}),
     # forward
     correct(A, "two_layer_forward", "inline numpy, a dict cache", forward_inline),
     correct(A, "two_layer_forward", "built on its own affine_forward without bias (carried forward)",
@@ -771,8 +780,10 @@ ENTRIES = [
     wrong(A, "two_layer_mse", "db2 of shape (1, K)", mse_db2_keepdims, "wrong-shape", "grads['b2']", "(1,"),
     wrong(A, "two_layer_mse", "dW1 transposed", mse_dW1_transposed, "transposed", "grads['W1']", "transposed"),
     wrong(A, "two_layer_mse", "no db1", mse_no_db1, "missing-bias-grad", "grads['b1']", "zeros"),
-    wrong(A, "two_layer_mse", "delta2 with the wrong sign", mse_sign, "sign-flipped", "grads['W2']",
-          "opposite sign"),
+    wrong(A, "two_layer_mse", "delta2 with the wrong sign", mse_sign, "sign-flipped", "every gradient",
+          "opposite sign", "(Z - Y) / N"),
+    wrong(A, "two_layer_mse", "returns the loss only", mse_loss_only, "wrong-type", "2 values", "(loss, grads)",
+          helpers=NET),
     # cross-entropy
     correct(A, "two_layer_cross_entropy", "a loop over the rows", ce_row_loop, helpers=NET),
     correct(A, "two_layer_cross_entropy", "one-hot matrix and logsumexp", ce_onehot, helpers=NET),
@@ -788,8 +799,8 @@ ENTRIES = [
           helpers=NET),
     wrong(A, "two_layer_cross_entropy", "gradient not divided by N", ce_grad_not_mean, "forgot-mean",
           "grads['W2']", "divide by N", helpers=NET),
-    wrong(A, "two_layer_cross_entropy", "P - onehot with the wrong sign", ce_sign, "sign-flipped", "grads['W2']",
-          helpers=NET),
+    wrong(A, "two_layer_cross_entropy", "P - onehot with the wrong sign", ce_sign, "sign-flipped",
+          "every gradient", "(P - onehot(y)) / N", helpers=NET),
     wrong(A, "two_layer_cross_entropy", "an L2 term where there is none", ce_regularised, "wrong-value",
           "regularisation", "remove the penalty", helpers=NET),
     # gradient check
@@ -806,6 +817,8 @@ ENTRIES = [
           "course's check", "rel_error"),
     wrong(A, "network_gradient_errors", "weights only", errors_weights_only, "wrong-type", "one relative error per "
           "parameter", "keys"),
+    wrong(A, "network_gradient_errors", "a list of errors", errors_as_list, "wrong-type", "a dict",
+          "a list of 4 values"),
     # training
     correct(A, "train_two_layer", "the notebook's recipe", train_two_layer, helpers=PREDICT, expensive=True),
     correct(A, "train_two_layer", "in float32", train_float32, helpers=PREDICT, expensive=True),

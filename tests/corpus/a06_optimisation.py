@@ -225,6 +225,10 @@ def adam_state_in_place(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     return w - lr * m_hat / (np.sqrt(v_hat) + eps), dict(state)
 
 
+def adam_returns_w_only(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    return adam_step(w, g, state, lr, beta1, beta2, eps)[0]
+
+
 # ----------------------------------------------------------------------------- schedules
 
 
@@ -360,7 +364,8 @@ ENTRIES = [
     wrong(A, "momentum_step", "writes into the state", momentum_state_in_place, "mutates-input", "`state`",
           "in place"),
     wrong(A, "momentum_step", "w -= lr v", momentum_w_in_place, "mutates-input", "`w`"),
-    wrong(A, "momentum_step", "steps uphill", momentum_ascent, "sign-flipped", "opposite sign"),
+    wrong(A, "momentum_step", "steps uphill", momentum_ascent, "sign-flipped", "opposite sign", "uphill",
+          "w - lr"),
     wrong(A, "momentum_step", "steps with the old velocity", momentum_old_velocity, "wrong-value",
           "old velocity", "then step"),
     # Adagrad
@@ -395,6 +400,7 @@ ENTRIES = [
     wrong(A, "adam_step", "stores m_hat and v_hat", adam_stores_corrected, "wrong-value", "holds m_hat",
           "raw averages"),
     wrong(A, "adam_step", "updates the state in place", adam_state_in_place, "mutates-input", "`state`"),
+    wrong(A, "adam_step", "returns new_w only", adam_returns_w_only, "wrong-type", "(new_w, new_state)"),
     # schedules
     correct(A, "step_decay", "textbook", step_decay, helpers={"cosine_schedule": cosine_schedule}),
     correct(A, "step_decay", "math.pow and floor, cosine with an if", step_decay_math_floor,

@@ -193,6 +193,13 @@ def _explain_affine_backward(X: np.ndarray, W: np.ndarray, dout: np.ndarray) -> 
         if not isinstance(got, (tuple, list)) or len(got) != 3:
             return None
         dX, dW, db = (as_float(v) for v in got)
+        for name, value, formula, index in (("dX", dX, "dout @ W.T", 0), ("dW", dW, "X.T @ dout", 1),
+                                            ("db", db, "dout.sum(axis=0)", 2)):
+            if value is not None and value.shape == expected[index].shape and \
+                    values_match(value, -expected[index]) and np.any(expected[index]):
+                return Finding("sign-flipped", f"{case.opening}, `{name}` has the opposite sign: by the chain rule "
+                               f"{name} = {formula}, with no minus (the minus of a descent step belongs to the "
+                               "optimiser, not to the backward pass).")
         if dX is not None and values_match(dX, expected[0]) and dW is not None and values_match(dW, expected[1]) \
                 and db is not None:
             k = expected[2].shape[0]
@@ -374,6 +381,11 @@ def _explain_loss(student: Student, head: str) -> Callable[[Any, Any, Case], Fin
             return None
         loss_right = bool(np.isclose(float(loss), expected[0], rtol=1e-6, atol=1e-9))
         second_right = all(values_match(grads[k], expected[1][k]) for k in ("W2", "b2"))
+        if loss_right and all(values_match(grads[k], -expected[1][k]) for k in PARAM_KEYS):
+            delta = "(Z - Y) / N" if head == "mse" else "(P - onehot(y)) / N"
+            return Finding("sign-flipped", f"{case.opening}, the loss is right but every gradient has the opposite "
+                           f"sign: delta2 = dL/dZ is {delta}, not its negative (the gradient points uphill; the "
+                           "training loop subtracts it).")
         return (_unstable(loss, grads, expected, case, head)
                 or _regularised(student, head, loss, grads, expected, case)
                 or (_first_layer(params, X, y, grads, expected, case, head) if loss_right and second_right else None)

@@ -211,6 +211,9 @@ def _explain_step(rule: Rule, run: Trajectory, step: int, update: np.ndarray, ex
                            "the first update, then correct m and v with it.")
         return Finding("not-finite", f"{where} contains NaN or inf although the correct update is finite: a "
                        "division by zero? Add eps to the denominator, outside the square root.")
+    if values_match(update, -expected, rtol=1e-6, atol=_atol(expected)):
+        return Finding("sign-flipped", f"{where} has the right size but the opposite sign: your step goes uphill. "
+                       "The weights move against the gradient, new_w = w - lr * (...), with a minus.")
     if rule is ADAM and step > 0 and given is not None:
         beta1, beta2, _ = run.hyper
         t = run.states[step]["t"]
