@@ -183,7 +183,10 @@ def test_report_says_who_made_which_mistake(report):
 
 def test_report_shows_each_students_seed_per_item(report):
     assert report.seeds["bob"]["softmax-test"] == 2000 and report.seeds["ann"]["jacobian-test"] == 1001
-    assert "seed 2000" in render(report)
+    assert report.base_seeds["bob"] == 7771
+    page = render(report)
+    assert "seed 2000" in page and "<td class='num'>7771</td>" in page
+    assert "dlf-course autograde 04-softmax --student ID --seed BASE --force" in page
 
 
 def test_report_leaves_pending_and_ungraded_out(report):

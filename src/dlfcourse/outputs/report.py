@@ -41,6 +41,7 @@ class ClassReport:
     examples: dict[tuple[str, str], str] = field(default_factory=dict)  # (item, code) -> a message
     who: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (item, code) -> students
     seeds: dict[str, dict[str, int | None]] = field(default_factory=dict)  # student -> item -> seed
+    base_seeds: dict[str, int] = field(default_factory=dict)  # student -> the base seed autograde recorded
     titles: dict[str, str] = field(default_factory=dict)  # item -> title
     names: dict[str, str] = field(default_factory=dict)  # student -> name (from the roster)
     failed: dict[str, str] = field(default_factory=dict)  # student -> why grading failed
@@ -120,6 +121,15 @@ def _failed_gradings(course: Course, assignment: str) -> dict[str, str]:
     return failed
 
 
+def _base_seeds(course: Course, assignment: str) -> dict[str, int]:
+    """The base seed autograde recorded for each student (``.dlf-course/seeds/<assignment>.json``)."""
+    try:
+        data = json.loads((course.state_dir / "seeds" / f"{assignment}.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): int(v) for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}
+
+
 def _similar(course: Course, assignment: str, students: list[str]) -> list[SimilarPair]:
     release = {p.stem: nbformat.read(p, as_version=4) for p in (course.release_dir / assignment).glob("*.ipynb")}
     folders = [(s, sorted((course.submitted_dir / s / assignment).glob("*.ipynb"))) for s in students]
@@ -146,5 +156,6 @@ def build_report(course: Course, assignment: str) -> ClassReport:
         if flagged:
             report.flagged[student] = flagged
     report.failed = _failed_gradings(course, assignment)
+    report.base_seeds = _base_seeds(course, assignment)
     report.similar = _similar(course, assignment, report.students)
     return report

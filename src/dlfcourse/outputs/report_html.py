@@ -81,12 +81,15 @@ def _students_table(report: ClassReport) -> str:
             shown = "—" if score is None else f"{score:g}"
             seed_text = f"<br><span class='muted'>seed {seed}</span>" if seed is not None else ""
             cells.append(f"<td class='num'>{shown}{seed_text}</td>")
+        base = report.base_seeds.get(student)
         rows.append(f"<tr><td>{_who(report, student)}</td><td class='num'>{report.table.total(student):g}</td>"
-                    f"{''.join(cells)}</tr>")
+                    f"<td class='num'>{'' if base is None else base}</td>{''.join(cells)}</tr>")
     return (f"<details><summary>Every student: score and seed per item</summary>"
-            "<p class='muted'>A regrade with the same seed replays an item exactly "
-            "(dlf-course autograde ASSIGNMENT --student ID --seed SEED --force).</p>"
-            f"<table><tr><th>student</th><th>total</th>{head}</tr>{''.join(rows)}</table></details>")
+            "<p class='muted'>Each item's inputs were drawn from its seed, itself drawn from the student's base "
+            "seed. A regrade with the same base seed replays every item exactly: "
+            f"<code>dlf-course autograde {escape(report.assignment)} --student ID --seed BASE --force</code>.</p>"
+            f"<table><tr><th>student</th><th>total</th><th>base seed</th>{head}</tr>{''.join(rows)}</table>"
+            "</details>")
 
 
 def _similar_section(report: ClassReport) -> str:
