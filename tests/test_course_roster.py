@@ -78,9 +78,12 @@ def test_ids_that_had_to_change_are_said(course: Course, tmp_path: Path):
     assert status == 0 and out.startswith("line 2: the id 'Jürgen M' is stored as 'Jurgen-M'\n")
 
 
-def test_the_canvas_points_possible_row_is_not_a_student():
-    text = "Student,ID\nPoints Possible,\nJudy Jones,12345\n"
-    assert read_roster_csv(text) == [Student("12345", "Judy Jones")]
+def test_a_canvas_gradebook_export_is_a_roster():
+    text = ("Student,ID,SIS User ID,SIS Login ID,Section,Softmax (123456)\n"
+            "    Points Possible,,,,,20\n"
+            "\"Jones, Judy\",12345,S1,jjones,A,18\n")
+    assert read_roster_csv(text) == [Student("12345", "Jones, Judy", canvas_id="12345", sis_user_id="S1",
+                                             sis_login_id="jjones", section="A")]
 
 
 def test_ids_are_made_safe_and_names_compared_loosely():

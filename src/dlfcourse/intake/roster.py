@@ -15,6 +15,9 @@ without regard to case, spaces or underscores; only ``id`` and ``name`` are requ
 ``username``    the LMS login (Blackboard downloads name files after it)
 ============== ===================================================================
 
+A Canvas gradebook export (``Student, ID, SIS User ID, SIS Login ID, Section, ...``) can be
+imported as it is: its ``ID`` becomes both the id and the Canvas id.
+
 Aliases: ``student id`` for ``id``; ``full name``/``student`` for ``name``;
 ``email address`` for ``email``; ``canvas user id`` for ``canvas_id``; ``id number``/``moodle id`` for
 ``id_number``; ``login`` for ``username``.
@@ -173,6 +176,7 @@ def read_roster_csv(text: str, origin: str = "the roster", notes: list[str] | No
     if not rows:
         raise CourseError(f"{origin} is empty: it needs a header row with at least the columns id and name")
     header = [_header(h) for h in rows[0]]
+    canvas_export = [h.strip().lower() for h in rows[0][:3]] == ["student", "id", "sis user id"]
     missing = [c for c in ("id", "name") if c not in header]
     if missing:
         raise CourseError(f"{origin} has no column {' or '.join(missing)} (its header is: {', '.join(rows[0])}); "
@@ -182,6 +186,8 @@ def read_roster_csv(text: str, origin: str = "the roster", notes: list[str] | No
     seen: dict[str, int] = {}
     for number, row in enumerate(rows[1:], start=2):
         values = {key: cell.strip() for key, cell in zip(header, row) if key}
+        if canvas_export:  # a Canvas gradebook export: its ID is Canvas's user id
+            values.setdefault("canvas_id", values.get("id", ""))
         if values.get("name", "").lower() == "points possible":
             continue  # the second row of a Canvas gradebook export
         raw = values.get("id", "")
