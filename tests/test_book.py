@@ -53,6 +53,27 @@ def test_chapter_page_has_math_figures_and_exercise_link(site, chapter):
     assert "download-source-button" in page, "each page offers a download button for its source"
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_headings_are_plain_text(site, chapter):
+    """Math in a heading reaches the page's table of contents and the browser title as raw TeX."""
+    html_dir, _ = site
+    page = (html_dir / "book" / f"{chapter}.html").read_text()
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert "\\(" not in title and "$" not in title, f"TeX in the browser title: {title}"
+    for heading in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", page, re.S):
+        assert 'class="math' not in heading, f"math in a heading: {re.sub('<[^>]+>', '', heading)[:80]}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_has_answered_self_checks_and_alt_text(site, chapter):
+    html_dir, _ = site
+    page = (html_dir / "book" / f"{chapter}.html").read_text()
+    answers = re.findall(r'<details class="[^"]*sd-dropdown', page)
+    assert len(answers) >= 5, f"{chapter}: {len(answers)} answered questions, want at least five"
+    for alt in re.findall(r'<img alt="([^"]*)"', page):
+        assert not alt.endswith(".png") and len(alt) > 30, f"{chapter}: an image without a real alt text: {alt[:60]}"
+
+
 def test_local_mathjax_is_copied(site):
     html_dir, _ = site
     mathjax = html_dir / "_static" / "mathjax"
