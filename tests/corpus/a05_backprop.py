@@ -814,7 +814,7 @@ ENTRIES = [
     wrong(A, "network_gradient_errors", "perturbs params in place, never restored", errors_in_place_not_restored,
           "mutates-input", "`params`"),
     wrong(A, "network_gradient_errors", "norm ratio instead of rel_error", errors_norm_ratio, "wrong-value",
-          "course's check", "rel_error"),
+          "course's check", "ratios of norms", "max|a - b|"),
     wrong(A, "network_gradient_errors", "weights only", errors_weights_only, "wrong-type", "one relative error per "
           "parameter", "keys"),
     wrong(A, "network_gradient_errors", "a list of errors", errors_as_list, "wrong-type", "a dict",

@@ -28,6 +28,7 @@ import numpy as np
 from dlfoundations import gradients, layers, losses, mlp
 from dlfoundations.kit.compare import Case, Finding, compare_result, values_match
 from dlfoundations.kit.data import make_moons, train_test_split
+from dlfoundations.kit.gradcheck import numerical_gradient
 from dlfcourse.grading.checks.common import Assignment, Helper, Item, Pass, Result, StudentHelperFailed, \
     as_float, check_against_reference, first_failure
 from dlfcourse.grading.inputs import Situation, random_labels, standard_situations
@@ -628,6 +629,17 @@ def _why_errors(reported: dict[str, float], loss: Callable[..., Any], params: Ma
     if agrees(_numerical(loss, params, one_sided=False, h=1e-5)):
         return ("Your errors are those of a numerical gradient twice too large: the centred difference divides by "
                 "2h, (f(x + h) - f(x - h)) / (2h).")
+    _, analytic = loss(params)
+    norms = {}
+    for name, value in params.items():
+        numeric = numerical_gradient(lambda v, name=name: loss({**params, name: v})[0],
+                                     np.array(value, dtype=np.float64))
+        a = np.asarray(analytic[name], dtype=np.float64)
+        norms[name] = float(np.linalg.norm(a - numeric) / max(1e-300, float(np.linalg.norm(a) +
+                                                                          np.linalg.norm(numeric))))
+    if agrees(norms):
+        return ("Your errors are ratios of norms, |a - b| / (|a| + |b|); the course's rel_error uses the largest "
+                "entries, max|a - b| / max(1e-8, max(|a| + |b|)) (`rel_error` of dlfoundations.kit.gradcheck).")
     return ("Compute, for every parameter, the centred-difference gradient of loss_fn's loss with the other "
             "parameters unchanged (never modify the arrays of params), then "
             "rel_error = max|a - b| / max(1e-8, max(|a| + |b|)) against grads[name] from loss_fn(params).")
@@ -727,6 +739,8 @@ def _why_not_learned(history: Any, own_ce_wrong: bool) -> str:
                    "arrays, params = {name: params[name] - lr * grads[name] for name in params}. ")
         else:
             why = f"Your loss went from {first:.3g} to {last:.3g}. "
+    if why and not why.startswith("Your loss went"):
+        return why.strip()
     return why + ("The trainer should start from the He initialisation, run full-batch gradient descent with "
                   "lr = 0.5 for 500 steps, and update every parameter at each step.")
 
