@@ -9,6 +9,7 @@ objects instead of data; hang, crash or flood the channel.
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import struct
@@ -82,15 +83,23 @@ def test_codec_refuses_a_pickle_and_a_lying_array_header():
 
     with pytest.raises(codec.CodecError):
         codec.decode(pickle.dumps({"value": 1}))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:  # claims 10^12 floats, holds none
-        archive.writestr("tree.json", '{"t": "array", "v": 0}')
-        header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }"
-        archive.writestr("a0.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", 118) + header.ljust(117).encode() + b"\n")
-    with pytest.raises(codec.CodecError):
-        codec.decode(buffer.getvalue())
+    for spec in ([0, "<f8", [10**12]], [0, "|O", [1]], [0, "<f8", [-1]], [7, "<f8", [1]]):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:  # claims more than it holds, or objects, or nothing
+            archive.writestr("tree.json", json.dumps({"t": "array", "v": spec}))
+            archive.writestr("a0.bin", b"\0" * 8)
+        with pytest.raises(codec.CodecError):
+            codec.decode(buffer.getvalue())
     with pytest.raises(codec.CodecError, match="too large|larger"):
         codec.read_frame(io.BytesIO(struct.pack(">Q", codec.MAX_MESSAGE_BYTES + 1)))
+
+
+def test_reading_a_request_needs_nothing_the_notebook_can_replace(worker):
+    """A notebook that replaces builtins.compile (used by numpy's header parser) cannot break the channel."""
+    run(worker, "import builtins\nbuiltins.compile = None\nbuiltins.eval = None\n"
+                "def f(x):\n    return x + 1")
+    reply = call(worker, "f", np.arange(3.0))
+    assert reply["ok"] and np.array_equal(reply["value"], [1.0, 2.0, 3.0])
 
 
 def test_a_returned_object_becomes_a_wrong_type_not_an_object(worker):

@@ -196,6 +196,7 @@ def _environment(policy: Policy) -> list[str]:
         "MPLCONFIGDIR": f"{SANDBOX_HOME}/.matplotlib",
         "DLF_SUBMISSION_DIR": SUBMISSION_MOUNT,
         "DLF_DATA_DIR": DATA_MOUNT,
+        "DLF_SANDBOXED": "1",
         **{name: "1" for name in _THREAD_VARS},
     }
     for name in ("PYTHONHASHSEED", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):

@@ -29,16 +29,23 @@ never onto the channel, and ``input()`` reads nothing.
 from __future__ import annotations
 
 import base64
+import builtins
+import inspect
 import io
 import os
 import shutil
+import signal
 import sys
 import time
 import traceback
 from typing import Any
 
+# Bound now, before any student code runs: a notebook that replaces builtins.compile (or exec, eval)
+# changes its own cells, not the worker that runs them.
+_compile, _exec, _eval = builtins.compile, builtins.exec, builtins.eval
+
 try:  # on the host (tests); inside the sandbox the codec's source comes first and defines these names
-    from dlfcourse.grading.codec import CodecError, plain, read_frame, write_frame  # noqa: F401
+    from dlfcourse.grading.codec import CodecError, encode, plain, read_frame, write_frame  # noqa: F401
 except ImportError:  # pragma: no cover - the sandbox case
     pass
 
@@ -159,8 +166,8 @@ class Worker:
         error = None
         with _Capture() as capture:
             try:
-                code = compile(_strip_magics(str(request["source"])), f"<cell {int(request['cell'])}>", "exec")
-                exec(code, self.namespace)
+                code = _compile(_strip_magics(str(request["source"])), f"<cell {int(request['cell'])}>", "exec")
+                _exec(code, self.namespace)
             except BaseException as raised:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, anything
                 error = _error(raised)
         stdout, stderr = capture.text()
@@ -173,7 +180,7 @@ class Worker:
         scope = dict(self.namespace)
         scope.update(spec.get("env") or {})
         scope["np"] = __import__("numpy")
-        return eval(compile(str(spec["source"]), "<grader>", "eval"), scope)
+        return _eval(_compile(str(spec["source"]), "<grader>", "eval"), scope)
 
     def _arguments(self, value: Any) -> Any:
         if isinstance(value, dict) and "__callable__" in value:
@@ -218,10 +225,8 @@ class Worker:
 def _parameters(function: Any) -> list[str]:
     """The names of the function's parameters (for messages such as "changed its argument `z`")."""
     try:
-        import inspect
-
         return [str(name) for name in inspect.signature(function).parameters][:32]
-    except (TypeError, ValueError):
+    except Exception:  # noqa: BLE001 - a callable whose signature the student's code broke
         return []
 
 
@@ -246,32 +251,68 @@ def _seed_font_cache() -> None:
             shutil.copyfile(os.path.join(cache, name), os.path.join(config, name))
 
 
+def _stop_strays(server: int) -> None:
+    """Kill every other process of the sandbox (a fork storm, a background job) once a request is answered.
+
+    Only inside the sandbox's own pid namespace, where the worker is one of its first processes:
+    there, "every process it may signal" means the notebook's processes and nothing else.
+    """
+    if os.environ.get("DLF_SANDBOXED") == "1" and server < 10:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _answer(worker: Worker, request: Any) -> dict[str, Any]:
+    """The reply to one request; a failure of the worker's own code becomes a reply, never a crash."""
+    op = request.get("op") if isinstance(request, dict) else None
+    try:
+        if op == "run":
+            return worker.run(request)
+        if op == "call":
+            return worker.call(request)
+    except BaseException as error:  # noqa: BLE001 - e.g. a student's object whose __eq__ raises
+        return {"ok": False, "kind": "raised", "error": _error(error)}
+    return {"ok": False, "kind": "bad-request"}
+
+
+def _warm_up() -> None:
+    """Run every path of the worker once before student code can change what it imports lazily."""
+    import numpy
+
+    encode({"array": numpy.zeros((2, 2)), "items": [1, 2.5, "x", None, True, (numpy.float64(1.0),)]})
+    _parameters(_warm_up)
+    _error(ValueError("warm-up"))
+
+
 def serve() -> None:
     """Answer requests until the grader says exit or closes the channel."""
     reader, writer = _take_channel()
     _copy_submission_files(os.environ.get("DLF_SUBMISSION_DIR", ""))
     _seed_font_cache()
     worker = Worker()
-    write_frame(writer, {"ready": True, "pid": os.getpid()})
+    server = os.getpid()
+    _warm_up()
+    write_frame(writer, {"ready": True, "pid": server})
     while True:
         try:
             request = read_frame(reader)
         except EOFError:
             return
-        op = request.get("op") if isinstance(request, dict) else None
-        if op == "exit":
+        if isinstance(request, dict) and request.get("op") == "exit":
             return
-        if op == "run":
-            reply = worker.run(request)
-        elif op == "call":
-            reply = worker.call(request)
-        else:
-            reply = {"ok": False, "kind": "bad-request"}
+        reply = _answer(worker, request)
+        if os.getpid() != server:  # a process the notebook forked came back here: it never serves requests
+            os._exit(0)
+        _stop_strays(server)
         number = request.get("id") if isinstance(request, dict) else None
         try:
             write_frame(writer, {**reply, "id": number})
         except CodecError as error:
             write_frame(writer, {"ok": False, "kind": "unsendable", "message": str(error), "id": number})
+        except Exception as error:  # noqa: BLE001 - the notebook broke something the channel needs
+            write_frame(writer, {"ok": False, "kind": "raised", "error": _error(error), "id": number})
 
 
 if __name__ == "__main__":

@@ -177,7 +177,7 @@ def _trainer_reference(X: np.ndarray, y: np.ndarray, num_classes: int, lr: float
                        steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Full-batch gradient descent from zero: the library's softmax regression with plain SGD."""
     fit = linear.fit_softmax_regression(X, y, num_classes, optimizer=SGD(lr=lr), epochs=steps)
-    return fit.weights, fit.bias, np.asarray(fit.loss_history)
+    return fit.W, fit.b, np.asarray(fit.loss_history)
 
 
 def _trainer_with(regression_loss: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]:
