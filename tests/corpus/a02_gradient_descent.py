@@ -480,7 +480,7 @@ ENTRIES = [
     wrong(A, "linear_mse", "gradient of the mean square without the 1/2", mse_grad_twice, "factor", "`dw`",
           "twice"),
     wrong(A, "linear_mse", "bias left out of the prediction", mse_no_bias_in_prediction, "wrong-value",
-          "`loss`"),
+          "leave out the bias"),
 
     correct(A, "gradient_descent_step", "through own linear_mse", _fn(_STEP, linear_mse=mse_good),
             helpers={"linear_mse": mse_good}),
@@ -488,7 +488,7 @@ ENTRIES = [
     correct(A, "gradient_descent_step", "right step on a loss with sums (carried forward)",
             _fn(_STEP, linear_mse=mse_sum), helpers={"linear_mse": mse_sum}),
     wrong(A, "gradient_descent_step", "uphill", step_uphill, "sign-flipped", "uphill", "w - lr * dw"),
-    wrong(A, "gradient_descent_step", "w updated in place", step_in_place, "mutates-input", "`w`", "in place"),
+    wrong(A, "gradient_descent_step", "w updated in place", step_in_place, "mutates-input", "in place", "w - lr * dw"),
     wrong(A, "gradient_descent_step", "learning rate ignored", step_no_lr, "factor", "learning rate"),
     wrong(A, "gradient_descent_step", "bias not updated", step_bias_kept, "missing-bias-grad", "b <- b - lr * db"),
     wrong(A, "gradient_descent_step", "gradient summed, not averaged", step_sum_gradient, "forgot-mean",
@@ -504,7 +504,7 @@ ENTRIES = [
     wrong(A, "numerical_gradient", "undone by subtraction", num_undo_by_subtraction, "mutates-input",
           "bit for bit", "x[i] = old"),
     wrong(A, "numerical_gradient", "x left perturbed", num_not_restored, "mutates-input", "not exactly as before"),
-    wrong(A, "numerical_gradient", "vectors only", num_vector_only, "wrong-value", "2-D array", "the gradient"),
+    wrong(A, "numerical_gradient", "vectors only", num_vector_only, "wrong-value", "2-D", "np.ndindex"),
 
     correct(A, "minibatches", "list of pairs", batches_good),
     correct(A, "minibatches", "generator", batches_generator),
@@ -528,7 +528,7 @@ for _label, _source, _expected in [
     ("new bias dropped", _FIT_BIAS_DROPPED, ("missing-bias-grad", "b is still 0")),
     ("one batch per epoch", _FIT_FIRST_BATCH_ONLY, ("did-not-learn", "every minibatch")),
     ("loss of the last batch", _FIT_BATCH_LOSS, ("wrong-value", "whole training set")),
-    ("restarted every epoch", _FIT_RESTART, ("wrong-value", "`w`")),
+    ("restarted every epoch", _FIT_RESTART, ("wrong-value", "restart", "before the loop")),
 ]:
     _trainer, _helpers = _fit(_source)
     if _expected is None:

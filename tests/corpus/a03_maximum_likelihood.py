@@ -345,7 +345,7 @@ ENTRIES = [
     wrong(A, "binary_cross_entropy", "log1p(exp(z))", bce_log1p_exp, "not-finite", "np.log1p(np.exp(t))"),
     wrong(A, "binary_cross_entropy", "sum instead of mean", bce_sum, "forgot-mean", "`loss`", "divide by N"),
     wrong(A, "binary_cross_entropy", "sum in the gradient only", bce_grad_sum, "forgot-mean", "`dscores`"),
-    wrong(A, "binary_cross_entropy", "gradient y - p", bce_grad_sign, "sign-flipped", "`dscores`"),
+    wrong(A, "binary_cross_entropy", "gradient y - p", bce_grad_sign, "sign-flipped", "`dscores`", "sigmoid(z) - y"),
     wrong(A, "binary_cross_entropy", "the {-1, +1} formula", bce_signed_formula, "wrong-value", "{-1, +1}",
           "log 2"),
 
@@ -358,7 +358,7 @@ ENTRIES = [
     wrong(A, "logistic_loss", "sigmoid(y z) in the gradient", logistic_sign_inside, "wrong-value",
           "minus sign inside"),
     wrong(A, "logistic_loss", "sum instead of mean", logistic_sum, "forgot-mean", "`loss`"),
-    wrong(A, "logistic_loss", "gradient sign", logistic_grad_sign, "sign-flipped", "`dscores`"),
+    wrong(A, "logistic_loss", "gradient sign", logistic_grad_sign, "sign-flipped", "`dscores`", "-y sigmoid(-y z)"),
     wrong(A, "logistic_loss", "gradient without 1/N", logistic_grad_not_mean, "forgot-mean", "`dscores`"),
 
     correct(A, "logistic_regression_loss", "vectorised", regression_good),
@@ -370,7 +370,7 @@ ENTRIES = [
             _fn(_REGRESSION_VIA_BCE, binary_cross_entropy=bce_sum), helpers={"binary_cross_entropy": bce_sum}),
     wrong(A, "logistic_regression_loss", "gradients without 1/N", regression_no_mean, "forgot-mean", "`dw`"),
     wrong(A, "logistic_regression_loss", "db missing", regression_no_db, "missing-bias-grad", "`db`"),
-    wrong(A, "logistic_regression_loss", "y - p", regression_sign, "sign-flipped", "`dw`"),
+    wrong(A, "logistic_regression_loss", "y - p", regression_sign, "sign-flipped", "`dw`", "prediction minus label"),
     wrong(A, "logistic_regression_loss", "dw a column", regression_column, "wrong-shape", "column", "(N,)"),
     wrong(A, "logistic_regression_loss", "weight decay added", regression_weight_decay, "wrong-value",
           "regularisation", "(0.1/2) ||w||²"),
@@ -380,7 +380,7 @@ ENTRIES = [
     wrong(A, "logistic_regression_loss", "log of a naive sigmoid", regression_naive_loss, "not-finite",
           "np.logaddexp(0, z)"),
     wrong(A, "logistic_regression_loss", "the MSE-on-sigmoid gradient", regression_mse_gradient, "wrong-value",
-          "`dw`"),
+          "squared error", "cancels"),
 ]
 
 for _label, _source, _expected in [
@@ -391,7 +391,7 @@ for _label, _source, _expected in [
     ("bias gradient after the w update", _TRAIN_LATE_BIAS, ("wrong-value", "same evaluation")),
     ("started from ones", _TRAIN_FROM_ONES, ("wrong-value", "ln 2", "start from zeros")),
     ("a fixed number of steps", _TRAIN_FIXED_STEPS, ("wrong-shape", "`losses`")),
-    ("uphill steps", _TRAIN_UPHILL, ("wrong-value", "`w`")),
+    ("uphill steps", _TRAIN_UPHILL, ("sign-flipped", "uphill", "w <- w - lr * dw")),
 ]:
     _f, _h = _trainer(_source)
     if _expected is None:

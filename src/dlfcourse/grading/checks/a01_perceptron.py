@@ -61,10 +61,18 @@ def _explain_loss(got: Any, expected: Any, case: Case) -> Finding | None:
                                                                            expected[1][~on_boundary]):
         return Finding("wrong-value", f"{case.opening}, `dz` is 0 at the entries where y z = 0, but "
                        f"{_BOUNDARY_HINT}: use `margins <= 0` in np.where.")
+    if values_match(dz, -expected[1]) and np.any(expected[1]):
+        return Finding("sign-flipped", f"{case.opening}, `dz` has the opposite sign: the loss max(0, -y z) "
+                       "decreases when y z grows, so on a mistake dz_i = -y_i / N (and 0 elsewhere).")
     if np.isclose(float(loss), float(np.mean(np.maximum(0.0, y * z))), rtol=1e-9) and \
             not np.isclose(expected[0], float(np.mean(np.maximum(0.0, y * z))), rtol=1e-9):
         return Finding("sign-flipped", f"{case.opening}, your `loss` is the mean of max(0, y z): it grows with the "
                        "correctly classified points. The perceptron loss is max(0, -y z), positive on mistakes.")
+    correct_side = y * z > 0
+    if np.any(dz[correct_side] != 0):
+        return Finding("wrong-value", f"{case.opening}, `dz` is not 0 for the correctly classified examples "
+                       "(y z > 0): there the loss is flat, so its subgradient is 0; only mistakes (y z <= 0) get "
+                       "-y_i / N.")
     return None
 
 
@@ -127,6 +135,14 @@ def _explain_step(got: Any, expected: Any, case: Case) -> Finding | None:
     return None
 
 
+def _in_place(result: Result, message: str) -> Result:
+    """An item-specific message for a ``mutates-input`` finding (the case opening kept)."""
+    if isinstance(result, Finding) and result.code == "mutates-input":
+        opening = result.message.split(",", 1)[0]
+        return Finding("mutates-input", f"{opening}, {message}")
+    return result
+
+
 def check_perceptron_step(student: Student, rng: np.random.Generator) -> Result:
     """``perceptron_step(w, b, x, y, lr) -> (new_w, new_b, mistake)``: Rosenblatt's rule on one example."""
     d = int(rng.integers(2, 6))
@@ -140,8 +156,10 @@ def check_perceptron_step(student: Student, rng: np.random.Generator) -> Result:
     w, b, x = _integer_point_on_boundary(rng, d)
     cases.append(Case("on an example exactly on the decision boundary (w . x + b = 0)",
                       (w, b, x, float(random_signs(rng, 1)[0]), float(rng.uniform(1.2, 2.0)))))
-    return check_against_reference(student, "perceptron_step", _step_reference, cases,
-                                   ("new_w", "new_b", "mistake"), explain=_explain_step)
+    return _in_place(check_against_reference(student, "perceptron_step", _step_reference, cases,
+                                             ("new_w", "new_b", "mistake"), explain=_explain_step),
+                     "`perceptron_step` changed the caller's array `w` in place (w += ...): return a new array, "
+                     "w + lr * y * x, and leave the w you were given as it was.")
 
 
 # ----------------------------------------------------------------------------- training loop
@@ -198,6 +216,10 @@ def _explain_train(got: Any, expected: Any, case: Case) -> Finding | None:
         return Finding("wrong-shape", f"{case.opening}, training went on after an epoch without mistakes "
                        f"({len(mistakes)} epochs instead of {len(reference)}): stop as soon as an epoch has no "
                        "mistake.")
+    if len(mistakes) == len(reference) and values_match(mistakes, np.cumsum(reference)) and len(reference) > 1:
+        return Finding("wrong-value", f"{case.opening}, `mistakes_per_epoch` adds up the mistakes of all the "
+                       "epochs so far: count each epoch's mistakes on their own (start the count at 0 in every "
+                       "epoch).")
     reversed_rows = _train_reference(X[::-1], y[::-1], epochs)
     if len(mistakes) == len(reversed_rows[2]) and values_match(mistakes, reversed_rows[2]) and \
             values_match(w, reversed_rows[0]) and not values_match(reversed_rows[0], expected[0]):
@@ -400,8 +422,10 @@ def check_multiclass_update(student: Student, rng: np.random.Generator) -> Resul
                                                              int(rng.integers(k)))),
         Case("when the true class 0 ties with another one", (tie_W, tie_b, tie_x, tie_y)),
     ]
-    return check_against_reference(student, "multiclass_perceptron_update", _multiclass_reference, cases,
-                                   ("new_W", "new_b", "mistake"), explain=_explain_multiclass)
+    return _in_place(check_against_reference(student, "multiclass_perceptron_update", _multiclass_reference,
+                                             cases, ("new_W", "new_b", "mistake"), explain=_explain_multiclass),
+                     "`multiclass_perceptron_update` changed the W or b it was given in place: update copies, "
+                     "new_W, new_b = W.copy(), b.copy(), and return those.")
 
 
 ASSIGNMENT = Assignment("01-perceptron", (

@@ -104,6 +104,10 @@ def _explain_mse(got: Any, expected: Any, case: Case) -> Finding | None:
         return Finding("sign-flipped", f"{case.opening}, the loss is right but `dw` and `db` have the wrong sign: "
                        "the residual is r = X w + b - y (prediction minus target); with y - (X w + b) both "
                        "gradients flip.")
+    without_b = regression.linear_mse(X, y, w, 0.0)
+    if np.isclose(float(loss), without_b[0], rtol=1e-6) and values_match(dw, without_b[1]) and b != 0:
+        return Finding("wrong-value", f"{case.opening}, your predictions leave out the bias: the model is "
+                       "ŷ = X w + b, so the residual is r = X w + b - y.")
     if np.isclose(float(loss), 2 * expected[0], rtol=1e-6) and values_match(dw, expected[1]):
         return Finding("factor", f"{case.opening}, `loss` is twice too large while the gradient is right: the "
                        "course's loss has a factor 1/2, J = (1/2N) ||X w + b - y||².")
@@ -159,9 +163,13 @@ def check_gradient_descent_step(student: Student, rng: np.random.Generator) -> R
     """``gradient_descent_step(X, y, w, b, lr) -> (new_w, new_b)``: one full-batch step, inputs untouched."""
     cases = [Case(c.description, (*c.args, float(rng.uniform(0.05, 0.5))), c.batch_size)
              for c in _regression_cases(rng)]
-    return check_against_reference(student, "gradient_descent_step", _step_with(regression.linear_mse), cases,
-                                   ("new_w", "new_b"), helpers=(Helper("linear_mse", _step_with),),
-                                   explain=_explain_step)
+    result = check_against_reference(student, "gradient_descent_step", _step_with(regression.linear_mse), cases,
+                                     ("new_w", "new_b"), helpers=(Helper("linear_mse", _step_with),),
+                                     explain=_explain_step)
+    if isinstance(result, Finding) and result.code == "mutates-input":
+        return Finding("mutates-input", f"{result.message.split(',', 1)[0]}, `gradient_descent_step` changed the "
+                       "caller's w in place (w -= lr * dw): the step must be pure. Return w - lr * dw, a new array.")
+    return result
 
 
 # ----------------------------------------------------------------------------- numerical gradient
@@ -208,6 +216,10 @@ def _explain_numerical(f: Callable[[np.ndarray], float]) -> Callable[[Any, Any, 
                                f"whose error is of order h (here up to {float(np.max(np.abs(grad - expected))):.1e}). "
                                "Use the centred difference (f(x + h e_i) - f(x - h e_i)) / (2h), accurate to "
                                "order h².")
+        if x.ndim > 1:
+            return Finding("wrong-value", f"{case.opening}, your gradient is wrong for this 2-D x (the vector cases "
+                           "passed): with one index, x[i] is a whole row. Loop over every index tuple with "
+                           "np.ndindex(x.shape), or work on a flattened copy and reshape the result.")
         error = gradcheck.rel_error(grad, expected)
         if 1e-9 < error < 1e-3:
             return Finding("wrong-value", f"{case.opening}, the gradient is close but not accurate enough "
@@ -231,6 +243,11 @@ def check_numerical_gradient(student: Student, rng: np.random.Generator) -> Resu
         case = Case(description, (source, rng.normal(size=shape), *rest))
         result = check_against_reference(student, "numerical_gradient", _numerical_reference(local), [case],
                                          ("the gradient",), explain=_explain_numerical(local))
+        if isinstance(result, Finding) and result.code == "missing":
+            return Finding("missing", "`numerical_gradient` is not defined in your notebook: check its name, and that "
+                           "its cell runs without an error from a fresh start. In this item "
+                           "dlfoundations.kit.gradcheck is not available (importing it fails when your work is "
+                           "graded): write the centred difference yourself.")
         if isinstance(result, Finding) and result.code == "mutates-input":
             return Finding("mutates-input", f"{case.opening}, x was not exactly as before when `numerical_gradient` "
                            "returned. Perturbing x in place and undoing it with x[i] -= h does not restore it bit "
@@ -383,6 +400,10 @@ def _explain_fit(got: Any, expected: Any, case: Case) -> Finding | None:
     if not np.any(b) and np.any(expected[1]):
         return Finding("missing-bias-grad", f"{case.opening}, b is still 0 after training: update the bias too "
                        "(b <- b - lr * db), keeping the new b that gradient_descent_step returns.")
+    once = _fit_reference(X, y, lr, 1, case.args[4], case.args[5])
+    if epochs > 1 and values_match(w, once[0]) and np.isclose(float(b), once[1]):
+        return Finding("wrong-value", f"{case.opening}, your final w and b are those of a single epoch from zero: "
+                       "they restart at w = 0, b = 0 in every epoch. Set them once, before the loop over the epochs.")
     if len(history) != epochs:
         return Finding("wrong-shape", f"{case.opening}, `losses` has {len(history)} entries, expected one per "
                        f"epoch ({epochs}).")

@@ -204,6 +204,9 @@ def _explain_bce(got: Any, expected: Any, case: Case) -> Finding | None:
     unstable = _not_finite_loss(values, case, "log(1 + e^z) (or log(sigmoid(z)))")
     if unstable is not None:
         return unstable
+    if values[1].shape == z.shape and values_match(values[1], -expected[1]):
+        return Finding("sign-flipped", f"{case.opening}, `dscores` has the opposite sign: the derivative of "
+                       "log(1 + e^z) - y z is sigmoid(z) - y (prediction minus label), not y - sigmoid(z).")
     signed = (float(np.mean(np.logaddexp(0.0, -y * z))), -y * activations.sigmoid(-y * z) / len(z))
     if _matches(values, signed) or (values_match(values[0], np.asarray(signed[0])) and len(z) > 1):
         return Finding("wrong-value", f"{case.opening}, you used the {{-1, +1}} formula log(1 + e^(-y z)) on labels "
@@ -228,6 +231,9 @@ def _explain_logistic(got: Any, expected: Any, case: Case) -> Finding | None:
     if unstable is not None:
         return unstable
     loss, grad = values
+    if grad.shape == z.shape and values_match(grad, -expected[1]):
+        return Finding("sign-flipped", f"{case.opening}, `dscores` has the opposite sign: the derivative of "
+                       "log(1 + e^(-y z)) is -y sigmoid(-y z), negative for y = +1.")
     as01 = (float(np.mean(np.logaddexp(0.0, z) - y * z)), (activations.sigmoid(z) - y) / len(z))
     if values_match(loss, np.asarray(as01[0])) and not np.isclose(as01[0], expected[0]):
         return Finding("wrong-value", f"{case.opening}, you used the {{0, 1}} formula log(1 + e^z) - y z on labels "
@@ -296,6 +302,14 @@ def _explain_regression(got: Any, expected: Any, case: Case) -> Finding | None:
                        f"is larger by {float(loss) - expected[0]:.4g}, ({lam:.4g}/2) ||w||²): you added a "
                        "regularisation term, but this item's loss is the plain mean binary cross-entropy. Remove "
                        "it.")
+    p = activations.sigmoid(X @ w + b)
+    if values_match(dw, -expected[1]):
+        return Finding("sign-flipped", f"{case.opening}, `dw` has the opposite sign: the error is sigmoid(z) - y "
+                       "(prediction minus label), dw = X^T (sigmoid(z) - y) / N.")
+    if values_match(dw, X.T @ ((p - y) * p * (1 - p)) / len(y)):
+        return Finding("wrong-value", f"{case.opening}, `dw` is the gradient of the squared error (1/2)(sigmoid(z) - "
+                       "y)², with the factor sigmoid'(z) = sigmoid(z)(1 - sigmoid(z)). For the cross-entropy that "
+                       "factor cancels: dz = (sigmoid(z) - y) / N, dw = X^T dz.")
     as_signed = _regression_with_bce(lambda z, labels: (float(np.mean(np.logaddexp(0.0, -labels * z))),
                                                         -labels * activations.sigmoid(-labels * z) / len(z)))
     if _matches((loss, dw, db), as_signed(w, b, X, y)):
@@ -373,6 +387,10 @@ def _explain_trainer(got: Any, expected: Any, case: Case) -> Finding | None:
     if not np.any(b) and abs(expected[1]) > 1e-9:
         return Finding("missing-bias-grad", f"{case.opening}, b is still 0 after training: update the bias too "
                        "(b <- b - lr * db).")
+    if len(history) > 2 and history[-1] > history[0] and expected[2][-1] < expected[2][0]:
+        return Finding("sign-flipped", f"{case.opening}, your losses grow from {history[0]:.4g} to "
+                       f"{history[-1]:.4g}: the steps go uphill. Gradient descent subtracts the gradient: "
+                       "w <- w - lr * dw, b <- b - lr * db.")
     if len(history) == steps and values_match(w, expected[0]) and np.isclose(float(b.ravel()[0]), expected[1]):
         after = np.append(expected[2][1:], _REFERENCE_LOSS(expected[0], expected[1], X, y)[0])
         if values_match(history, after):
