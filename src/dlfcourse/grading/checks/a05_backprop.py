@@ -524,15 +524,36 @@ def check_cross_entropy(student: Student, rng: np.random.Generator) -> Result:
 
 # ----------------------------------------------------------------------------- the gradient check
 
-#: A smooth test function of a params dict (curvature in every entry, so a one-sided difference shows):
-#: L = Σ_k Σ C_k tanh(p_k) + ½ D_k p_k²; its gradient is C_k (1 - tanh²(p_k)) + D_k p_k, plus E_k (0 when right).
-_TEST_LOSS = ("lambda p: (float(sum(np.sum(C[k] * np.tanh(p[k]) + 0.5 * D[k] * p[k] ** 2) for k in sorted(p))), "
-              "{k: C[k] * (1.0 - np.tanh(p[k]) ** 2) + D[k] * p[k] + E[k] for k in p})")
+#: A smooth test function of a params dict, with curvature in every entry (so a one-sided difference shows) and
+#: a coupling of all entries (so a check that leaves params perturbed shows):
+#: L = Σ_k Σ (C_k tanh(p_k) + ½ D_k p_k²) + ½ (Σ_k Σ F_k p_k)²;
+#: its gradient is C_k (1 - tanh²(p_k)) + D_k p_k + (Σ_j Σ F_j p_j) F_k, plus E_k (0 when right).
+_TEST_LOSS = ("lambda p: (lambda s: (float(sum(np.sum(C[k] * np.tanh(p[k]) + 0.5 * D[k] * p[k] ** 2) "
+              "for k in sorted(p)) + 0.5 * s ** 2), "
+              "{k: C[k] * (1.0 - np.tanh(p[k]) ** 2) + D[k] * p[k] + s * F[k] + E[k] for k in p}))"
+              "(sum(float(np.sum(F[k] * p[k])) for k in sorted(p)))")
 
 
 def _test_loss(env: dict[str, Any]) -> Callable[[Mapping[str, np.ndarray]], tuple[float, dict]]:
     """The same test function on the trusted side (the grader's own source, evaluated here)."""
     return eval(_TEST_LOSS, {"np": np, **env})  # noqa: S307 - the grader's own source
+
+
+def _left_perturbed(loss: Callable[..., Any], params: Mapping[str, np.ndarray], h: float) -> dict:
+    """Relative errors of a check that perturbs params in place and never restores the entries."""
+    _, analytic = loss(params)
+    work = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
+    errors = {}
+    for name, x in work.items():
+        numeric = np.zeros_like(x)
+        for index in np.ndindex(x.shape):
+            x[index] += h
+            f_plus = loss(work)[0]
+            x[index] -= 2 * h
+            numeric[index] = (f_plus - loss(work)[0]) / (2 * h)
+        a = np.asarray(analytic[name], dtype=np.float64)
+        errors[name] = float(np.max(np.abs(a - numeric)) / max(1e-8, float(np.max(np.abs(a) + np.abs(numeric)))))
+    return errors
 
 
 def _numerical(loss: Callable[..., Any], params: Mapping[str, np.ndarray], one_sided: bool, h: float) -> dict:
@@ -563,12 +584,14 @@ def check_gradient_errors(student: Student, rng: np.random.Generator) -> Result:
               "W2": rng.normal(0.0, 1.0, (m, k)), "b2": rng.normal(0.0, 1.0, k)}
     C = {key: rng.uniform(0.5, 2.0, value.shape) for key, value in params.items()}
     D = {key: rng.uniform(0.5, 1.5, value.shape) for key, value in params.items()}
+    F = {key: rng.uniform(0.3, 0.8, value.shape) for key, value in params.items()}  # one sign: drift adds up
     right = {key: np.zeros_like(value) for key, value in params.items()}
     wrong_key = str(rng.choice(["W1", "W2"]))
     entry = tuple(int(rng.integers(0, n)) for n in params[wrong_key].shape)
-    wrong = {**right, wrong_key: right[wrong_key].copy(), "b2": np.full(k, 0.0)}
+    wrong = {**right, wrong_key: right[wrong_key].copy()}
     wrong[wrong_key][entry] = 0.5
-    wrong["b2"] = -0.9 * (C["b2"] * (1.0 - np.tanh(params["b2"]) ** 2) + D["b2"] * params["b2"])  # db2 ≈ 10 % of true
+    true_b2 = np.asarray(_test_loss({"C": C, "D": D, "F": F, "E": right})(params)[1]["b2"])
+    wrong["b2"] = -0.9 * true_b2  # the gradient of b2 is 10 % of the true one
     runs = (
         (f"on a test function with a correct gradient (params W1 {params['W1'].shape}, b1, W2 {params['W2'].shape}, "
          "b2)", right, True),
@@ -576,7 +599,7 @@ def check_gradient_errors(student: Student, rng: np.random.Generator) -> Result:
          "(W1, W2 otherwise right, b1 right)", wrong, False),
     )
     for description, E, is_right in runs:
-        env = {"C": C, "D": D, "E": E}
+        env = {"C": C, "D": D, "F": F, "E": E}
         case = Case(description, (grader_function(_TEST_LOSS, **env), params))
         returned = student.call("network_gradient_errors", *case.args, case=case)
         if returned.finding is not None:
@@ -623,6 +646,10 @@ def _why_errors(reported: dict[str, float], loss: Callable[..., Any], params: Ma
     def agrees(errors: dict[str, float]) -> bool:
         return all(np.isclose(reported[k], errors[k], rtol=5e-2, atol=1e-9) for k in errors)
 
+    if agrees(_left_perturbed(loss, params, 1e-5)):
+        return ("Your errors are those of a check that changes params in place and does not put each entry back "
+                "(after x[i] += h and x[i] -= 2h the entry stays at x[i] - h, so every later loss is taken at the "
+                "wrong point): restore x[i] after both evaluations, or perturb a copy, {**params, name: copy}.")
     if agrees(_numerical(loss, params, one_sided=True, h=1e-5)):
         return ("Your errors are those of a one-sided difference (f(x + h) - f(x)) / h, whose error grows with h: "
                 "use the centred difference (f(x + h) - f(x - h)) / (2h).")
