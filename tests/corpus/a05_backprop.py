@@ -264,6 +264,18 @@ def forward_no_b2(params, X):
     return H @ params["W2"], (X, H)
 
 
+class Cache:
+    """What the layers kept (a student's own little class)."""
+
+    def __init__(self, X, H):
+        self.X, self.H = X, H
+
+
+def forward_object_cache(params, X):
+    H = np.maximum(X @ params["W1"] + params["b1"], 0)
+    return H @ params["W2"] + params["b2"], Cache(X, H)
+
+
 def forward_with_own_layers(params, X):
     A1, c1 = affine_forward_no_bias(X, params["W1"], params["b1"])
     H, c2 = relu_forward(A1)
@@ -758,6 +770,8 @@ ENTRIES = [
     wrong(A, "two_layer_forward", "relu on the output", forward_relu_on_output, "wrong-value", "output layer"),
     wrong(A, "two_layer_forward", "no relu", forward_no_relu, "wrong-value", "no relu"),
     wrong(A, "two_layer_forward", "no b2", forward_no_b2, "wrong-value", "b2 is missing"),
+    wrong(A, "two_layer_forward", "an object as the cache", forward_object_cache, "wrong-type", "Cache",
+          "plain data"),
     # MSE
     correct(A, "two_layer_mse", "inline, CS231n style, db keepdims reshaped", mse_inline),
     correct(A, "two_layer_mse", "loops over the entries of the head", mse_loops, helpers=NET),

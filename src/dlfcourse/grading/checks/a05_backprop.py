@@ -90,14 +90,20 @@ def _what(value: Any) -> str:
     return "None" if value is None else f"a {type(value).__name__}"
 
 
+def _cache_message(returned: Returned) -> Returned:
+    """A forward function's result that cannot cross the boundary: say that the cache must be plain data."""
+    if returned.finding is not None and returned.finding.code == "wrong-type" and \
+            "cannot use" in returned.finding.message:
+        return Returned(finding=Finding("wrong-type", returned.finding.message + " The cache must be plain data "
+                                        "(an array, or a tuple or dict of arrays): the grader passes it back to "
+                                        "your backward function, and objects cannot cross."))
+    return returned
+
+
 def _forward_call(student: Student, name: str, args: tuple, case: Case, names: str) -> Returned:
     """Call a forward function that returns ``(out, cache)``; a cache that is not data gets a clear message."""
-    returned = student.call(name, *args, case=case)
+    returned = _cache_message(student.call(name, *args, case=case))
     if returned.finding is not None:
-        if returned.finding.code == "wrong-type" and "cannot use" in returned.finding.message:
-            return Returned(finding=Finding("wrong-type", returned.finding.message + " The cache must be plain "
-                                            "data (an array, or a tuple or dict of arrays): the grader passes it "
-                                            "back to your backward function, and objects cannot cross."))
         return returned
     finding = _pair_finding(returned.value, name, names, case)
     return Returned(finding=finding) if finding else returned
@@ -112,7 +118,7 @@ class _FirstOf:
     def call(self, name: str, *args: Any, case: Case, **kwargs: Any) -> Returned:
         returned = self.student.call(name, *args, case=case, **kwargs)
         if name != self.name or returned.finding is not None:
-            return returned
+            return _cache_message(returned) if name == self.name else returned
         finding = _pair_finding(returned.value, name, self.names, case)
         return Returned(finding=finding) if finding else Returned(returned.value[0], seconds=returned.seconds)
 
