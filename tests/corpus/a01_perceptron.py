@@ -463,6 +463,22 @@ def multi_no_bias(W, b, x, y):
     return new_W, b, True
 
 
+def multi_rows(W, b, x, y):
+    Wt = W.T.copy()  # one row per class is easier to index
+    scores = Wt @ x + b
+    others = scores.copy()
+    others[y] = -np.inf
+    rival = int(np.argmax(others))
+    if scores[rival] < scores[y]:
+        return W, b, False
+    Wt[y] += x
+    Wt[rival] -= x
+    new_b = b.copy()
+    new_b[y] += 1
+    new_b[rival] -= 1
+    return Wt, new_b, True
+
+
 ENTRIES = [
     correct(A, "perceptron_loss", "vectorised", loss_vectorised),
     correct(A, "perceptron_loss", "loop", loss_loop),
@@ -539,5 +555,7 @@ ENTRIES = [
     wrong(A, "multiclass_perceptron_update", "update sign", multi_sign, "sign-flipped", "wrong way"),
     wrong(A, "multiclass_perceptron_update", "W changed in place", multi_in_place, "mutates-input", "W.copy()",
           "in place"),
+    wrong(A, "multiclass_perceptron_update", "rows per class, not transposed back", multi_rows, "transposed",
+          "`new_W`", "transposed"),
     wrong(A, "multiclass_perceptron_update", "bias not updated", multi_no_bias, "missing-bias-grad", "b_y += 1"),
 ]

@@ -45,6 +45,14 @@ def mse_means(X, y, w, b):
     return 0.5 * np.mean(r ** 2), np.mean(r[:, None] * X, axis=0), np.mean(r)
 
 
+def mse_bias_folded(X, y, w, b):
+    A = np.column_stack([X, np.ones(len(X))])  # the bias trick: theta = (w, b)
+    theta = np.append(w, b)
+    r = A @ theta - y
+    grad = A.T @ r / len(y)
+    return float(r @ r) / (2 * len(y)), grad[:-1], float(grad[-1])
+
+
 def mse_no_half(X, y, w, b):
     n = X.shape[0]
     r = X @ w + b - y
@@ -469,6 +477,7 @@ ENTRIES = [
     correct(A, "linear_mse", "vectorised", mse_good),
     correct(A, "linear_mse", "loop", mse_loop),
     correct(A, "linear_mse", "means", mse_means),
+    correct(A, "linear_mse", "bias folded into theta", mse_bias_folded),
     wrong(A, "linear_mse", "no 1/2 in the loss", mse_no_half, "factor", "1/2"),
     wrong(A, "linear_mse", "sum instead of mean", mse_sum, "forgot-mean", "`loss`", "divide by N"),
     wrong(A, "linear_mse", "sum in the gradient only", mse_grad_sum, "forgot-mean", "`dw`"),

@@ -171,6 +171,12 @@ def logistic_grad_not_mean(scores, y):
     return float(np.mean(np.logaddexp(0, -y * scores))), -y * sigmoid_good(-y * scores)
 
 
+def logistic_squeezed(scores, y):
+    z = np.squeeze(np.asarray(scores, dtype=float))
+    y = np.squeeze(y)
+    return float(np.mean(np.logaddexp(0, -y * z))), np.squeeze(-y * sigmoid_good(-y * z) / z.size)
+
+
 # ----------------------------------------------------------------------------- logistic_regression_loss
 
 def regression_good(w, b, X, y):
@@ -178,6 +184,14 @@ def regression_good(w, b, X, y):
     z = X @ w + b
     error = (sigmoid_good(z) - y) / n
     return float(np.mean(np.logaddexp(0, z) - y * z)), X.T @ error, float(np.sum(error))
+
+
+def regression_folded(w, b, X, y):
+    A = np.hstack([X, np.ones((X.shape[0], 1))])
+    theta = np.concatenate([w, [b]])
+    z = A @ theta
+    grad = A.T @ (sigmoid_good(z) - y) / len(y)
+    return float(np.mean(np.logaddexp(0, z) - y * z)), grad[:-1], float(grad[-1])
 
 
 _REGRESSION_VIA_BCE = '''
@@ -359,9 +373,12 @@ ENTRIES = [
           "minus sign inside"),
     wrong(A, "logistic_loss", "sum instead of mean", logistic_sum, "forgot-mean", "`loss`"),
     wrong(A, "logistic_loss", "gradient sign", logistic_grad_sign, "sign-flipped", "`dscores`", "-y sigmoid(-y z)"),
+    wrong(A, "logistic_loss", "squeezed: shape () at N = 1", logistic_squeezed, "wrong-shape", "(N = 1)",
+          "shape ()"),
     wrong(A, "logistic_loss", "gradient without 1/N", logistic_grad_not_mean, "forgot-mean", "`dscores`"),
 
     correct(A, "logistic_regression_loss", "vectorised", regression_good),
+    correct(A, "logistic_regression_loss", "bias folded into theta", regression_folded),
     correct(A, "logistic_regression_loss", "through own binary_cross_entropy",
             _fn(_REGRESSION_VIA_BCE, binary_cross_entropy=_fn(_BCE, sigmoid=sigmoid_good))),
     correct(A, "logistic_regression_loss", "through own logistic_loss with 2y - 1",

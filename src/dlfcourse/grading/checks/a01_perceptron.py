@@ -392,7 +392,7 @@ def _explain_multiclass(got: Any, expected: Any, case: Case) -> Finding | None:
 
 
 def _multiclass_case(rng: np.random.Generator, description: str, k: int, outcome: str) -> Case:
-    d = int(rng.integers(2, 6))
+    d = int(rng.choice([v for v in range(2, 7) if v != k]))  # d != K: a transposed W has the wrong shape
     W, b, x = rng.normal(size=(d, k)), rng.normal(size=k), rng.normal(size=d)
     y = int(rng.integers(k))
     scores = x @ W + b
@@ -406,7 +406,7 @@ def _multiclass_case(rng: np.random.Generator, description: str, k: int, outcome
 def check_multiclass_update(student: Student, rng: np.random.Generator) -> Result:
     """``multiclass_perceptron_update(W, b, x, y) -> (new_W, new_b, mistake)``: one multiclass perceptron step."""
     k = int(rng.integers(3, 7))
-    d = int(rng.integers(2, 6))
+    d = int(rng.choice([v for v in range(2, 7) if v != k]))
     tie_W = rng.integers(-2, 3, size=(d, k)).astype(np.float64)
     tie_x = rng.integers(-2, 3, size=d).astype(np.float64)
     tie_y = 0  # np.argmax(z) returns y on this tie: a rule `argmax(z) != y` misses the mistake
