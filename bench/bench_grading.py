@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dlfcourse import sample
+from dlfcourse.demo import sample
 from dlfcourse.grading.autograde import GradingOptions, autograde
 from dlfcourse.intake.collect import collect
 from dlfcourse.course import Course

@@ -269,3 +269,22 @@ def answer():
 """)
     reply = call(worker, "answer")
     assert reply["ok"] and reply["value"] == 1.0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the per-slot uid needs root")
+def test_runs_as_an_unprivileged_user_without_capabilities(worker):
+    reply = run(worker, "import os\nstatus = open('/proc/self/status').read()\n"
+                        "print(os.getuid(), [l.split()[1] for l in status.splitlines() if l.startswith('CapEff')][0])")
+    uid, capabilities = reply["stdout"].split()
+    assert uid == "61990" and int(capabilities, 16) == 0
+
+
+def test_file_size_and_scratch_limits(policy, tmp_path):
+    small = Policy(**{**policy.__dict__, "limits": Limits(file_bytes=2**20, scratch_bytes=8 * 2**20)})
+    process = WorkerProcess(small, str(tmp_path))
+    try:
+        reply = run(process, "try:\n    open('big.bin', 'wb').write(b'x' * 4 * 2**20)\n    print('WROTE')\n"
+                             "except OSError as error:\n    print('refused', type(error).__name__)")
+        assert "refused" in reply["stdout"], reply
+    finally:
+        process.close()

@@ -134,9 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     course = _course_option()
 
     def add(name: str, help: str, **kwargs: object) -> argparse.ArgumentParser:
-        parents = [course] if name not in ("demo", "roster") else []
+        parents = [course] if name not in ("demo", "roster", "check-worker") else []
         command = sub.add_parser(name, help=help, description=help, parents=parents, **kwargs)
-        command.set_defaults(run=getattr(commands, name))
+        command.set_defaults(run=getattr(commands, name.replace("-", "_")))
         return command
 
     release = add("release", "regenerate the student release (exercises/) from the sources, with nbgrader")
@@ -165,6 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
     grade.add_argument("--force", action="store_true", help="grade again students already graded")
     _add_grading_options(grade)
+
+    check = add("check-worker", "start one sandboxed worker and check that it works and holds (run on each "
+                "grading machine before the term)")
+    check.add_argument("--uid", type=_positive, help="the uid the worker runs as (as root; default 61000)")
 
     feedback = add("feedback", "write per-student HTML feedback (no hidden tests) into feedback/")
     feedback.add_argument("assignment")
@@ -241,7 +245,7 @@ def _one_line(error: BaseException) -> str:
 
 def _hand_back(args: argparse.Namespace) -> None:
     """After a command run as root, the course's new files go back to the course directory's owner."""
-    if args.command == "demo":
+    if not hasattr(args, "course") or args.command == "demo":
         return
     try:
         Course.open(args.course).hand_back()

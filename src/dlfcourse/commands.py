@@ -94,6 +94,13 @@ def autograde(args: argparse.Namespace) -> int:
     return 1 if counts["failed"] else 0
 
 
+def check_worker(args: argparse.Namespace) -> int:
+    from dlfcourse.grading.selfcheck import check_worker as run
+
+    probes = run(uid=args.uid)
+    return 0 if all(p.ok for p in probes) else 1
+
+
 def feedback(args: argparse.Namespace) -> int:
     from dlfcourse.outputs.feedback import generate_feedback
 

@@ -31,6 +31,7 @@ class Entry:
     words: tuple[str, ...] = ()  # the message must contain each (case-insensitive)
     helpers: dict[str, Callable[..., Any]] = field(default_factory=dict)  # the student's other functions
     expensive: bool = False  # a trainer: graded on fewer seeds
+    grade_id: str | None = None  # the item, when several items grade the same function
 
     @property
     def correct(self) -> bool:

@@ -29,21 +29,23 @@ DEFAULT_POINTS = 1.0
 
 def grade_function(assignment: str, function: str, fn: Callable[..., Any],
                    helpers: Mapping[str, Callable[..., Any]] | None = None, seed: int | None = None,
-                   points: float = DEFAULT_POINTS) -> Verdict:
+                   points: float = DEFAULT_POINTS, item: str | None = None) -> Verdict:
     """The verdict of the item of ``assignment`` that grades ``function``, with ``fn`` as the student's answer.
 
     ``helpers`` are the student's other functions the item uses (e.g. ``{"cross_entropy": ce}`` for
-    softmax regression, or both halves of a forward/backward pair). ``seed`` is the item's seed:
+    softmax regression, or both halves of a forward/backward pair). ``item`` (a grade id) picks the
+    item when several grade the same function (03's trainer and its breast-cancer run). ``seed`` is the item's seed:
     pass a verdict's ``seed`` to replay that grading exactly (default: a fresh one, recorded in
     the verdict).
     """
     checks_of = checks.find(assignment)
     if checks_of is None:
         raise ValueError(f"no hidden checks for assignment {assignment!r}; known: {', '.join(checks.known())}")
-    item = checks_of.by_function(function)
-    if item is None:
+    chosen = checks_of.item(item) if item is not None else checks_of.by_function(function)
+    if chosen is None or function not in chosen.functions:
         names = sorted({name for it in checks_of.items for name in it.functions})
-        raise ValueError(f"{assignment} grades no function {function!r}; its functions: {', '.join(names)}")
+        raise ValueError(f"{assignment} has no item {item or ''} grading {function!r}; its functions: "
+                         f"{', '.join(names)}")
     item_seed = seed if seed is not None else int.from_bytes(os.urandom(8), "little") >> 1
     student = LocalStudent({**(helpers or {}), function: fn})
-    return run_item(item, student, item_seed, points)
+    return run_item(chosen, student, item_seed, points)

@@ -53,11 +53,14 @@ class Returned:
 class Student(Protocol):
     """Anything that can call the student's functions by name."""
 
-    def call(self, name: str, *args: Any, case: Case, collect: bool = False, **kwargs: Any) -> Returned:
+    def call(self, name: str, *args: Any, case: Case, collect: bool = False, raise_on_overflow: bool = False,
+             **kwargs: Any) -> Returned:
         """Call the student's ``name`` with these arguments; ``case`` describes them in messages.
 
         With ``collect=True`` a returned iterator (a generator) comes back as the list of its
-        items (at most :data:`MAX_COLLECT`): an iterator is not data, its items are.
+        items (at most :data:`MAX_COLLECT`): an iterator is not data, its items are. With
+        ``raise_on_overflow=True`` the call runs under ``np.errstate(over="raise")``, so an
+        overflow hidden in a discarded branch raises FloatingPointError.
         """
         ...
 
@@ -149,9 +152,10 @@ class LocalStudent:
             return {key: self._resolve(item) for key, item in value.items()}
         return value
 
-    def call(self, name: str, *args: Any, case: Case, collect: bool = False, **kwargs: Any) -> Returned:
-        """Call ``functions[name]`` on copies of the arguments, as the worker would (``collect``: see
-        :meth:`Student.call`)."""
+    def call(self, name: str, *args: Any, case: Case, collect: bool = False, raise_on_overflow: bool = False,
+             **kwargs: Any) -> Returned:
+        """Call ``functions[name]`` on copies of the arguments, as the worker would (``collect``,
+        ``raise_on_overflow``: see :meth:`Student.call`)."""
         sent = [copy.deepcopy(a) for a in args]
         function = self.functions.get(name)
         if function is None:
@@ -161,7 +165,8 @@ class LocalStudent:
                                      sent, case)
         live = [self._resolve(copy.deepcopy(a)) for a in args]
         try:
-            value = function(*live, **{k: self._resolve(v) for k, v in kwargs.items()})
+            with np.errstate(over="raise" if raise_on_overflow else "warn"):
+                value = function(*live, **{k: self._resolve(v) for k, v in kwargs.items()})
             if collect and isinstance(value, Iterator):
                 value = list(islice(value, MAX_COLLECT + 1))
                 if len(value) > MAX_COLLECT:
@@ -201,14 +206,17 @@ class RemoteStudent:
         self.session = session
         self.call_seconds = call_seconds
 
-    def call(self, name: str, *args: Any, case: Case, collect: bool = False, **kwargs: Any) -> Returned:
-        """Send the call to the worker; a time-out or a crash of the worker becomes the finding (``collect``:
-        see :meth:`Student.call`)."""
+    def call(self, name: str, *args: Any, case: Case, collect: bool = False, raise_on_overflow: bool = False,
+             **kwargs: Any) -> Returned:
+        """Send the call to the worker; a time-out or a crash of the worker becomes the finding (``collect``,
+        ``raise_on_overflow``: see :meth:`Student.call`)."""
         from dlfcourse.grading.worker import WorkerFailure
 
         request: dict[str, Any] = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs}
         if collect:
             request["collect"] = True
+        if raise_on_overflow:
+            request["raise_on_overflow"] = True
         try:
             reply = self.session.request(request, self.call_seconds, f"`{name}` ran {case.description}")
         except WorkerFailure as failure:

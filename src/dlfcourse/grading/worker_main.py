@@ -12,6 +12,8 @@ writes back what the student's code did, as plain data (see ``codec``):
     {"op": "call", "name": f, "args": [...], ...}    -> the value f returned, or its error
     {"op": "exit"}
 
+A call with ``"raise_on_overflow": true`` runs under ``numpy.errstate(over="raise")``:
+an overflow the student's code hides (in a branch ``np.where`` throws away) raises.
 A call with ``"collect": true`` turns a returned iterator (a generator, say)
 into the list of its items, at most ``MAX_COLLECT`` of them: an iterator is not
 data, the items it yields are (``minibatches`` may ``yield`` its batches).
@@ -201,7 +203,8 @@ class Worker:
         args = [self._arguments(a) for a in request.get("args", [])]
         kwargs = {k: self._arguments(v) for k, v in (request.get("kwargs") or {}).items()}
         started = time.monotonic()
-        with _Capture() as capture:
+        errors = {"over": "raise"} if request.get("raise_on_overflow") is True else {}
+        with _Capture() as capture, __import__("numpy").errstate(**errors):
             try:
                 value = function(*args, **kwargs)
                 if request.get("collect") is True:

@@ -129,7 +129,13 @@ def _tail_case(rng: np.random.Generator) -> Case:
 
 def _check_tail(student: Student, case: Case) -> Result:
     """The naive 1 / (1 + e^{-z}) returns exactly 0 where e^{-z} overflowed; the true value is positive."""
-    returned = student.call("sigmoid", *case.args, case=case)
+    returned = student.call("sigmoid", *case.args, case=case, raise_on_overflow=True)
+    if returned.finding is not None and "FloatingPointError" in returned.finding.message:
+        return Finding("not-finite", f"{case.opening}, an exp() in your sigmoid overflows (numpy raised "
+                       "'overflow encountered in exp' when overflows are errors, as the hidden tests make them). "
+                       "np.where computes both branches on every entry and only then throws one away, so the "
+                       "naive formula in the unused branch still overflows. Compute e^{-|z|}, which never "
+                       f"overflows, and build both cases from it. {_STABILITY_HINT}")
     if returned.finding is not None:
         return returned.finding
     s = as_float(returned.value)

@@ -178,6 +178,10 @@ def same_data(a: Any, b: Any, rtol: float = 1e-9, atol: float = 1e-12, equal_nan
     if isinstance(a, dict) or isinstance(b, dict):
         return isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b) and \
             all(same_data(a[k], b[k], rtol, atol, equal_nan) for k in a)
+    if isinstance(a, np.ndarray) != isinstance(b, np.ndarray) and not isinstance(a, dict) and \
+            not isinstance(b, dict):  # a list of numbers against an array: compare them as arrays
+        x, y = as_float(a), as_float(b)
+        return x is not None and y is not None and same_data(x, y, rtol, atol, equal_nan)
     if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
         return isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and len(a) == len(b) and \
             all(same_data(x, y, rtol, atol, equal_nan) for x, y in zip(a, b))
