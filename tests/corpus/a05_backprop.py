@@ -688,6 +688,20 @@ def train_with_summed_ce(X, y, hidden_size=32, lr=0.5, steps=500, seed=0):
     return params, losses
 
 
+def ce_dW1_transposed(params, X, y):
+    loss, grads = two_layer_cross_entropy(params, X, y)
+    return loss, {**grads, "W1": grads["W1"].T}
+
+
+def train_with_transposed_ce(X, y, hidden_size=32, lr=0.5, steps=500, seed=0):
+    params, losses = _init(X, y, hidden_size, seed), []
+    for _ in range(steps):
+        loss, grads = ce_dW1_transposed(params, X, y)
+        losses.append(loss)
+        params = {k: params[k] - lr * grads[k] for k in params}
+    return params, losses
+
+
 def train_centres_X_in_place(X, y, hidden_size=32, lr=0.5, steps=500, seed=0):
     X -= X.mean(axis=0)
     return train_two_layer(X, y, hidden_size, lr, steps, seed)
@@ -844,6 +858,9 @@ ENTRIES = [
           "never changed", helpers=PREDICT, expensive=True),
     correct(A, "train_two_layer", "the recipe with its own summed cross-entropy (carried forward)",
             train_with_summed_ce, helpers={**PREDICT, "two_layer_cross_entropy": ce_sum}, expensive=True),
+    wrong(A, "train_two_layer", "the recipe with its own cross-entropy whose dW1 is transposed",
+          train_with_transposed_ce, "raised-error", "two_layer_cross_entropy", "is itself wrong",
+          helpers={**PREDICT, "two_layer_cross_entropy": ce_dW1_transposed}, expensive=True),
     wrong(A, "train_two_layer", "returns only the params", train_params_only, "wrong-type", "(params, losses)",
           helpers=PREDICT, expensive=True),
     wrong(A, "train_two_layer", "centres X in place", train_centres_X_in_place, "mutates-input", "`X`",

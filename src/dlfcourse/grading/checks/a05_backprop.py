@@ -702,6 +702,10 @@ def _accuracy(student: Student, rng: np.random.Generator) -> Result:
                 (X_train, y_train))
     returned = student.call("train_two_layer", X_train, y_train, case=case)
     if returned.finding is not None:
+        if returned.finding.code == "raised-error" and _cross_entropy_wrong(student):
+            return Finding("raised-error", returned.finding.message + " Your `two_layer_cross_entropy`, which the "
+                           "trainer uses, is itself wrong (see its item): its gradients may not have the shapes of "
+                           "the params. Fix it first, then train again.")
         return returned.finding
     got = returned.value
     trained = got[0] if isinstance(got, (tuple, list)) and len(got) == 2 else None
