@@ -109,6 +109,7 @@ def test_a_changed_submission_is_graded_again_and_force_regrades(course: Course)
 def test_grading_without_the_sandbox_gives_the_same_scores(course: Course):
     from dlfcourse.outputs.export import grade_table
 
+    autograde(course, A, GradingOptions(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
     before = grade_table(course, [A]).scores
     outcomes = autograde(course, A, GradingOptions(jobs=2, force=True, sandbox=False, cell_timeout=10, uid_base=UIDS),
                          ["a-correct", "b-broken"], progress=False)

@@ -21,7 +21,6 @@ from dlfcourse.demo import sample
 from dlfcourse.cli import main
 from dlfcourse.course import Course
 from dlfcourse.demo.demo import file_hashes, gradebook_intact, prepare_course
-from dlfcourse.outputs.feedback import hidden_test_lines
 from dlfcourse.intake.lmszip import MALFORMED_ENTRIES, write_lms_zip
 from dlfcourse.demo.synthetic import default_targets, make_class
 
@@ -32,7 +31,7 @@ KINDS = ["correct", "partial-stub", "partial-sign", "broken", "malicious-loop", 
 EXPECTED = {
     "correct": (1, 2), "partial-stub": (1, 0), "partial-sign": (1, 0), "broken": (0, 0),
     "malicious-loop": (0, 2), "malicious-memory": (0, 2), "malicious-exit": (1, 0),
-    "malicious-numpy": (1, 0), "malicious-tamper": (1, 2), "malicious-network": (1, 2),
+    "malicious-numpy": (1, 2), "malicious-tamper": (1, 2), "malicious-network": (1, 2),
 }
 SANDBOX_UIDS = range(62000, 62002)  # a uid range of its own, so that other grading tests cannot interfere
 
@@ -139,7 +138,8 @@ def test_network_attempts_were_all_blocked(graded: dict):
 
 def test_endless_loop_is_stopped_by_the_cell_time_limit(graded: dict):
     assert_contained(graded)
-    assert "CellTimeoutError" in text_of(outputs(graded, "malicious-loop", "relu-answer"))
+    text = text_of(outputs(graded, "malicious-loop", "relu-answer"))
+    assert "Stopped" in text and "time limit of 5 s" in text
 
 
 def test_50_gb_allocation_fails_with_memory_error(graded: dict):
@@ -157,13 +157,14 @@ def test_fork_bomb_is_contained(graded: dict):
 
 def test_kernel_that_kills_itself_keeps_the_credit_earned_before(graded: dict):
     assert_contained(graded)
-    assert "KernelDied" in text_of(outputs(graded, "malicious-exit", "mse-answer"))
-    assert "NotRun" in text_of(outputs(graded, "malicious-exit", "mse-test"))
+    assert "process ended" in text_of(outputs(graded, "malicious-exit", "mse-answer"))
+    assert "[missing] `mse_loss` is not defined" in text_of(outputs(graded, "malicious-exit", "mse-test"))
+    assert "✔ 1 / 1" in text_of(outputs(graded, "malicious-exit", "relu-test"))
 
 
-def test_patched_numpy_is_detected(graded: dict):
+def test_patching_numpy_in_the_notebook_changes_nothing_the_grader_decides(graded: dict):
     assert_contained(graded)
-    assert "[numpy-tampered]" in text_of(outputs(graded, "malicious-numpy", "mse-test"))
+    assert "✔ 2 / 2" in text_of(outputs(graded, "malicious-numpy", "mse-test"))
 
 
 def test_a_second_run_grades_nobody_again(graded: dict):
@@ -182,29 +183,26 @@ def test_collect_reports_each_malformed_file_on_one_line(graded: dict):
     for path, reason in expected.items():
         assert sum(line.startswith(f"{path}: {reason}") for line in lines) == 1, graded["collect"]
     offered = len(KINDS) + 3  # one notebook each, a duplicate, an empty and a broken one
-    assert lines[-1] == (f"collected {len(KINDS)} notebook(s) from {len(KINDS)} student(s); {offered} notebook "
-                         "file(s) offered, 1 older cop(y/ies) superseded, 2 NOT COLLECTED (see above), "
-                         "2 other file(s) ignored")
+    summary = (f"collected {len(KINDS)} notebook(s) from {len(KINDS)} student(s); {offered} notebook file(s) "
+               "offered, 1 older cop(y/ies) superseded, 2 NOT COLLECTED (see above), 2 other file(s) ignored")
+    assert summary in lines and lines[-1].endswith("2 notebook file(s) of 14 not collected: see the lines above")
 
 
-def test_feedback_has_diagnoses_and_no_hidden_test_code(graded: dict):
+def test_feedback_has_the_verdicts_and_no_grader_code(graded: dict):
     course: Course = graded["course"]
-    hidden = hidden_test_lines(course, A)
-    assert len(hidden) >= 4
     pages = {kind: (course.feedback_dir / kind / A / "sample.html").read_text() for kind in KINDS}
     for kind, page in pages.items():
         assert "Your score" in page
-        assert not [line for line in hidden if line in page], kind
-        assert "BEGIN HIDDEN TESTS" not in page
-    assert "sign-flipped" in pages["partial-sign"]
-    assert "numpy-tampered" in pages["malicious-numpy"]
+        assert "check_against_reference" not in page and "BEGIN HIDDEN TESTS" not in page, kind
+    assert "opposite sign" in pages["partial-sign"]
+    assert "not implemented yet" in pages["partial-stub"]
 
 
 def test_report_has_plots_and_the_frequent_mistakes(graded: dict):
     page = (graded["course"].root / f"report-{A}.html").read_text()
     assert page.count("data:image/png;base64,") == 2
-    assert "sign-flipped" in page and "numpy-tampered" in page and "not-defined" in page
-    assert "malicious-numpy" in page  # flagged by the static scan
+    assert "sign-flipped" in page and "not-implemented" in page and "missing" in page
+    assert "malicious-numpy" in page and "seed" in page
 
 
 @pytest.mark.parametrize("command", ["release", "collect", "autograde", "feedback", "export", "report", "demo"])

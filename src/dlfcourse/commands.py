@@ -14,7 +14,8 @@ from dlfcourse.course import Course
 if TYPE_CHECKING:  # the grading modules load on demand: the other commands work without them
     from dlfcourse.grading.autograde import GradingOptions
 
-__all__ = ["release", "collect", "roster", "autograde", "feedback", "export", "report", "demo", "grading_options"]
+__all__ = ["release", "collect", "roster", "autograde", "check_worker", "feedback", "export", "report", "demo",
+           "grading_options"]
 
 
 def _course(args: argparse.Namespace) -> Course:
@@ -24,6 +25,9 @@ def _course(args: argparse.Namespace) -> Course:
 def grading_options(args: argparse.Namespace, force: bool = False) -> GradingOptions:
     """GradingOptions from the command-line options of autograde and demo."""
     import matplotlib
+
+    from dlfcourse.grading.autograde import GradingOptions
+    from dlfcourse.grading.sandbox import MiB, Limits
 
     limits = Limits(memory_bytes=args.memory * MiB, processes=args.processes,
                     cpu_seconds=args.notebook_timeout + 300)
