@@ -411,3 +411,12 @@ def test_no_input_is_mutated():
 def test_bad_input_raises_value_error_naming_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_logsumexp_of_a_vector_is_a_number_and_of_a_matrix_drops_the_axis():
+    value = logsumexp([0.0, np.log(3.0)])  # log(1 + 3) = log 4
+    assert isinstance(value, float) and value == pytest.approx(np.log(4.0))
+    rows = logsumexp(np.log([[1.0, 1.0], [2.0, 6.0]]))  # log 2, log 8
+    np.testing.assert_allclose(rows, np.log([2.0, 8.0]))
+    columns = logsumexp(np.log([[1.0, 1.0], [2.0, 6.0]]), axis=0)  # log 3, log 7
+    np.testing.assert_allclose(columns, np.log([3.0, 7.0]))

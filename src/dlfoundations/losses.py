@@ -94,9 +94,18 @@ def logsumexp(scores: ArrayLike, axis: int = -1) -> np.ndarray | float:
     ``max_k z_k <= logsumexp(z) <= max_k z_k + log K``. The axis is removed from the shape
     (``(N, K) -> (N,)``; a 1-D z gives a float).
     """
-    z = as_float_array(scores, "scores")
+    return np.squeeze(_logsumexp(as_float_array(scores, "scores"), axis), axis=axis)[()]  # [()]: 0-d -> a number
+
+
+def _logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """:func:`logsumexp` of a checked array, keeping ``axis`` with length 1 (so it broadcasts against z)."""
     m = np.max(z, axis=axis, keepdims=True)
-    return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(z - m), axis=axis))
+    shifted = z - m
+    np.exp(shifted, out=shifted)
+    out = np.sum(shifted, axis=axis, keepdims=True)
+    np.log(out, out=out)
+    out += m
+    return out
 
 
 def softmax(scores: ArrayLike) -> np.ndarray:
@@ -112,7 +121,7 @@ def softmax(scores: ArrayLike) -> np.ndarray:
 def log_softmax(scores: ArrayLike) -> np.ndarray:
     """``log softmax(z)_k = z_k - logsumexp(z)`` for z ``(K,)`` or ``(N, K)``; finite even when p_k underflows to 0."""
     z = as_float_array(scores, "scores", ndim=(1, 2))
-    return z - np.expand_dims(logsumexp(z), axis=-1)
+    return z - _logsumexp(z)
 
 
 def softmax_jacobian(scores: ArrayLike) -> np.ndarray:
@@ -145,8 +154,8 @@ def cross_entropy(scores: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
     y = check_class_labels(y, "y", k, n=n)
     rows = np.arange(n)
     log_p = log_softmax(z)
-    loss = -np.mean(log_p[rows, y])
-    dscores = np.exp(log_p)
+    loss = -float(np.sum(log_p[rows, y])) / n
+    dscores = np.exp(log_p, out=log_p)  # log_p is ours: reuse it for p
     dscores[rows, y] -= 1.0
     dscores /= n
     return float(loss), dscores
