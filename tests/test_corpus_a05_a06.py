@@ -21,6 +21,7 @@ SEEDS = range(20)
 EXPENSIVE_SEEDS = range(3)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the wrong entries overflow on purpose
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
 def test_corpus_entry(entry: Entry) -> None:
     seeds = EXPENSIVE_SEEDS if entry.expensive else SEEDS
