@@ -427,7 +427,7 @@ def _regularised(student: Student, head: str, loss: np.ndarray, grads: dict, exp
     penalised = all(values_match(grads[k], expected[1][k] + 2.0 * c * params[k]) for k in ("W1", "W2"))
     if not penalised:  # the penalty in the loss only: confirm with the weights doubled
         doubled = {**params, "W1": 2.0 * params["W1"], "W2": 2.0 * params["W2"]}
-        returned = student.call(case_name(head), doubled, *case.args[1:], case=case)
+        returned = student.call(_function_name(head), doubled, *case.args[1:], case=case)
         value = returned.value if returned.finding is None else None
         if not (isinstance(value, (tuple, list)) and len(value) == 2 and as_float(value[0]) is not None):
             return None
@@ -440,7 +440,7 @@ def _regularised(student: Student, head: str, loss: np.ndarray, grads: dict, exp
                    "(and its gradient): the loss is the data loss only.")
 
 
-def case_name(head: str) -> str:
+def _function_name(head: str) -> str:
     return "two_layer_mse" if head == "mse" else "two_layer_cross_entropy"
 
 
@@ -510,7 +510,7 @@ def _loss_cases(rng: np.random.Generator, head: str) -> list[Case]:
 
 
 def _check_loss(student: Student, rng: np.random.Generator, head: str, helpers: tuple[Helper, ...]) -> Result:
-    name = case_name(head)
+    name = _function_name(head)
     return check_against_reference(student, name, _reference_loss(head), _loss_cases(rng, head), ("loss", "grads"),
                                    helpers=helpers, explain=_explain_loss(student, head))
 

@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 
 from dlfoundations import optim, schedules
-from dlfoundations.kit.compare import Case, Finding, compare_array, compare_result, values_match
+from dlfoundations.kit.compare import Case, Finding, compare_array, values_match
 from dlfcourse.grading.checks.common import Assignment, Helper, Item, Pass, Result, as_float, \
     check_against_reference, first_failure
-from dlfcourse.grading.student import Returned, Student, grader_function, student_function
+from dlfcourse.grading.student import Student, grader_function, student_function
 
 __all__ = ["ASSIGNMENT", "STEPS"]
 
@@ -132,7 +132,6 @@ def _trajectories(rule: Rule, rng: np.random.Generator) -> list[Trajectory]:
 def _alternatives(rule: Rule, run: Trajectory, step: int) -> list[tuple[np.ndarray, str, str]]:
     """Updates of known mistakes at update ``step`` (from the reference state there): (update, code, why)."""
     g, lr, state = run.grads[step], run.lr, run.states[step]
-    fresh = rule.initial_state(g)
     out: list[tuple[np.ndarray, str, str]] = []
     if rule is MOMENTUM:
         (beta,) = run.hyper
