@@ -466,3 +466,42 @@ def test_run_trajectory_rejects_bad_start_and_steps():
         run_trajectory(rosenbrock_grad, np.zeros(2), SGD(lr=0.1), -1)
     with pytest.raises(ValueError, match="steps must be an integer >= 0"):
         run_trajectory(rosenbrock_grad, np.zeros(2), SGD(lr=0.1), 2.5)
+
+
+@pytest.mark.parametrize(
+    "optimizer, returned",
+    [(SGD(lr=0.1), 1), (Momentum(lr=0.1), 2), (Adagrad(lr=0.1), 2), (RMSProp(lr=0.1), 2), (Adam(lr=0.1), 3)],
+    ids=lambda o: type(o).__name__ if not isinstance(o, int) else str(o),
+)
+def test_update_allocates_only_the_arrays_it_returns(optimizer, returned):
+    """Pure, but without temporaries: the peak of new memory during an update is what it hands back
+    (new params and new running averages), within a small slack. The textbook one-liners need
+    two to five more arrays of the parameter's size."""
+    import tracemalloc
+
+    size = 250_000  # 2 MB per float64 array: far above the bookkeeping
+    rng = np.random.default_rng(0)
+    params, grads = {"w": rng.normal(size=size)}, {"w": rng.normal(size=size)}
+    state = optimizer.init(params)
+    params, state = optimizer.update(grads, state, params)  # non-zero averages from here on
+    tracemalloc.start()
+    try:
+        new_params, new_state = optimizer.update(grads, state, params)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    array_bytes = params["w"].nbytes
+    assert peak <= returned * array_bytes + 0.2 * array_bytes, f"peak {peak / array_bytes:.2f} arrays"
+    outputs = arrays_in(new_params) + arrays_in(new_state)
+    assert len(outputs) == returned
+    for i, a in enumerate(outputs):
+        assert all(not np.shares_memory(a, b) for b in outputs[i + 1:])
+
+
+@pytest.mark.parametrize("optimizer", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
+def test_float32_parameters_stay_float32(optimizer):
+    params = {"w": np.array([1.0, -2.0], dtype=np.float32)}
+    grads = {"w": np.array([0.5, 0.25], dtype=np.float32)}
+    state = optimizer.init(params)
+    new_params, new_state = optimizer.update(grads, state, params)
+    assert all(a.dtype == np.float32 for a in arrays_in(new_params) + arrays_in(new_state))

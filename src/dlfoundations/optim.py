@@ -157,7 +157,9 @@ class Adagrad(_Pure):
         check_positive(self.eps, "eps")
 
     def _rule(self, params: Params, grads: Params, averages: Slots, eta: float, step: int) -> tuple[Params, Slots]:
-        s = {key: decayed(averages["s"][key], 1.0, np.square(grads[key])) for key in params}
+        s = {key: scaled(grads[key], 1.0, p, square=True) for key, p in params.items()}  # g², then s + g²
+        for key in s:
+            s[key] += averages["s"][key]
         return {key: descend_scaled(p, grads[key], s[key], eta, self.eps) for key, p in params.items()}, {"s": s}
 
 

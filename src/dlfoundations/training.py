@@ -68,7 +68,7 @@ def fit(
 
     ``loss_fn(params, X_b, y_b) -> (loss, grads)`` (e.g. ``mlp_loss``, or a closure fixing its options);
     ``optimizer`` has the pure ``init`` / ``update`` interface of ``dlfoundations.optim``.
-    ``batch_size=None`` means full-batch gradient descent; ``seed`` fixes the
+    ``batch_size=None`` means full-batch gradient descent (the data as it is, not shuffled); ``seed`` fixes the
     shuffling, so a run is reproducible. ``accuracy_fn(params, X, y) -> float``
     and ``validation = (X_val, y_val)`` are optional (see ``History``).
     """
