@@ -17,6 +17,7 @@ import functools
 import http.server
 import shutil
 import statistics
+import sys
 import threading
 from pathlib import Path
 
@@ -65,6 +66,13 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A tab closed mid-download (the next repeat has begun) is not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, default=REPO / "_build" / "html")
@@ -74,7 +82,7 @@ def main() -> None:
     if not chapters:
         raise SystemExit(f"no chapters under {args.site}/book: build the site first (make book)")
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(args.site)))
+    httpd = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(args.site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}/"
     blocked: list[str] = []
