@@ -58,22 +58,9 @@ def strip_solution_markers(source: str) -> str:
     return "\n".join(lines)
 
 
-def hidden_test_lines(source_nb) -> list[str]:
-    """Every non-empty line between BEGIN/END HIDDEN TESTS in the source notebook."""
-    lines, inside = [], False
-    for cell in source_nb.cells:
-        for line in cell.source.splitlines():
-            if "BEGIN HIDDEN TESTS" in line:
-                inside = True
-            elif "END HIDDEN TESTS" in line:
-                inside = False
-            elif inside and line.strip():
-                lines.append(line.strip())
-    return lines
-
-
-def build_submission(course: Path, assignment: str, submission: Submission) -> Path:
-    """Write the synthetic student's notebook into ``submitted/<student>/<assignment>/``."""
+def build_submission(course: Path, assignment: str, submission: Submission, handin: Path | None = None) -> Path:
+    """Write the synthetic student's notebook into ``submitted/<student>/<assignment>/`` (as if collected),
+    or, with ``handin``, into ``handin/<student>/`` as a student hands it in (for ``dlf-course collect``)."""
     name = notebook_name(assignment)
     source = nbformat.read(course / "solutions" / assignment / name, as_version=4)
     release = nbformat.read(course / "exercises" / assignment / name, as_version=4)
@@ -95,6 +82,11 @@ def build_submission(course: Path, assignment: str, submission: Submission) -> P
     if submission.prepend:
         cells.insert(0, nbformat.v4.new_code_cell(submission.prepend))
     release.cells = cells
+    if handin is not None:
+        target = handin / submission.student / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(release, target)
+        return target
     target = course / "submitted" / submission.student / assignment / name
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(release, target)
@@ -122,8 +114,3 @@ def item_scores(course: Path, assignment: str, student: str) -> dict[str, float 
 def feedback_html(course: Path, assignment: str, student: str) -> str:
     path = course / "feedback" / student / assignment / notebook_name(assignment).replace(".ipynb", ".html")
     return path.read_text()
-
-
-def diagnosis_codes(html: str) -> set[str]:
-    """Diagnosis codes shown in a feedback page ("GradingFailure: [code] ...")."""
-    return set(re.findall(r"GradingFailure: \[([a-z-]+)\]", html))

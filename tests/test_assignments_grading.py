@@ -1,78 +1,85 @@
-"""End to end: synthetic students submit, nbgrader autogrades, and every item scores what it should.
+"""Every assignment graded end to end through the production path: collect → sandboxed autograde → export.
 
 For each assignment with a module in ``grading_cases/``, a temporary course is
-built from the repository's source notebook, every synthetic submission is
-autograded by nbgrader, and the test checks, per student and per item, the
-score in the gradebook, the diagnosis shown in the feedback, and that the
-feedback contains no line of the hidden tests.
+built from the repository's source notebook; every synthetic student hands in
+a notebook (one folder per student, as a download from a course site), and the
+instructor's commands run as in a term: ``dlf-course collect``, ``dlf-course
+autograde`` (sandboxed workers, the trusted grader), ``dlf-course export``.
+The test then checks each student's score per item in the exported CSV, and
+the verdict code of each diagnosed item in the autograded notebook.
 """
 
 from __future__ import annotations
 
-import html
+import contextlib
+import csv
 import importlib
+import io
 import pkgutil
-import re
 
 import nbformat
 import pytest
 
 import grading_cases
-from course_harness import (REPO, build_submission, diagnosis_codes, feedback_html, hidden_test_lines,
-                            item_scores, make_course, nbgrader, notebook_name, graded_item_points)
+from course_harness import build_submission, graded_item_points, make_course, notebook_name
 
 CASE_MODULES = sorted(m.name for m in pkgutil.iter_modules(grading_cases.__path__))
 
 pytestmark = pytest.mark.slow
 
 
+def dlf_course(*argv: str) -> tuple[int, str]:
+    """Run ``dlf-course`` in this process; return (exit status, what it printed)."""
+    from dlfcourse.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        status = main(list(argv))
+    return status, out.getvalue()
+
+
 @pytest.fixture(scope="module", params=CASE_MODULES)
-def graded_course(request, tmp_path_factory):
+def term(request, tmp_path_factory):
     cases = importlib.import_module(f"grading_cases.{request.param}")
     course = make_course(tmp_path_factory.mktemp(request.param), cases.ASSIGNMENT)
+    handin = course.parent / "handin"
     for submission in cases.SUBMISSIONS:
-        build_submission(course, cases.ASSIGNMENT, submission)
-    nbgrader(course, "autograde", cases.ASSIGNMENT, "--force")
-    # The course's own feedback step (as `dlf-course feedback`): plain `nbgrader generate_feedback`
-    # keeps the hidden tests in the HTML.
-    from dlfcourse.course import Course
-    from dlfcourse.outputs.feedback import generate_feedback
-    generate_feedback(Course.open(course), cases.ASSIGNMENT)
-    return course, cases
+        build_submission(course, cases.ASSIGNMENT, submission, handin=handin)
+    where = ["--course", str(course)]
+    collected = dlf_course("collect", cases.ASSIGNMENT, str(handin), *where)
+    graded = dlf_course("autograde", cases.ASSIGNMENT, *where, "--jobs", "2", "--no-progress",
+                        "--cell-timeout", "15", "--call-timeout", "30")
+    exported = dlf_course("export", cases.ASSIGNMENT, *where, "--output", str(course / "grades.csv"),
+                          "--allow-pending")
+    with open(course / "grades.csv", newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    return course, cases, collected, graded, exported, rows
 
 
-def test_every_student_scores_as_expected_per_item(graded_course):
-    course, cases = graded_course
+def _verdict_codes(course, assignment: str, student: str) -> dict[str, str]:
+    path = course / "autograded" / student / assignment / notebook_name(assignment)
+    return {c.metadata["nbgrader"]["grade_id"]: c.metadata["dlfcourse"]["code"]
+            for c in nbformat.read(path, as_version=4).cells if "dlfcourse" in c.metadata}
+
+
+def test_a_term_of_the_assignment_grades_every_student_as_expected(term):
+    """One test per assignment (its course is built once, on one worker): the commands, the scores, the codes."""
+    course, cases, collected, graded, exported, rows = term
+    assert collected[0] == 0, collected[1]
+    assert f"collected {len(cases.SUBMISSIONS)} notebook(s)" in collected[1]
+    assert graded[0] == 0 and f"{len(cases.SUBMISSIONS)} graded, 0 skipped, 0 failed" in graded[1], graded[1]
+    assert exported[0] == 0, exported[1]
     points = graded_item_points(course, cases.ASSIGNMENT)
     problems = []
     for submission in cases.SUBMISSIONS:
-        scores = item_scores(course, cases.ASSIGNMENT, submission.student)
+        row, codes = rows[submission.student], _verdict_codes(course, cases.ASSIGNMENT, submission.student)
         for grade_id, full in points.items():
             expected = submission.expected.get(grade_id, full)
-            got = scores.get(grade_id)
+            got = float(row[grade_id]) if row[grade_id] != "" else None
             if got != expected:
-                problems.append(f"{submission.student}: {grade_id} scored {got}, expected {expected}")
-    assert not problems, "\n".join(problems)
-
-
-def test_feedback_names_each_diagnosed_mistake(graded_course):
-    course, cases = graded_course
-    missing = []
-    for submission in cases.SUBMISSIONS:
-        shown = diagnosis_codes(feedback_html(course, cases.ASSIGNMENT, submission.student))
+                problems.append(f"{submission.student}: {grade_id} scored {got}, expected {expected} "
+                                f"({codes.get(grade_id)})")
         for grade_id, code in submission.diagnoses.items():
-            if code not in shown:
-                missing.append(f"{submission.student}: {grade_id} should be diagnosed {code!r}, feedback shows {sorted(shown)}")
-    assert not missing, "\n".join(missing)
-
-
-def test_feedback_never_shows_hidden_test_source(graded_course):
-    course, cases = graded_course
-    source = nbformat.read(REPO / "solutions" / cases.ASSIGNMENT / notebook_name(cases.ASSIGNMENT), as_version=4)
-    hidden = hidden_test_lines(source)
-    assert hidden, "the source notebook should have hidden tests"
-    for submission in cases.SUBMISSIONS:
-        page = feedback_html(course, cases.ASSIGNMENT, submission.student)
-        text = html.unescape(re.sub(r"<[^>]+>", "", page))
-        leaked = [line for line in hidden if line in text]
-        assert not leaked, f"{submission.student}'s feedback shows hidden test lines: {leaked}"
+            if codes.get(grade_id) != code:
+                problems.append(f"{submission.student}: {grade_id} should be {code!r}, is {codes.get(grade_id)!r}")
+    assert not problems, "\n".join(problems)

@@ -288,3 +288,19 @@ def test_file_size_and_scratch_limits(policy, tmp_path):
         assert "refused" in reply["stdout"], reply
     finally:
         process.close()
+
+
+def test_an_argument_changed_in_place_is_seen_even_next_to_a_function_argument(worker):
+    """The grader compares what it sent with what came back; a function among the arguments hides nothing."""
+    from dlfcourse.grading.student import RemoteStudent, grader_function
+    from dlfoundations.kit.compare import Case
+
+    class Session:  # the worker as a session: what RemoteStudent talks to
+        def request(self, message, timeout, doing):
+            return worker.request(message, timeout, doing)
+
+    run(worker, "def gradient(f, x):\n    x += 1e-3\n    return x * 0 + f(x)")
+    returned = RemoteStudent(Session(), 10).call("gradient", grader_function("lambda v: float(v.sum())"),
+                                                 np.zeros(3), case=Case("on a vector of 3 zeros"))
+    assert returned.finding is not None and returned.finding.code == "mutates-input"
+    assert "`x`" in returned.finding.message

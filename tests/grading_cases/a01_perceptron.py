@@ -1,9 +1,9 @@
 """Synthetic students for 01-perceptron: the correct solution, the typical perceptron mistakes, and misbehaviour.
 
 Later items call earlier functions (training uses the student's step, the
-full-batch gradient the student's loss), so one mistake can cost several items;
-``expected`` lists them all. A visible test that fails first shows its own
-diagnosis, which is the one listed.
+full-batch gradient the student's loss); the grader carries an earlier mistake
+forward (the later item is compared with the reference built on the student's
+own earlier function), so a mistake costs its own item only.
 """
 
 from grading_cases import Submission
@@ -111,32 +111,27 @@ def multiclass_perceptron_update(W, b, x, y):
 SUBMISSIONS = [
     Submission("correct"),
     Submission("sum_not_mean", answers={"perceptron_loss-answer": _SUM_NOT_MEAN},
-               expected={"perceptron_loss-test": 0, "full_batch_gradient-test": 0},
-               diagnoses={"perceptron_loss-test": "forgot-mean", "full_batch_gradient-test": "forgot-mean"}),
+               expected={'perceptron_loss-test': 0.0},
+               diagnoses={'perceptron_loss-test': 'forgot-mean'}),
     Submission("sign_and_boundary",
                answers={"perceptron_loss-answer": _FLIPPED_SUBGRADIENT, "perceptron_step-answer": _STRICT_STEP},
-               expected={"perceptron_loss-test": 0, "full_batch_gradient-test": 0, "perceptron_step-test": 0,
-                         "train_perceptron-test": 0},
-               diagnoses={"perceptron_loss-test": "sign-flipped", "full_batch_gradient-test": "sign-flipped",
-                          "perceptron_step-test": "wrong-value", "train_perceptron-test": "did-not-learn"}),
+               expected={'perceptron_loss-test': 0.0, 'perceptron_step-test': 0.0},
+               diagnoses={'perceptron_loss-test': 'sign-flipped', 'perceptron_step-test': 'wrong-value'}),
     Submission("in_place_no_bias_no_stop",
                answers={"perceptron_step-answer": _IN_PLACE_STEP, "train_perceptron-answer": _NO_EARLY_STOP,
                         "full_batch_gradient-answer": _NO_BIAS_GRADIENT},
-               expected={"perceptron_step-test": 0, "train_perceptron-test": 0, "full_batch_gradient-test": 0},
-               diagnoses={"perceptron_step-test": "mutates-input", "train_perceptron-test": "wrong-shape",
-                          "full_batch_gradient-test": "missing-bias-grad"}),
+               expected={'perceptron_step-test': 0.0, 'train_perceptron-test': 0.0, 'full_batch_gradient-test': 0.0},
+               diagnoses={'perceptron_step-test': 'mutates-input', 'train_perceptron-test': 'wrong-shape', 'full_batch_gradient-test': 'missing-bias-grad'}),
     Submission("margin_and_ties",
                answers={"mistake_bound-answer": _UNNORMALISED_MARGIN, "multiclass_update-answer": _ARGMAX_RULE},
-               expected={"mistake_bound-test": 0, "multiclass_update-test": 0},
-               diagnoses={"mistake_bound-test": "factor", "multiclass_update-test": "wrong-value"}),
+               expected={'mistake_bound-test': 0.0, 'multiclass_update-test': 0.0},
+               diagnoses={'mistake_bound-test': 'factor', 'multiclass_update-test': 'wrong-value'}),
     Submission("uses_reference",
                answers={"perceptron_loss-answer": _REFERENCE_IMPORT, "perceptron_step-answer": _REFERENCE_ALIAS},
-               expected={"perceptron_loss-test": 0, "perceptron_step-test": 0, "train_perceptron-test": 0,
-                         "full_batch_gradient-test": 0},
-               diagnoses={"perceptron_loss-test": "uses-reference", "perceptron_step-test": "uses-reference",
-                          "train_perceptron-test": "uses-reference", "full_batch_gradient-test": "uses-reference"}),
+               expected={'perceptron_loss-test': 0.0, 'perceptron_step-test': 0.0, 'train_perceptron-test': 0.0, 'full_batch_gradient-test': 0.0},
+               diagnoses={'perceptron_loss-test': 'missing', 'perceptron_step-test': 'missing', 'train_perceptron-test': 'raised-error', 'full_batch_gradient-test': 'raised-error'}),
     Submission("crash", answers={"multiclass_update-answer": _CRASHING_MULTICLASS},
-               expected={"multiclass_update-test": 0}),
+               expected={'multiclass_update-test': 0.0}, diagnoses={'multiclass_update-test': 'missing'}),
     Submission("edited_test", edit_tests=("mistake_bound-test",)),
-    Submission("blank", blank=True, expected={item: 0 for item in ALL_ITEMS}),
+    Submission("blank", blank=True, expected={'perceptron_loss-test': 0.0, 'perceptron_step-test': 0.0, 'train_perceptron-test': 0.0, 'mistake_bound-test': 0.0, 'full_batch_gradient-test': 0.0, 'multiclass_update-test': 0.0}, diagnoses={'perceptron_loss-test': 'not-implemented', 'perceptron_step-test': 'not-implemented', 'train_perceptron-test': 'not-implemented', 'mistake_bound-test': 'not-implemented', 'full_batch_gradient-test': 'not-implemented', 'multiclass_update-test': 'not-implemented'}),
 ]

@@ -44,6 +44,7 @@ class Returned:
     value: Any = None
     finding: Finding | None = None
     seconds: float = 0.0
+    error: str | None = None  # the exception's type name, when the call raised
 
     @property
     def ok(self) -> bool:
@@ -118,7 +119,8 @@ def reply_to_returned(name: str, reply: Mapping[str, Any], sent: list[Any], case
         return Returned(finding=Finding("not-implemented", f"{what} is not implemented yet (it raises "
                                         "NotImplementedError)."))
     if kind == "raised":
-        return Returned(finding=Finding("raised-error", f"{opening}, {what} raised {_error_text(reply)}"))
+        ename = str((reply.get("error") or {}).get("ename", "")) or None
+        return Returned(finding=Finding("raised-error", f"{opening}, {what} raised {_error_text(reply)}"), error=ename)
     if kind == "unsendable":
         return Returned(finding=Finding("wrong-type", f"{opening}, {what} returned something the grader cannot "
                                         f"use: {reply.get('message', 'not plain data')}. Return numbers, numpy "

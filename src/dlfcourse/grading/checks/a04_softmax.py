@@ -227,7 +227,8 @@ def _digits_accuracy(student: Student) -> Result:
 def check_digits(student: Student, rng: np.random.Generator) -> Result:
     """``train_softmax_regression(X, y, num_classes, lr, steps) -> (W, b, losses)``: the reference trajectory on a
     small random problem, then a retraining on the digits that must reach the required test accuracy."""
-    n, d, k = int(rng.integers(10, 30)), int(rng.integers(2, 6)), int(rng.integers(3, 6))
+    n, k = int(rng.integers(10, 30)), int(rng.integers(3, 6))
+    d = int(rng.choice([v for v in range(2, 7) if v != k]))  # d ≠ K: a transposed dW never fits by chance
     steps = int(rng.integers(3, 12))
     case = Case(f"on random data (N = {n}, d = {d}, K = {k}, lr = 0.5, {steps} steps from W = 0, b = 0)",
                 (rng.normal(size=(n, d)), random_labels(rng, n, k), k, 0.5, steps), n)
