@@ -1,22 +1,53 @@
 """The instructor's tools: the ``dlf-course`` command and the pieces it is made of.
 
-Each step of a term has a module; nbgrader (through its Python API) does the
-grading work, these modules add parallelism, a sandbox, per-item grades and reports.
+A distribution of its own (``src/dlfcourse/pyproject.toml``), never installed by
+students: it holds the hidden checks. nbgrader stays the course format and the
+gradebook; the score of every item is decided here, outside the student's process.
 
-    cli, commands   the ``dlf-course`` command line and its subcommands
-    course          the course directory, its nbgrader configuration and API
-    release         regenerate the student release with nbgrader
-    inbox, collect  read handed-in files (folder or LMS zip), import them into submitted/
-    autograde       grade every submission in parallel (``pool``: forked workers with time limits)
-    execute         nbgrader's Execute with a notebook time limit and dead-kernel handling
-    kernelspec      the grading kernel spec (ipc sockets, started through the sandbox)
-    sandbox         rlimits + an unprivileged uid + bubblewrap namespaces around each kernel
-    kernel          the kernel's start-up inside the sandbox (imports the grading code first)
-    diagnoses       what went wrong in each graded cell of an autograded notebook
-    feedback        per-student HTML feedback without hidden tests, checked for leaks
-    export          per-item grades as CSV from the gradebook
-    report, report_html, charts   the class report
-    sample, synthetic, attacks, lmszip, demo   a tiny assignment, synthetic students, ``dlf-course demo``
+    cli, commands      the ``dlf-course`` command line and its subcommands
+    course             the course directory, its nbgrader configuration and API
+    release            regenerate the student release with nbgrader
+
+    intake/            handed-in files
+      inbox            read a folder or an LMS zip (nested zips, backslashes, a shared top folder)
+      lms              whose file is it: the Moodle, Canvas, Blackboard and generic layouts
+      collect          import the notebooks into submitted/, one line for each file not collected
+      roster           the class list (ids, names, emails, LMS ids)
+      lmszip           write a class as an LMS-style zip (demo, tests)
+
+    grading/           the trusted grader and the sandbox
+      autograde        grade every submission in parallel; seeds recorded per student; resumable
+      pool             forked processes with a hard time limit, one grading slot each
+      trusted          nbgrader's autograde with Execute and SaveAutoGrades replaced
+      notebook         grade one notebook: restore test cells, run the code cells, write the verdicts
+      session          a submission's cells in a worker that is replaced (and replayed) when it dies
+      worker           one sandboxed worker seen from the grader: requests with a deadline
+      worker_main      the program inside the sandbox: runs cells, answers calls (sent over stdin)
+      sandbox          bubblewrap root with numpy, matplotlib and the kit; rlimits; a uid per slot
+      codec            the data-only channel: raw array buffers and a JSON tree, no pickle
+      student          call a student's function by name and get data or a finding back
+      grader           run an item's check and make its verdict
+      verdict          the verdict of one item, kept in the test cell's metadata
+      inputs           item seeds and the standard input situations of the checks
+      checks/          the hidden checks: common (items, reference comparison, error carried
+                       forward) and one module per assignment, a01_perceptron ... a06_optimisation
+      api              ``grade_function``: grade a plain callable for one item, in this process
+      selfcheck        ``dlf-course check-worker``: does a sandboxed worker start and hold here?
+      scan             a static scan of the students' code for the report
+      diagnoses        reads the error outputs of the former in-kernel grader (nothing imports it now)
+
+    outputs/           what comes out of a graded assignment
+      feedback         per-student HTML feedback with the verdicts, checked for hidden-test leaks
+      export           grades as CSV, or as a Canvas or Moodle import
+      report, report_html, charts   the class report
+      similarity       pairs of near-identical submissions
+      titles           item titles from the headings of the source notebook
+
+    demo/              ``dlf-course demo``
+      demo             a whole term on a temporary course
+      sample           a tiny two-item assignment with its checks
+      synthetic        synthetic students (correct, partial, broken, malicious)
+      attacks          the code malicious students try
 
 Run ``dlf-course --help``; the book's *Instructors* page explains the workflow.
 """
