@@ -65,13 +65,19 @@ def random_labels(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
 
 
 def large_logits(rng: np.random.Generator, y: np.ndarray, k: int) -> np.ndarray:
-    """Logits ``(N, K)`` around ±1e4 where every row's maximum is above +5,000 and, in row 0, the label's
-    logit lies at least 2,000 below that maximum (its softmax probability underflows to exactly 0)."""
+    """Logits ``(N, K)`` around ±1e4 where every row's maximum is above +5,000; in row 0 the label's logit
+    lies at least 2,000 below that maximum (its softmax probability underflows to exactly 0), and, when
+    N > 1, row 1's maximum lies at least 3,500 below row 0's (a softmax that subtracts the maximum of the
+    whole array instead of each row's underflows there to 0/0)."""
     n = len(y)
     z = rng.uniform(-1e4, 1e4, size=(n, k))
     top = rng.integers(0, k, size=n)
     top[0] = (int(y[0]) + 1 + int(rng.integers(0, k - 1))) % k  # never the label in row 0
     z[np.arange(n), top] = rng.uniform(5e3, 1e4, size=n)
+    z[0, top[0]] = rng.uniform(9.5e3, 1e4)
+    if n > 1:
+        z[1] = np.minimum(z[1], 4e3)
+        z[1, top[1]] = rng.uniform(5e3, 6e3)
     z[0, int(y[0])] = z[0, top[0]] - rng.uniform(2e3, 5e3)
     return z
 

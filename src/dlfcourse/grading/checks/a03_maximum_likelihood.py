@@ -128,14 +128,12 @@ def _tail_case(rng: np.random.Generator) -> Case:
 
 
 def _check_tail(student: Student, case: Case) -> Result:
-    """The naive 1 / (1 + e^{-z}) returns exactly 0 where e^{-z} overflowed; the true value is positive."""
-    returned = student.call("sigmoid", *case.args, case=case, raise_on_overflow=True)
-    if returned.finding is not None and "FloatingPointError" in returned.finding.message:
-        return Finding("not-finite", f"{case.opening}, an exp() in your sigmoid overflows (numpy raised "
-                       "'overflow encountered in exp' when overflows are errors, as the hidden tests make them). "
-                       "np.where computes both branches on every entry and only then throws one away, so the "
-                       "naive formula in the unused branch still overflows. Compute e^{-|z|}, which never "
-                       f"overflows, and build both cases from it. {_STABILITY_HINT}")
+    """The naive 1 / (1 + e^{-z}) returns exactly 0 where e^{-z} overflowed; the true value is positive.
+
+    Then the same call with overflows as errors: a stable-looking ``np.where`` of two naive branches
+    still overflows in the branch it throws away.
+    """
+    returned = student.call("sigmoid", *case.args, case=case)
     if returned.finding is not None:
         return returned.finding
     s = as_float(returned.value)
@@ -149,6 +147,13 @@ def _check_tail(student: Student, case: Case) -> Result:
                        f"true value is {float(activations.sigmoid(np.array([where]))[0]):.3g}: e^{{-z}} overflowed "
                        "to inf there (numpy warns 'overflow encountered in exp'), and 1 / (1 + inf) = 0 only by "
                        f"luck. At z = -10,000 the same overflow happens. {_STABILITY_HINT}")
+    strict = student.call("sigmoid", *case.args, case=case, raise_on_overflow=True)
+    if strict.error == "FloatingPointError":
+        return Finding("not-finite", f"{case.opening}, an exp() in your sigmoid overflows (numpy raises 'overflow "
+                       "encountered in exp' when overflows are errors, as the hidden tests make them), although "
+                       "the values you return are right. np.where computes both branches on every entry and only "
+                       "then throws one away, so a naive formula in the unused branch still overflows. Compute "
+                       f"e^{{-|z|}}, which never overflows, and build both cases from it. {_STABILITY_HINT}")
     return Pass("")
 
 

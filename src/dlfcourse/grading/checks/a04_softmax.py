@@ -22,7 +22,7 @@ from dlfoundations.kit import data
 from dlfoundations.kit.compare import Case, Finding
 from dlfoundations.optim import SGD
 from dlfcourse.grading.checks.common import Assignment, Helper, Item, Pass, Result, as_float, \
-    check_against_reference, first_failure
+    check_against_reference, first_failure, same_data
 from dlfcourse.grading.inputs import Situation, large_logits, random_labels, random_scores, standard_situations
 from dlfcourse.grading.student import Student
 
@@ -49,10 +49,38 @@ def _loss_cases(rng: np.random.Generator) -> list[Case]:
 # ----------------------------------------------------------------------------- softmax and its Jacobian
 
 
+def _naive_softmaxes(Z: np.ndarray) -> dict[str, np.ndarray]:
+    """The usual unstable softmaxes of ``Z``, reproduced here to recognise them by their values."""
+    with np.errstate(all="ignore"):
+        plain = np.exp(Z)
+        whole = np.exp(Z - np.max(Z))
+        return {"none": plain / plain.sum(axis=-1, keepdims=True),
+                "whole": whole / whole.sum(axis=-1, keepdims=True)}
+
+
+def _explain_unstable_softmax(got: np.ndarray, Z: np.ndarray, case: Case) -> Finding | None:
+    """No max subtraction, or the maximum of the whole array instead of each row's."""
+    naive = _naive_softmaxes(Z)
+    if same_data(got, naive["whole"], rtol=1e-6, atol=1e-12, equal_nan=True):
+        return Finding("not-finite", f"{case.opening}, softmax(Z) has NaN rows: you subtracted the maximum of the "
+                       "whole array, so in a row whose scores all lie far below that maximum every exp() underflows "
+                       "to 0 and the row becomes 0/0. Subtract each row's own maximum: "
+                       "Z - Z.max(axis=-1, keepdims=True).")
+    if same_data(got, naive["none"], rtol=1e-6, atol=1e-12, equal_nan=True):
+        return Finding("not-finite", f"{case.opening}, softmax(Z) has NaN entries: exp() of a score above 709 "
+                       "overflows to inf, and inf/inf is NaN. Subtract each row's maximum before exp(): "
+                       "Z - Z.max(axis=-1, keepdims=True) (it does not change the softmax).")
+    return None
+
+
 def _explain_softmax(got: Any, expected: Any, case: Case) -> Finding | None:
-    """Rows that do not sum to 1 (normalised over the wrong axis or the whole array)."""
+    """Unstable softmaxes by name; rows that do not sum to 1 (normalised over the wrong axis or the whole array)."""
     p = as_float(got)
-    if p is None or p.shape != np.shape(expected) or p.ndim != 2 or not np.all(np.isfinite(p)):
+    if p is None or p.shape != np.shape(expected):
+        return None
+    if not np.all(np.isfinite(p)):
+        return _explain_unstable_softmax(p, np.asarray(case.args[0], dtype=np.float64), case)
+    if p.ndim != 2:
         return None
     sums = p.sum(axis=-1)
     if not np.allclose(sums, 1.0):
@@ -194,7 +222,13 @@ def _trainer_with(regression_loss: Callable[..., Any]) -> Callable[..., tuple[np
 
 
 def _explain_trainer(got: Any, expected: Any, case: Case) -> Finding | None:
-    """A bias that never moved from 0: the trainer does not update b (or its db is zero)."""
+    """A training loss that goes up (a step along the gradient); a bias that never moved from 0."""
+    losses = as_float(got[2])
+    if losses is not None and losses.ndim == 1 and losses.size > 1 and losses[-1] > losses[0] \
+            and expected[2][-1] < expected[2][0]:
+        return Finding("sign-flipped", f"{case.opening}, your training loss goes up (from {losses[0]:.4g} to "
+                       f"{losses[-1]:.4g}): each step moves along the gradient instead of against it. Use "
+                       "W <- W - lr dW and b <- b - lr db.")
     if not np.any(np.asarray(got[1], dtype=np.float64)) and np.any(np.abs(expected[1]) > 1e-9):
         return Finding("missing-bias-grad", f"{case.opening}, b is still all zeros after training: update the "
                        "bias too (b <- b - lr db, with db the sum over the batch of dscores).")

@@ -1,0 +1,413 @@
+"""Corpus of 04-softmax: softmax, its Jacobian, cross-entropy, softmax regression, the hinge, the trainer.
+
+Written the way students write these functions (CS231n-style loops and
+vectorised code alike); each wrong one carries the mistake named in its label.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from corpus import correct, wrong
+
+A = "04-softmax"
+
+
+# ----------------------------------------------------------------------------- softmax
+
+def softmax_vectorised(Z):
+    Z = np.asarray(Z, dtype=np.float64)
+    e = np.exp(Z - Z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_rows_loop(Z):
+    Z = np.array(Z, dtype=np.float64)
+    if Z.ndim == 1:
+        e = np.exp(Z - Z.max())
+        return e / e.sum()
+    out = np.empty_like(Z)
+    for i in range(Z.shape[0]):
+        e = np.exp(Z[i] - np.max(Z[i]))
+        out[i] = e / np.sum(e)
+    return out
+
+
+def softmax_in_place_on_copy(Z):
+    P = np.array(Z, dtype=np.float64)  # its own copy: working in place on it is fine
+    P -= P.max(axis=-1, keepdims=True)
+    np.exp(P, out=P)
+    P /= P.sum(axis=-1, keepdims=True)
+    return P
+
+
+def softmax_no_max(Z):
+    e = np.exp(Z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_global_max(Z):
+    e = np.exp(Z - np.max(Z))  # the maximum of the whole array, not of each row
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_whole_matrix(Z):
+    e = np.exp(Z - Z.max(axis=-1, keepdims=True))
+    return e / e.sum()
+
+
+def softmax_axis_0(Z):
+    e = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def softmax_mutates(Z):
+    Z -= Z.max(axis=-1, keepdims=True)
+    e = np.exp(Z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_2d_only(Z):
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))  # axis=1 fails on a single vector (K,)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+# ----------------------------------------------------------------------------- Jacobian
+
+def jacobian_outer(z):
+    p = softmax_vectorised(z)
+    return np.diag(p) - np.outer(p, p)
+
+
+def jacobian_loops(z):
+    p = softmax_vectorised(z)
+    K = len(p)
+    J = np.zeros((K, K))
+    for i in range(K):
+        for j in range(K):
+            J[i, j] = p[i] * ((1.0 if i == j else 0.0) - p[j])
+    return J
+
+
+def jacobian_diagonal_only(z):
+    p = softmax_vectorised(z)
+    return p * (1 - p)
+
+
+def jacobian_sign(z):
+    p = softmax_vectorised(z)
+    return np.outer(p, p) - np.diag(p)
+
+
+def jacobian_no_diag_term(z):
+    p = softmax_vectorised(z)
+    return -np.outer(p, p)
+
+
+# ----------------------------------------------------------------------------- cross-entropy
+
+def _log_softmax(Z):
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def ce_log_softmax(scores, y):
+    n = scores.shape[0]
+    logp = _log_softmax(np.asarray(scores, dtype=np.float64))
+    d = np.exp(logp)
+    d[np.arange(n), y] -= 1
+    return float(-logp[np.arange(n), y].mean()), d / n
+
+
+def ce_logsumexp_loop(scores, y):
+    n, k = scores.shape
+    loss, d = 0.0, np.zeros((n, k))
+    for i in range(n):
+        m = np.max(scores[i])
+        lse = m + np.log(np.sum(np.exp(scores[i] - m)))
+        loss += lse - scores[i, y[i]]
+        d[i] = np.exp(scores[i] - lse)
+        d[i, y[i]] -= 1
+    return loss / n, d / n
+
+
+def ce_onehot(scores, y):
+    n, k = scores.shape
+    Y = np.eye(k)[y]
+    logp = _log_softmax(scores)
+    return float(-(Y * logp).sum() / n), (np.exp(logp) - Y) / n
+
+
+def ce_log_of_probability(scores, y):
+    n = scores.shape[0]
+    p = softmax_vectorised(scores)  # stable softmax ...
+    loss = -np.mean(np.log(p[np.arange(n), y]))  # ... then the log of a probability that underflows to 0
+    d = p.copy()
+    d[np.arange(n), y] -= 1
+    return float(loss), d / n
+
+
+def ce_sum(scores, y):
+    loss, d = ce_log_softmax(scores, y)
+    return loss * len(y), d * len(y)
+
+
+def ce_sum_in_gradient_only(scores, y):
+    loss, d = ce_log_softmax(scores, y)
+    return loss, d * len(y)
+
+
+def ce_sign(scores, y):
+    loss, d = ce_log_softmax(scores, y)
+    return loss, -d
+
+
+def ce_no_onehot(scores, y):
+    n = scores.shape[0]
+    logp = _log_softmax(scores)
+    return float(-logp[np.arange(n), y].mean()), np.exp(logp) / n  # the -1 at the label is missing
+
+
+def ce_regularised(scores, y):
+    loss, d = ce_log_softmax(scores, y)
+    return loss + 0.5 * 1e-3 * np.sum(scores ** 2), d + 1e-3 * scores
+
+
+# ----------------------------------------------------------------------------- softmax regression
+
+def regression_vectorised(W, b, X, y):
+    loss, d = cross_entropy(X @ W + b, y)
+    return loss, X.T @ d, d.sum(axis=0)
+
+
+def regression_bias_folded(W, b, X, y):
+    Xb = np.hstack([X, np.ones((X.shape[0], 1))])  # the bias as an extra column of X
+    Wb = np.vstack([W, b])
+    loss, d = ce_log_softmax(Xb @ Wb, y)
+    G = Xb.T @ d
+    return loss, G[:-1], G[-1]
+
+
+def regression_loops(W, b, X, y):
+    n = X.shape[0]
+    loss, dW, db = 0.0, np.zeros_like(W), np.zeros_like(b)
+    for i in range(n):
+        z = X[i] @ W + b
+        m = z.max()
+        p = np.exp(z - m) / np.exp(z - m).sum()
+        loss += -(z[y[i]] - m - np.log(np.exp(z - m).sum()))
+        p[y[i]] -= 1
+        dW += np.outer(X[i], p)
+        db += p
+    return loss / n, dW / n, db / n
+
+
+def regression_transposed(W, b, X, y):
+    loss, d = ce_log_softmax(X @ W + b, y)
+    return loss, d.T @ X, d.sum(axis=0)
+
+
+def regression_no_bias(W, b, X, y):
+    loss, d = ce_log_softmax(X @ W + b, y)
+    return loss, X.T @ d, np.zeros_like(b)
+
+
+def regression_bias_keepdims(W, b, X, y):
+    loss, d = ce_log_softmax(X @ W + b, y)
+    return loss, X.T @ d, d.sum(axis=0, keepdims=True)  # (1, K) instead of (K,)
+
+
+def regression_sum(W, b, X, y):
+    loss, d = ce_log_softmax(X @ W + b, y)
+    n = X.shape[0]
+    return loss * n, X.T @ (d * n), (d * n).sum(axis=0)
+
+
+def regression_l2(W, b, X, y):
+    loss, d = ce_log_softmax(X @ W + b, y)
+    return loss + 0.5 * 0.1 * np.sum(W * W), X.T @ d + 0.1 * W, d.sum(axis=0)
+
+
+def cross_entropy(scores, y):  # the helper regression_vectorised uses (the notebook's own)
+    return ce_log_softmax(scores, y)
+
+
+# ----------------------------------------------------------------------------- hinge
+
+def hinge_vectorised(scores, y):
+    n = scores.shape[0]
+    rows = np.arange(n)
+    margins = np.maximum(0, scores - scores[rows, y][:, None] + 1)
+    margins[rows, y] = 0
+    mask = (margins > 0).astype(float)
+    mask[rows, y] = -mask.sum(axis=1)
+    return float(margins.sum() / n), mask / n
+
+
+def hinge_loops(scores, y):
+    n, k = scores.shape
+    loss, d = 0.0, np.zeros((n, k))
+    for i in range(n):
+        for j in range(k):
+            if j == y[i]:
+                continue
+            margin = scores[i, j] - scores[i, y[i]] + 1
+            if margin > 0:
+                loss += margin
+                d[i, j] += 1
+                d[i, y[i]] -= 1
+    return loss / n, d / n
+
+
+def hinge_counts_true_class(scores, y):
+    n = scores.shape[0]
+    rows = np.arange(n)
+    margins = np.maximum(0, scores - scores[rows, y][:, None] + 1)  # j = y_i left in: +1 per row
+    mask = (margins > 0).astype(float)
+    mask[rows, y] = 0
+    mask[rows, y] = -mask.sum(axis=1)
+    return float(margins.sum() / n), mask / n
+
+
+def hinge_sum(scores, y):
+    loss, d = hinge_vectorised(scores, y)
+    return loss * len(y), d * len(y)
+
+
+def hinge_no_true_class_gradient(scores, y):
+    n = scores.shape[0]
+    rows = np.arange(n)
+    margins = np.maximum(0, scores - scores[rows, y][:, None] + 1)
+    margins[rows, y] = 0
+    mask = (margins > 0).astype(float)  # the -count at the label is missing
+    return float(margins.sum() / n), mask / n
+
+
+def hinge_margin_zero(scores, y):
+    n = scores.shape[0]
+    rows = np.arange(n)
+    margins = np.maximum(0, scores - scores[rows, y][:, None])  # the margin 1 is missing
+    mask = (margins > 0).astype(float)
+    mask[rows, y] = -mask.sum(axis=1)
+    return float(margins.sum() / n), mask / n
+
+
+# ----------------------------------------------------------------------------- trainer
+
+def softmax_regression_loss(W, b, X, y):  # the student's own (correct) item 4, used by the trainers
+    return regression_vectorised(W, b, X, y)
+
+
+def trainer_correct(X, y, num_classes, lr, steps):
+    W, b, losses = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes), []
+    for _ in range(steps):
+        loss, dW, db = softmax_regression_loss(W, b, X, y)
+        losses.append(loss)
+        W, b = W - lr * dW, b - lr * db
+    return W, b, losses
+
+
+def trainer_loss_after_update(X, y, num_classes, lr, steps):
+    W, b, losses = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes), []
+    for _ in range(steps):
+        _, dW, db = softmax_regression_loss(W, b, X, y)
+        W, b = W - lr * dW, b - lr * db
+        losses.append(softmax_regression_loss(W, b, X, y)[0])  # the loss after the update: shifted by one
+    return W, b, losses
+
+
+def trainer_no_bias(X, y, num_classes, lr, steps):
+    W, b, losses = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes), []
+    for _ in range(steps):
+        loss, dW, db = softmax_regression_loss(W, b, X, y)
+        losses.append(loss)
+        W = W - lr * dW  # b is never updated
+    return W, b, losses
+
+
+def trainer_ascent(X, y, num_classes, lr, steps):
+    W, b, losses = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes), []
+    for _ in range(steps):
+        loss, dW, db = softmax_regression_loss(W, b, X, y)
+        losses.append(loss)
+        W, b = W + lr * dW, b + lr * db
+    return W, b, losses
+
+
+def summed_regression(W, b, X, y):
+    return regression_sum(W, b, X, y)
+
+
+def trainer_on_summed_loss(X, y, num_classes, lr, steps):
+    W, b, losses = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes), []
+    for _ in range(steps):
+        loss, dW, db = summed_regression(W, b, X, y)
+        losses.append(loss)
+        W, b = W - lr * dW, b - lr * db
+    return W, b, losses
+
+
+_CE = {"cross_entropy": ce_log_softmax}
+_REG = {"softmax_regression_loss": regression_vectorised}
+
+ENTRIES = [
+    correct(A, "softmax", "vectorised with keepdims", softmax_vectorised),
+    correct(A, "softmax", "a loop over rows", softmax_rows_loop),
+    correct(A, "softmax", "in place on its own copy", softmax_in_place_on_copy),
+    wrong(A, "softmax", "no max subtraction", softmax_no_max, "not-finite", "overflows", "each row's maximum"),
+    wrong(A, "softmax", "the maximum of the whole array", softmax_global_max, "not-finite", "whole array",
+          "each row's own maximum"),
+    wrong(A, "softmax", "normalised by the whole matrix", softmax_whole_matrix, "wrong-value", "whole matrix",
+          "each row"),
+    wrong(A, "softmax", "normalised along axis 0", softmax_axis_0, "wrong-value", "axis 0", "axis=-1"),
+    wrong(A, "softmax", "z -= max in place", softmax_mutates, "mutates-input", "`Z`", "in place"),
+    wrong(A, "softmax", "axis=1 fails on a vector", softmax_2d_only, "raised-error", "single score vector"),
+    correct(A, "softmax_jacobian", "diag(p) - outer(p, p)", jacobian_outer, helpers={"softmax": softmax_vectorised}),
+    correct(A, "softmax_jacobian", "two loops", jacobian_loops, helpers={"softmax": softmax_vectorised}),
+    wrong(A, "softmax_jacobian", "only the diagonal", jacobian_diagonal_only, "wrong-shape", "shape",
+          helpers={"softmax": softmax_vectorised}),
+    wrong(A, "softmax_jacobian", "the sign of both terms", jacobian_sign, "sign-flipped", "opposite sign",
+          helpers={"softmax": softmax_vectorised}),
+    wrong(A, "softmax_jacobian", "no diag(p) term", jacobian_no_diag_term, "wrong-value", "largest difference",
+          helpers={"softmax": softmax_vectorised}),
+    correct(A, "cross_entropy", "log-softmax", ce_log_softmax),
+    correct(A, "cross_entropy", "a loop with log-sum-exp", ce_logsumexp_loop),
+    correct(A, "cross_entropy", "one-hot matrix", ce_onehot),
+    wrong(A, "cross_entropy", "log of an underflowed probability", ce_log_of_probability, "not-finite",
+          "rounds to exactly 0", "log-softmax"),
+    wrong(A, "cross_entropy", "sum instead of mean", ce_sum, "forgot-mean", "divide by N"),
+    wrong(A, "cross_entropy", "sum in the gradient only", ce_sum_in_gradient_only, "forgot-mean", "`dscores`",
+          "divide by N"),
+    wrong(A, "cross_entropy", "the gradient's sign", ce_sign, "sign-flipped", "`dscores`", "opposite sign"),
+    wrong(A, "cross_entropy", "no -1 at the label", ce_no_onehot, "wrong-value", "`dscores`"),
+    wrong(A, "cross_entropy", "a regularisation term", ce_regularised, "wrong-value", "`loss`"),
+    correct(A, "softmax_regression_loss", "vectorised on its cross_entropy", regression_vectorised, helpers=_CE),
+    correct(A, "softmax_regression_loss", "the bias folded into W", regression_bias_folded),
+    correct(A, "softmax_regression_loss", "a loop over examples", regression_loops),
+    correct(A, "softmax_regression_loss", "on its own summed cross_entropy (carried forward)",
+            regression_vectorised, helpers={"cross_entropy": ce_sum}),
+    wrong(A, "softmax_regression_loss", "dW transposed", regression_transposed, "transposed", "`dW`", "transposed"),
+    wrong(A, "softmax_regression_loss", "db forgotten", regression_no_bias, "missing-bias-grad", "`db`", "all zeros"),
+    wrong(A, "softmax_regression_loss", "db of shape (1, K)", regression_bias_keepdims, "wrong-shape", "`db`",
+          "(1,"),
+    wrong(A, "softmax_regression_loss", "sums instead of means", regression_sum, "forgot-mean", "divide by N"),
+    wrong(A, "softmax_regression_loss", "an L2 term", regression_l2, "wrong-value", "`loss`"),
+    correct(A, "multiclass_hinge", "vectorised mask", hinge_vectorised),
+    correct(A, "multiclass_hinge", "two loops", hinge_loops),
+    wrong(A, "multiclass_hinge", "counts j = y_i", hinge_counts_true_class, "wrong-value", "exactly 1 too large",
+          "j ≠ y_i"),
+    wrong(A, "multiclass_hinge", "sum instead of mean", hinge_sum, "forgot-mean", "divide by N"),
+    wrong(A, "multiclass_hinge", "no gradient at the label", hinge_no_true_class_gradient, "wrong-value",
+          "`dscores`"),
+    wrong(A, "multiclass_hinge", "margin 0 instead of 1", hinge_margin_zero, "wrong-value", "`loss`"),
+    correct(A, "train_softmax_regression", "gradient descent from zero", trainer_correct, helpers=_REG,
+            expensive=True),
+    correct(A, "train_softmax_regression", "on its own summed regression loss (carried forward)",
+            trainer_on_summed_loss, helpers={"softmax_regression_loss": summed_regression}, expensive=True),
+    wrong(A, "train_softmax_regression", "the loss recorded after the update", trainer_loss_after_update,
+          "wrong-value", "`losses`", helpers=_REG, expensive=True),
+    wrong(A, "train_softmax_regression", "b never updated", trainer_no_bias, "missing-bias-grad", "b is still all zeros",
+          helpers=_REG, expensive=True),
+    wrong(A, "train_softmax_regression", "gradient ascent", trainer_ascent, "sign-flipped", "goes up",
+          helpers=_REG, expensive=True),
+]
