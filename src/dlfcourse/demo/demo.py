@@ -24,7 +24,7 @@ from dlfcourse.demo import sample
 from dlfcourse.grading.autograde import GradeOutcome, GradingOptions, autograde
 from dlfcourse.intake.collect import CollectReport, collect
 from dlfcourse.course import Course, CourseError
-from dlfcourse.outputs.export import GradeTable, export
+from dlfcourse.outputs.export import ExportResult, export
 from dlfcourse.outputs.feedback import FeedbackOutcome, generate_feedback
 from dlfcourse.intake.lmszip import MALFORMED_ENTRIES, write_lms_zip
 from dlfcourse.release import release
@@ -49,7 +49,7 @@ class DemoResult:
     collected: CollectReport
     graded: list[GradeOutcome]
     feedback: list[FeedbackOutcome]
-    grades: GradeTable
+    grades: ExportResult
     report: Path
     protected_changed: list[str] = field(default_factory=list)
 
@@ -121,7 +121,7 @@ def run_demo(directory: Path | None = None, assignment: str = DEFAULT_ASSIGNMENT
     if not gradebook_intact(course.gradebook):
         changed.append(str(course.gradebook))
     feedback = generate_feedback(course, assignment)
-    grades = export(course, export_path, [assignment])
+    grades = export(course, export_path, [assignment], allow_pending=True)
     report = write_report(build_report(course, assignment), course.root / f"report-{assignment}.html")
     result = DemoResult(course, assignment, students, collected, graded, feedback, grades, report, changed)
     for line in summary_lines(result):
@@ -133,11 +133,12 @@ def summary_lines(result: DemoResult) -> list[str]:
     """What the demo prints at the end: a line per student, then the files and the sandbox check."""
     kinds = {s.student_id: s.kind for s in result.students}
     lines = [f"{'student':28s} {'kind':20s} {'grading':8s} score"]
+    table = result.grades.table
     for outcome in result.graded:
-        score = result.grades.total(outcome.student) if outcome.student in result.grades.scores else 0.0
+        score = table.total(outcome.student) if outcome.student in table.scores else 0.0
         why = f"  ({outcome.message})" if outcome.status == "failed" else ""
         lines.append(f"{outcome.student:28s} {kinds.get(outcome.student, '?'):20s} {outcome.status:8s} "
-                     f"{score:g} / {result.grades.max_score:g}{why}")
+                     f"{score:g} / {table.max_score:g}{why}")
     written = sum(1 for f in result.feedback if f.files)
     lines += [f"feedback: {written} of {len(result.feedback)} students, in {result.course.feedback_dir}",
               f"grades: {result.course.root / 'grades.csv'}", f"report: {result.report}"]
