@@ -1,6 +1,6 @@
 """The assignments as files: valid nbgrader metadata, a release in sync with its source, no leaks.
 
-Executing the instructor notebooks (every visible and hidden test passing) is
+Executing the instructor notebooks (every visible test passing) is
 done by nbval on ``solutions/`` (see ``testpaths`` in pyproject.toml).
 """
 
@@ -48,9 +48,21 @@ def test_source_metadata_is_valid_and_items_are_worth_points(assignment):
     ids = [m["grade_id"] for m in map(_meta, notebook.cells) if m]
     assert len(ids) == len(set(ids)), "grade_ids must be unique"
     for cell in notebook.cells:
-        if _meta(cell).get("grade") and not _meta(cell).get("solution"):
-            assert "### BEGIN HIDDEN TESTS" in cell.source, f"{_meta(cell)['grade_id']} has no hidden tests"
+        assert "HIDDEN TESTS" not in cell.source, "hidden checks live in dlfcourse, never in a notebook"
         assert not cell.get("outputs"), "source notebooks are committed without outputs"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_test_cell_has_a_hidden_check_and_every_check_a_test_cell(assignment):
+    """The trusted grader finds each item's check by the grade id of its test cell."""
+    from dlfcourse.grading import checks
+
+    tests = {m["grade_id"] for m in map(_meta, _source(assignment).cells) if m.get("grade") and not m.get("solution")}
+    assert {item.grade_id for item in checks.find(assignment).items} == tests
+    answers = "\n".join(c.source for c in _source(assignment).cells if _meta(c).get("solution"))
+    for item in checks.find(assignment).items:
+        for name in item.functions:
+            assert f"def {name}(" in answers, f"{item.grade_id} grades {name}, which no answer cell defines"
 
 
 def _split_lines(notebook) -> tuple[set[str], set[str]]:

@@ -9,7 +9,7 @@ import yaml
 
 from conftest import ASSIGNMENTS, CHAPTERS, REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow]
 
 
 def test_book_builds_without_warnings(site):

@@ -30,7 +30,7 @@ from grading_cases import Submission
 
 ASSIGNMENT = "04-softmax"
 HONEST = {"softmax-test": 2.0}  # what every attacker's honest part earns
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow]
 
 # The answers that are really done: softmax; everything else stays the released stub.
 _SOFTMAX = '''

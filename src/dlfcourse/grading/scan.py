@@ -1,9 +1,10 @@
 """A static scan of a submitted notebook's code for delegation and tampering.
 
-It runs *outside* the student's kernel (in the grading pipeline), so nothing
-the notebook executes can switch it off. It complements the run-time guards
-in :mod:`dlfoundations.grading.guard`: those see what the code did, this sees
-what the code says.
+It decides nothing: the trusted grader's scores come from the values the
+student's functions return, and the reference is absent from the sandbox, so
+an import of it simply fails. The scan only lists, in the class report, the
+submissions that *tried* (to import the reference, reach modules dynamically,
+patch numpy or the grading code), for the instructor to look at by hand.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 __all__ = ["Finding", "scan_source", "FORBIDDEN_PATTERNS"]
 
-_REFERENCE = r"(?:activations|losses|layers|mlp|optim|schedules|surfaces|linear|training|regression|regularization|_checks)"
+_REFERENCE = r"(?:activations|losses|layers|mlp|optim|schedules|linear|training|regression|regularization|gradients|_updates)"
 
 #: (code, regular expression, explanation); the first match per line is reported.
 FORBIDDEN_PATTERNS: tuple[tuple[str, str, str], ...] = (
@@ -22,8 +23,8 @@ FORBIDDEN_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("uses-reference", r"\bimportlib\b|__import__|sys\s*\.\s*modules", "reaches modules dynamically"),
     ("numpy-tampered", r"\b(?:np|numpy)(?:\s*\.\s*\w+)+\s*=(?!=)", "assigns to an attribute of numpy"),
     ("numpy-tampered", r"\bbuiltins\b|__builtins__", "touches the builtins"),
-    ("numpy-tampered", r"dlfoundations\s*\.\s*grading|GradingFailure|setprofile|settrace",
-     "touches the grading code or the profiler"),
+    ("numpy-tampered", r"dlfcourse|setprofile|settrace|_getframe",
+     "touches the grading code, the profiler or the caller's frames"),
 )
 
 
