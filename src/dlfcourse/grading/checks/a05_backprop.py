@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from dlfoundations import gradients, layers, losses, mlp
-from dlfoundations.kit.compare import Case, Finding, compare_result, values_match
+from dlfoundations.kit.compare import Case, Finding, compare_result, describe, values_match
 from dlfoundations.kit.data import make_moons, train_test_split
 from dlfoundations.kit.gradcheck import numerical_gradient
 from dlfcourse.grading.checks.common import Assignment, Helper, Item, Pass, Result, StudentHelperFailed, \
@@ -79,15 +79,7 @@ def _pair_finding(value: Any, name: str, names: str, case: Case) -> Finding | No
     if isinstance(value, (tuple, list)) and len(value) == 2:
         return None
     return Finding("wrong-type", f"{case.opening}, `{name}` should return a pair ({names}), but it returned "
-                   f"{_what(value)}.")
-
-
-def _what(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)} values"
-    return "None" if value is None else f"a {type(value).__name__}"
+                   f"{describe(value)}.")
 
 
 def _cache_message(returned: Returned) -> Returned:
@@ -625,13 +617,13 @@ def _compare_errors(got: Any, expected: dict[str, float], case: Case, is_right: 
         keys = sorted(got) if isinstance(got, Mapping) else None
         return Finding("wrong-type", f"{case.opening}, {name} should return a dict with one relative error per "
                        f"parameter (keys {sorted(expected)}), but it returned "
-                       f"{'a dict with keys ' + str(keys) if keys is not None else _what(got)}.")
+                       f"{'a dict with keys ' + str(keys) if keys is not None else describe(got)}.")
     reported = {}
     for key in expected:
         value = as_float(got[key])
         if value is None or value.size != 1:
             return Finding("wrong-type", f"{case.opening}, the relative error of {key} should be one number, but "
-                           f"it is {_what(got[key])}.")
+                           f"it is {describe(got[key])}.")
         reported[key] = float(value.reshape(()))
     for key, value in expected.items():
         close = np.isclose(reported[key], value, rtol=1e-3, atol=1e-7) if not is_right else reported[key] < 1e-7
@@ -711,7 +703,7 @@ def _accuracy(student: Student, rng: np.random.Generator) -> Result:
     trained = got[0] if isinstance(got, (tuple, list)) and len(got) == 2 else None
     if not isinstance(trained, Mapping) or not set(PARAM_KEYS) <= set(trained):
         return Finding("wrong-type", f"{case.opening}, `train_two_layer` should return (params, losses) with params "
-                       f"a dict with keys {list(PARAM_KEYS)}, but it returned {_what(got)}.")
+                       f"a dict with keys {list(PARAM_KEYS)}, but it returned {describe(got)}.")
     try:
         labels = mlp.mlp_predict({key: trained[key] for key in PARAM_KEYS}, X_test)
     except (TypeError, ValueError) as error:

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from dlfoundations import optim, schedules
-from dlfoundations.kit.compare import Case, Finding, compare_array, values_match
+from dlfoundations.kit.compare import Case, Finding, compare_array, describe, values_match
 from dlfcourse.grading.checks.common import Assignment, Helper, Item, Pass, Result, as_float, \
     check_against_reference, first_failure
 from dlfcourse.grading.student import Student, grader_function, student_function
@@ -252,7 +252,7 @@ def _call_step(student: Student, rule: Rule, w: np.ndarray, g: np.ndarray, state
     what = f"`{rule.name}`"
     if not isinstance(got, (tuple, list)) or len(got) != 2 or not isinstance(got[1], Mapping):
         return None, None, Finding("wrong-type", f"{case.opening}, {what} should return the pair (new_w, new_state) "
-                                   f"with new_state a dict, but it returned {_what(got)}.")
+                                   f"with new_state a dict, but it returned {describe(got)}.")
     keys = rule.slots + (("t",) if rule.counts_steps else ())
     missing = [key for key in keys if key not in got[1]]
     if missing:
@@ -262,16 +262,8 @@ def _call_step(student: Student, rule: Rule, w: np.ndarray, g: np.ndarray, state
     new_w = as_float(got[0])
     if new_w is None:
         return None, None, Finding("wrong-type", f"{case.opening}, new_w should be a numpy array, but {what} "
-                                   f"returned {_what(got[0])}.")
+                                   f"returned {describe(got[0])}.")
     return new_w, dict(got[1]), None
-
-
-def _what(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)} values"
-    return "None" if value is None else f"a {type(value).__name__}"
 
 
 def _atol(expected: np.ndarray) -> float:
