@@ -173,6 +173,12 @@ def graded(tmp_path_factory):
                                                     delete_cells=("softmax-test", "ce-test"), blank=True))
     build_submission(course, ASSIGNMENT, Submission("edits_test_cell", answers={"softmax-answer": _SOFTMAX},
                                                     edit_tests=("softmax-test", "ce-test"), blank=True))
+    stripped = build_submission(course, ASSIGNMENT, Submission("lost_its_metadata",
+                                                               answers={"softmax-answer": _SOFTMAX}, blank=True))
+    notebook = nbformat.read(stripped, as_version=4)
+    for cell in notebook.cells:  # as after copying the cells into a new notebook
+        cell.metadata.pop("nbgrader", None)
+    nbformat.write(notebook, stripped)
     broken = course / "submitted" / "not_json" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     broken.parent.mkdir(parents=True)
     broken.write_text('{"cells": [ this is not json')
@@ -194,7 +200,8 @@ def test_the_honest_student_gets_full_marks(graded):
     assert scores["softmax-test"] == 2.0 and scores["digits-test"] == 3.0
 
 
-@pytest.mark.parametrize("student", sorted(_attacks(Path("/nonexistent"))) + ["deletes_test_cell", "edits_test_cell"])
+@pytest.mark.parametrize("student", sorted(_attacks(Path("/nonexistent"))) + ["deletes_test_cell", "edits_test_cell",
+                                                                             "lost_its_metadata"])
 def test_an_attack_earns_exactly_its_honest_part(graded, student):
     course, _, outcomes, _, _ = graded
     assert outcomes[student].status == "graded", outcomes[student].line()
