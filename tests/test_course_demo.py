@@ -33,13 +33,13 @@ def test_demo_grades_a_class_of_30(tmp_path: Path):
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     assert len(rows) == 30
     manual = {item for item in next(iter(rows.values())) if all(r[item] == "" for r in rows.values())}
-    items = [k for k in next(iter(rows.values())) if k not in {"student", "late_penalty", "total", "max_score"}
-             and k not in manual]
+    items = [k for k in next(iter(rows.values())) if k.endswith("-test") and k not in manual]
     full = {student: sum(float(rows[student][item]) for item in items) for student in rows}
     best = max(full.values())
     for student, score in full.items():
-        if student.endswith(("-correct", "-tamper", "-network")):
-            assert score == best, (student, rows[student])  # the attacks got nothing, and cost nothing
+        if student.endswith(("-correct", "-tamper", "-network", "-numpy")):
+            # the attacks got nothing, and cost nothing: patching numpy in the notebook changes no verdict
+            assert score == best, (student, rows[student])
         elif student.endswith("-broken"):
             assert score == 0, (student, rows[student])
         else:
