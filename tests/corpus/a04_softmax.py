@@ -380,7 +380,7 @@ ENTRIES = [
           "divide by N"),
     wrong(A, "cross_entropy", "the gradient's sign", ce_sign, "sign-flipped", "`dscores`", "opposite sign"),
     wrong(A, "cross_entropy", "no -1 at the label", ce_no_onehot, "wrong-value", "`dscores`"),
-    wrong(A, "cross_entropy", "a regularisation term", ce_regularised, "wrong-value", "`loss`"),
+    wrong(A, "cross_entropy", "a regularisation term", ce_regularised, "wrong-value", "regularisation", "none"),
     correct(A, "softmax_regression_loss", "vectorised on its cross_entropy", regression_vectorised, helpers=_CE),
     correct(A, "softmax_regression_loss", "the bias folded into W", regression_bias_folded),
     correct(A, "softmax_regression_loss", "a loop over examples", regression_loops),

@@ -126,10 +126,31 @@ def _jacobian_from(p: Any) -> np.ndarray:
 # ----------------------------------------------------------------------------- cross-entropy
 
 
+def _regularisation_added(got: Any, expected: Any, scores: np.ndarray) -> float | None:
+    """The λ of a term ½λ‖Z‖² added to the loss (and λZ to its gradient), if that is the whole difference."""
+    loss, dscores = as_float(got[0]), as_float(got[1])
+    if loss is None or dscores is None or dscores.shape != scores.shape:
+        return None
+    difference = dscores - np.asarray(expected[1], dtype=np.float64)
+    energy = float(np.vdot(scores, scores))
+    lam = float(np.vdot(difference, scores)) / energy if energy else 0.0
+    if abs(lam) < 1e-12 or not np.allclose(difference, lam * scores, rtol=1e-5, atol=1e-10):
+        return None
+    return lam if np.isclose(float(loss) - float(expected[0]), 0.5 * lam * energy, rtol=1e-5, atol=1e-10) else None
+
+
 def _explain_cross_entropy(got: Any, expected: Any, case: Case) -> Finding | None:
-    """The log of an underflowed probability, the max over the wrong axis, or no max at all."""
+    """A regularisation term added; the log of an underflowed probability."""
     loss = as_float(got[0]) if isinstance(got, (tuple, list)) and len(got) == 2 else None
-    if loss is None or np.isfinite(loss).all():
+    if loss is None:
+        return None
+    lam = _regularisation_added(got, expected, np.asarray(case.args[0], dtype=np.float64))
+    if lam is not None:
+        return Finding("wrong-value", f"{case.opening}, your loss is larger by exactly (λ/2)‖Z‖² and dscores by "
+                       f"λZ, with λ = {lam:.3g}: you added a regularisation (weight decay) term, but the "
+                       "cross-entropy has none (a penalty belongs to the weights of a model, not to the scores). "
+                       "Remove it.")
+    if np.isfinite(loss).all():
         return None
     scores, _ = case.args
     shifted = scores - scores.max(axis=1, keepdims=True)
