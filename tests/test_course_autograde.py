@@ -117,3 +117,21 @@ def test_grading_without_the_sandbox_gives_the_same_scores(course: Course):
     after = grade_table(course, [A]).scores
     assert after["a-correct"] == before["a-correct"] == {"relu-test": 1.0, "mse-test": 2.0}
     assert after["b-broken"] == before["b-broken"] == {"relu-test": 0.0, "mse-test": 0.0}
+
+
+def test_an_interrupted_force_run_resumes_without_regrading_what_it_finished(course: Course):
+    from datetime import datetime, timedelta, timezone
+
+    autograde(course, A, GradingOptions(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
+    # A --force run over every student was interrupted after it had regraded a-correct:
+    started = datetime.now(timezone.utc)
+    pending = course.state_dir / "autograde" / f"{A}.force-pending.json"
+    pending.write_text(json.dumps({"started": started.isoformat(), "students": STUDENTS}))
+    marker = course.state_dir / "autograde" / A / "a-correct.json"
+    record = json.loads(marker.read_text())
+    marker.write_text(json.dumps({**record, "finished": (started + timedelta(seconds=5)).isoformat()}))
+    outcomes = autograde(course, A, GradingOptions(jobs=2, force=True, cell_timeout=10, uid_base=UIDS),
+                         progress=False)
+    status = {o.student: o.status for o in outcomes}
+    assert status == {"a-correct": "skipped", "b-broken": "graded", "c-correct": "graded", "d-stub": "graded"}
+    assert not pending.exists()  # finished: the next --force starts over
