@@ -93,13 +93,18 @@ class Policy:
 
 
 def check_available(need_setpriv: bool) -> None:
-    """Raise SandboxUnavailable, naming the package to install, if bwrap (or setpriv) is missing."""
+    """Raise SandboxUnavailable, naming the package to install, if bwrap (or setpriv) is missing.
+
+    Also reads, once, which files the sandbox shows (:func:`_site_entries`): called in the grader's
+    parent process, the forked workers inherit the answer instead of each scanning the packages again.
+    """
     if shutil.which("bwrap") is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed; install it with `sudo apt-get install "
                                  "bubblewrap` (Debian, Ubuntu) or your system's package manager, or grade with "
                                  "--no-sandbox for trusted submissions only")
     if need_setpriv and shutil.which("setpriv") is None:
         raise SandboxUnavailable("setpriv is not installed; install it with `sudo apt-get install util-linux`")
+    _site_entries()
 
 
 def _requirement_names(distribution: str) -> list[str]:

@@ -21,20 +21,18 @@ numerical gradient, a learning-rate schedule).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Mapping
-from itertools import islice
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
 from dlfoundations.kit.compare import Case, Finding, describe
+from dlfcourse.grading.codec import decode, encode
+from dlfcourse.grading.worker_main import MAX_COLLECT, Worker
 
 __all__ = ["Returned", "Student", "LocalStudent", "RemoteStudent", "student_function", "grader_function",
            "reply_to_returned", "MAX_COLLECT"]
-
-#: The most items a ``collect`` call lists from a returned iterator (the worker's limit too).
-MAX_COLLECT = 10_000
 
 
 @dataclass(frozen=True)
@@ -137,68 +135,27 @@ def _error_text(reply: Mapping[str, Any]) -> str:
 
 @dataclass
 class LocalStudent:
-    """The student's functions as callables in this process (no sandbox: for the API and the tests)."""
+    """The student's functions as callables in this process (no sandbox: for the API and the tests).
+
+    A call goes through the sandboxed worker's own request handler (:class:`worker_main.Worker`) and
+    its reply through the channel's codec, so a function gets exactly the verdict it would get in the
+    sandbox: the same resolution of function arguments, ``collect``, ``raise_on_overflow``, refusal of
+    values that are not data, and view of what changed in place.
+    """
 
     functions: dict[str, Callable[..., Any]]
     namespace: dict[str, Any] = field(default_factory=dict)
-
-    def _resolve(self, value: Any) -> Any:
-        if isinstance(value, dict) and value.get("__callable__") == "student":
-            return self.functions.get(value["name"])
-        if isinstance(value, dict) and value.get("__callable__") == "source":
-            scope = {**self.namespace, **self.functions, **value["env"], "np": np}
-            return eval(value["source"], scope)  # noqa: S307 - the grader's own source
-        if isinstance(value, list):
-            return [self._resolve(item) for item in value]
-        if isinstance(value, dict):
-            return {key: self._resolve(item) for key, item in value.items()}
-        return value
 
     def call(self, name: str, *args: Any, case: Case, collect: bool = False, raise_on_overflow: bool = False,
              **kwargs: Any) -> Returned:
         """Call ``functions[name]`` on copies of the arguments, as the worker would (``collect``,
         ``raise_on_overflow``: see :meth:`Student.call`)."""
-        sent = [copy.deepcopy(a) for a in args]
-        function = self.functions.get(name)
-        if function is None:
-            return reply_to_returned(name, {"ok": False, "kind": "missing"}, sent, case)
-        if not callable(function):
-            return reply_to_returned(name, {"ok": False, "kind": "not-callable", "type": type(function).__name__},
-                                     sent, case)
-        live = [self._resolve(copy.deepcopy(a)) for a in args]
-        try:
-            with np.errstate(over="raise" if raise_on_overflow else "warn"):
-                value = function(*live, **{k: self._resolve(v) for k, v in kwargs.items()})
-            if collect and isinstance(value, Iterator):
-                value = list(islice(value, MAX_COLLECT + 1))
-                if len(value) > MAX_COLLECT:
-                    return reply_to_returned(name, {"ok": False, "kind": "unsendable", "message": "the iterator "
-                                                    f"it returned yielded more than {MAX_COLLECT:,} items"},
-                                             sent, case)
-        except NotImplementedError:
-            return reply_to_returned(name, {"ok": False, "kind": "not-implemented"}, sent, case)
-        except Exception as error:  # noqa: BLE001 - the student's code
-            reply = {"ok": False, "kind": "raised", "error": {"ename": type(error).__name__, "evalue": str(error)}}
-            return reply_to_returned(name, reply, sent, case)
-        from dlfcourse.grading.codec import CodecError, decode, encode
-
-        try:
-            value = decode(encode(value))
-        except CodecError as error:
-            return reply_to_returned(name, {"ok": False, "kind": "unsendable", "message": str(error)}, sent, case)
-        params = _parameter_names(function)
-        after = [a if not callable(a) else s for a, s in zip(live, sent)]
-        return reply_to_returned(name, {"ok": True, "value": value, "args_after": after, "params": params}, sent,
-                                 case)
-
-
-def _parameter_names(function: Callable[..., Any]) -> list[str]:
-    import inspect
-
-    try:
-        return list(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        return []
+        worker = Worker()
+        worker.namespace.update({**self.namespace, **self.functions})
+        request = {"op": "call", "name": name, "args": copy.deepcopy(list(args)), "kwargs": copy.deepcopy(kwargs),
+                   "collect": collect, "raise_on_overflow": raise_on_overflow}
+        reply = decode(encode(worker.call(request)))  # as it crosses the channel: plain data only
+        return reply_to_returned(name, reply, list(args), case)
 
 
 class RemoteStudent:

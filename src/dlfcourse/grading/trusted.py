@@ -66,14 +66,13 @@ class TrustedExecute(NbGraderPreprocessor):
         """Grade ``nb``: outputs of the code cells from the worker, verdicts in the test cells."""
         info = resources["nbgrader"]
         assignment = info["assignment"]
+        assignment_checks = checks.find(assignment)
         policy = policy_from_json(self.policy)
-        if policy is not None:
-            assignment_checks = checks.find(assignment)
-            withheld = assignment_checks.withheld_kit if assignment_checks else ()
-            policy = Policy(**{**policy.__dict__, "withheld_kit": withheld})
+        if policy is not None and assignment_checks is not None:
+            policy = Policy(**{**policy.__dict__, "withheld_kit": assignment_checks.withheld_kit})
         limits = TimeLimits(cell=self.cell_timeout, call=self.call_timeout, notebook=self.notebook_timeout)
         workdir = resources.get("metadata", {}).get("path") or os.getcwd()
-        run = grade_notebook(nb, self._source(assignment, info["notebook"]), checks.find(assignment), workdir,
+        run = grade_notebook(nb, self._source(assignment, info["notebook"]), assignment_checks, workdir,
                              policy, limits, self.base_seed)
         if run.restored:
             self.log.warning("%s: put back the deleted or unmarked test cells %s", info["student"],

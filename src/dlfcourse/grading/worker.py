@@ -63,7 +63,6 @@ class WorkerProcess:
 
             command = [sys.executable, "-I", "-c", BOOTSTRAP, ""]
             preexec, env = None, {**os.environ, "DLF_SUBMISSION_DIR": submission_dir, "MPLBACKEND": "Agg"}
-        self.started = time.monotonic()
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, preexec_fn=preexec, env=env,
                                         start_new_session=True)
