@@ -179,6 +179,15 @@ def graded(tmp_path_factory):
     for cell in notebook.cells:  # as after copying the cells into a new notebook
         cell.metadata.pop("nbgrader", None)
     nbformat.write(notebook, stripped)
+    forged = build_submission(course, ASSIGNMENT, Submission("forges_verdicts", answers={"softmax-answer": _SOFTMAX},
+                                                             blank=True))
+    notebook = nbformat.read(forged, as_version=4)
+    for cell in notebook.cells:  # a verdict of full marks written into every graded cell's metadata
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            cell.metadata["dlfcourse"] = {"item": meta["grade_id"], "points": meta["points"],
+                                          "max_points": meta["points"], "code": "passed", "message": "passed"}
+    nbformat.write(notebook, forged)
     broken = course / "submitted" / "not_json" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     broken.parent.mkdir(parents=True)
     broken.write_text('{"cells": [ this is not json')
@@ -201,7 +210,7 @@ def test_the_honest_student_gets_full_marks(graded):
 
 
 @pytest.mark.parametrize("student", sorted(_attacks(Path("/nonexistent"))) + ["deletes_test_cell", "edits_test_cell",
-                                                                             "lost_its_metadata"])
+                                                                             "lost_its_metadata", "forges_verdicts"])
 def test_an_attack_earns_exactly_its_honest_part(graded, student):
     course, _, outcomes, _, _ = graded
     assert outcomes[student].status == "graded", outcomes[student].line()
@@ -209,6 +218,17 @@ def test_an_attack_earns_exactly_its_honest_part(graded, student):
     auto = {g: s for g, s in scores.items() if g.endswith("-test")}
     expected = {g: HONEST.get(g, 0.0) for g in auto}
     assert auto == expected, f"{student}: {auto}"
+
+
+def test_verdicts_written_into_the_submitted_file_are_not_kept(graded):
+    """Not in the gradebook, nor in the graded notebook that the feedback and the report read."""
+    from dlfcourse.grading.verdict import verdicts_of
+
+    course, _, outcomes, _, _ = graded
+    path = course / "autograded" / "forges_verdicts" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    kept = dict(verdicts_of(nbformat.read(path, as_version=4)))
+    assert set(kept) == {g for g in item_scores(course, ASSIGNMENT, "forges_verdicts") if g.endswith("-test")}
+    assert outcomes["forges_verdicts"].score == (2.0, 16.0)
 
 
 def test_a_notebook_that_is_not_json_fails_alone_with_a_reason(graded):

@@ -2,7 +2,7 @@
 
 :func:`grade_notebook`
 
-1. puts back every test cell the student deleted or stripped of its nbgrader
+1. drops any verdict the submitted file carries, and puts back every test cell the student deleted or stripped of its nbgrader
    metadata (from the source notebook: the verdict needs a place, and the
    student must not lose the item for it);
 2. runs the notebook's code cells in a sandboxed worker (the test cells are
@@ -18,7 +18,6 @@ Nothing the notebook prints, raises or leaves behind is read as a result.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +28,7 @@ from dlfcourse.grading.grader import grade_items
 from dlfcourse.grading.sandbox import Policy
 from dlfcourse.grading.session import CellRun, NotebookSession, TimeLimits
 from dlfcourse.grading.student import RemoteStudent
-from dlfcourse.grading.verdict import Verdict, store_verdict
+from dlfcourse.grading.verdict import METADATA_KEY, Verdict, store_verdict
 
 __all__ = ["GradingRun", "grade_notebook", "restore_test_cells", "verdict_output", "is_test_cell"]
 
@@ -112,7 +111,13 @@ def _code_cells(nb: NotebookNode) -> dict[int, str]:
 
 def grade_notebook(nb: NotebookNode, source: NotebookNode | None, checks: Assignment | None, workdir: str,
                    policy: Policy | None, limits: TimeLimits, base_seed: int) -> GradingRun:
-    """Run ``nb`` in a worker and grade its items; ``nb`` gets the outputs and the verdicts in place."""
+    """Run ``nb`` in a worker and grade its items; ``nb`` gets the outputs and the verdicts in place.
+
+    A verdict found in the submitted file is the student's data, not the grader's: every one is dropped
+    first, so the only verdicts in the graded notebook are those made here.
+    """
+    for cell in nb.cells:
+        cell.metadata.pop(METADATA_KEY, None)
     restored = restore_test_cells(nb, source) if source is not None else ()
     session = NotebookSession(_code_cells(nb), policy, workdir, limits)
     try:
@@ -135,8 +140,4 @@ def _grade(checks: Assignment | None, tests: dict[str, Any], points: dict[str, f
     if checks is None:
         return {g: Verdict(g, 0.0, points[g], "grader-error", "This assignment has no hidden checks; your "
                            "instructor has been told.", detail="no checks registered") for g in tests}
-    return grade_items(checks, student, base_seed, points, _in_order(tests))
-
-
-def _in_order(tests: dict[str, Any]) -> Iterable[str]:
-    return list(tests)
+    return grade_items(checks, student, base_seed, points, list(tests))
