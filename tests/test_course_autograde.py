@@ -51,6 +51,19 @@ def test_pool_reports_crashes_exceptions_and_overruns_and_goes_on():
     assert results["ok"].error is None
 
 
+def test_ctrl_c_stops_the_pool_at_a_checkpoint_and_kills_the_running_tasks():
+    from dlfcourse.grading.interrupts import deferred_interrupts
+
+    finished = []
+    with pytest.raises(KeyboardInterrupt), deferred_interrupts() as checkpoint:
+        for result in run_tasks(_task, ["a", "hang", "b", "c"], jobs=2, time_limit=60, checkpoint=checkpoint):
+            finished.append(result.key)
+            os.kill(os.getpid(), signal.SIGINT)  # lands while the loop is busy: acted on at the next checkpoint
+            finished.append("after the signal")
+    assert finished == ["a", "after the signal"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
     """The sample course with four collected students (correct, broken, correct, stub)."""

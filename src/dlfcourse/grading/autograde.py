@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from dlfcourse.course import Course, CourseError
+from dlfcourse.grading.interrupts import deferred_interrupts
 from dlfcourse.grading.pool import run_tasks
 from dlfcourse.grading.sandbox import Limits, Policy, check_available
 
@@ -295,8 +296,9 @@ def autograde(course: Course, assignment: str, options: GradingOptions | None = 
     fingerprints = {s: submission_fingerprint(course, assignment, s) for s in todo}
     seeds = _choose_seeds(course, assignment, todo, options)
     task = partial(_grade_task, course, assignment, options, seeds)
-    with tqdm(total=len(todo), desc=f"autograde {assignment}", unit="nb", disable=not progress) as bar:
-        for result in run_tasks(task, todo, options.jobs, _hard_limit(course, assignment, options)):
+    with deferred_interrupts() as checkpoint, \
+            tqdm(total=len(todo), desc=f"autograde {assignment}", unit="nb", disable=not progress) as bar:
+        for result in run_tasks(task, todo, options.jobs, _hard_limit(course, assignment, options), checkpoint):
             outcome = result.value or GradeOutcome(result.key, "failed", result.seconds, result.error or "")
             _write_marker(course, assignment, outcome, fingerprints[outcome.student])
             outcomes.append(outcome)

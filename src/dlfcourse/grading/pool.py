@@ -91,17 +91,20 @@ def _finish(key: str, task: _Running, time_limit: float | None) -> TaskResult:
 
 
 def run_tasks(
-    function: Callable[[str, int], Any], keys: Iterable[str], jobs: int, time_limit: float
+    function: Callable[[str, int], Any], keys: Iterable[str], jobs: int, time_limit: float,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> Iterator[TaskResult]:
     """Run ``function(key, slot)`` for every key, ``jobs`` at a time; yield results as tasks finish.
 
     A task running longer than ``time_limit`` seconds is killed and reported as
-    failed. If the caller stops early (Ctrl-C), the running tasks are killed.
+    failed. ``checkpoint()`` is called between waits; if it raises (a deferred
+    Ctrl-C) or the caller stops early, the running tasks are killed.
     """
     queue, running = deque(keys), {}
     free = list(range(max(1, jobs)))
     try:
         while queue or running:
+            checkpoint()
             while queue and free:
                 key = queue.popleft()
                 running[key] = _start(function, key, free.pop(0))
