@@ -110,6 +110,11 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
                         "the report shows each student's seed; use with --student and --force)")
     parser.add_argument("--new-seeds", action="store_true", help="draw new seeds, even for students graded before")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="grade on the Dask cluster of this scheduler, e.g. "
+                       "tcp://scheduler:8786 (default: a process pool on this machine)")
+    where.add_argument("--cluster", metavar="local:N", help="grade on a Dask cluster of N worker processes "
+                       "started on this machine")
 
 
 def version() -> str:

@@ -34,7 +34,8 @@ def grading_options(args: argparse.Namespace, force: bool = False) -> GradingOpt
     return GradingOptions(jobs=args.jobs, force=force, sandbox=not args.no_sandbox, limits=limits,
                           cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,
                           notebook_timeout=args.notebook_timeout, uid_base=args.sandbox_uid_base,
-                          mpl_cache=matplotlib.get_cachedir(), seed=args.seed, new_seeds=args.new_seeds)
+                          mpl_cache=matplotlib.get_cachedir(), seed=args.seed, new_seeds=args.new_seeds,
+                          cluster=args.scheduler or args.cluster)
 
 
 def release(args: argparse.Namespace) -> int:

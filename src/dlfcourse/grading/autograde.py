@@ -1,12 +1,15 @@
 """``dlf-course autograde``: grade every collected submission of an assignment, in parallel and sandboxed.
 
-Each student is graded by nbgrader's own ``NbGraderAPI.autograde`` in a forked
-process (see :mod:`dlfcourse.grading.pool`), with two of its preprocessors
-replaced (:mod:`dlfcourse.grading.trusted`): the notebook runs in a sandboxed
-worker, and every score comes from the hidden checks' comparison of what the
-student's functions returned with the reference, on inputs drawn from the
-student's seed. The forked processes share the SQLite gradebook; nbgrader's
-writes are short, and one that meets "database is locked" tries again.
+Each student is one task (:func:`grade_task`): nbgrader's own ``autograde``
+in a scratch course of its own (:mod:`dlfcourse.grading.scratch`), with two of
+its preprocessors replaced (:mod:`dlfcourse.grading.trusted`): the notebook
+runs in a sandboxed worker, and every score comes from the hidden checks'
+comparison of what the student's functions returned with the reference, on
+inputs drawn from the student's seed. Tasks run in forked processes on this
+machine (:mod:`dlfcourse.grading.pool`) or, with ``cluster`` set, on the
+workers of a Dask cluster (:mod:`dlfcourse.grading.cluster`). Either way a
+task returns its results as data and only this process writes the course
+(:mod:`dlfcourse.grading.ledger`): one writer for the SQLite gradebook.
 
 Seeds: the first grading of a student draws a base seed from the operating
 system and records it (``.dlf-course/seeds/<assignment>.json``); a regrade
@@ -29,14 +32,18 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from dlfcourse.course import Course, CourseError
 from dlfcourse.grading.interrupts import deferred_interrupts
-from dlfcourse.grading.pool import run_tasks
+from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, SubmissionJob, read_folder
+from dlfcourse.grading.ledger import assignment_bundle, extensions, record
+from dlfcourse.grading.pool import TaskResult, run_tasks
 from dlfcourse.grading.sandbox import Limits, Policy, check_available
+from dlfcourse.grading.scratch import grade_submission
+from dlfcourse.grading.uids import claim_uid
 
 __all__ = ["GradingOptions", "GradeOutcome", "autograde", "needs_grading", "submission_fingerprint"]
 
@@ -58,6 +65,7 @@ class GradingOptions:
     mpl_cache: str | None = None
     seed: int | None = None  # the base seed of every chosen student (replay); None: recorded or new
     new_seeds: bool = False  # draw new seeds even for students graded before
+    cluster: str | None = None  # a Dask scheduler's address, or "local:N" (N local workers); None: the pool
 
 
 @dataclass(frozen=True)
@@ -135,11 +143,27 @@ def _grading_config(course: Course, options: GradingOptions, policy: Policy | No
     return config
 
 
-def _policy(options: GradingOptions, slot: int) -> Policy | None:
+def _policy(options: GradingOptions, uid: int | None) -> Policy | None:
     if not options.sandbox:
         return None
-    uid = options.uid_base + slot if os.geteuid() == 0 else None
     return Policy(limits=options.limits, uid=uid, gid=uid, mpl_cache=options.mpl_cache)
+
+
+def grade_task(bundle: AssignmentBundle, job: SubmissionJob, options: GradingOptions, slot: int) -> GradedSubmission:
+    """Grade one submission: in a forked process here, or on a Dask worker; the same code either way.
+
+    As root, the sandbox runs as a uid that no other grader on this machine holds (``slot`` is the preference).
+    """
+    if not (options.sandbox and os.geteuid() == 0):
+        return _grade_as(bundle, job, options, uid=None)
+    with claim_uid(options.uid_base, slot) as uid:
+        return _grade_as(bundle, job, options, uid)
+
+
+def _grade_as(bundle: AssignmentBundle, job: SubmissionJob, options: GradingOptions,
+              uid: int | None) -> GradedSubmission:
+    policy = _policy(options, uid)
+    return grade_submission(bundle, job, lambda course: _grading_config(course, options, policy, job.base_seed))
 
 
 def _seeds_file(course: Course, assignment: str) -> Path:
@@ -170,45 +194,6 @@ def _choose_seeds(course: Course, assignment: str, students: list[str], options:
     temporary.write_text(json.dumps(dict(sorted(seeds.items())), indent=1))
     temporary.replace(path)
     return seeds
-
-
-def _summary(result: dict) -> str:
-    """The last meaningful line of nbgrader's error or log."""
-    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
-    lines = [line.strip() for line in text.splitlines() if line.strip() and "SAWarning" not in line]
-    errors = [line for line in lines if "[ERROR]" in line or "Error" in line]
-    return (errors or lines or ["nbgrader failed without a message"])[-1][:500]
-
-
-def grade_one(course: Course, assignment: str, student: str, slot: int, options: GradingOptions,
-              base_seed: int) -> GradeOutcome:
-    """Grade one student with nbgrader in this process (a forked worker); never raises for a bad submission."""
-    warnings.filterwarnings("ignore")  # nbgrader's SQLAlchemy warnings, once per student otherwise
-    started = time.monotonic()
-    api = course.api(_grading_config(course, options, _policy(options, slot), base_seed))
-    for attempt in range(_LOCK_RETRIES):
-        result = api.autograde(assignment, student, force=True, create=True)
-        locked = "database is locked" in (result.get("error") or "") + (result.get("log") or "")
-        if result.get("success") or not locked:
-            break
-        time.sleep(random.uniform(0.2, 1.0) * (attempt + 1))
-    seconds = time.monotonic() - started
-    if result.get("success"):
-        return GradeOutcome(student, "graded", seconds, score=_score(course, assignment, student))
-    return GradeOutcome(student, "failed", seconds, _summary(result))
-
-
-def _score(course: Course, assignment: str, student: str) -> tuple[float, float] | None:
-    """(score, max score) of the student's autograded items, from the verdicts in the autograded notebooks."""
-    import nbformat
-
-    from dlfcourse.grading.verdict import verdicts_of
-
-    total = maximum = 0.0
-    for path in sorted((course.autograded_dir / student / assignment).glob("*.ipynb")):
-        for _, verdict in verdicts_of(nbformat.read(path, as_version=4)):
-            total, maximum = total + verdict.points, maximum + verdict.max_points
-    return (total, maximum) if maximum else None
 
 
 def _check_gradebook(course: Course, assignment: str) -> None:
@@ -295,11 +280,20 @@ def autograde(course: Course, assignment: str, options: GradingOptions | None = 
     outcomes = [GradeOutcome(s, "skipped", message="already graded") for s in chosen if s not in todo]
     fingerprints = {s: submission_fingerprint(course, assignment, s) for s in todo}
     seeds = _choose_seeds(course, assignment, todo, options)
-    task = partial(_grade_task, course, assignment, options, seeds)
+    make_job = partial(_job, course, assignment, seeds, extensions(course, assignment))
+    bundle = assignment_bundle(course, assignment)
+    limit = _hard_limit(course, assignment, options)
     with deferred_interrupts() as checkpoint, \
             tqdm(total=len(todo), desc=f"autograde {assignment}", unit="nb", disable=not progress) as bar:
-        for result in run_tasks(task, todo, options.jobs, _hard_limit(course, assignment, options), checkpoint):
-            outcome = result.value or GradeOutcome(result.key, "failed", result.seconds, result.error or "")
+        if options.cluster:
+            from dlfcourse.grading.cluster import run_on_cluster
+
+            results = run_on_cluster(options.cluster, grade_task, todo, bundle, make_job, options, limit, checkpoint)
+        else:
+            task = partial(_local_task, bundle, options, make_job)
+            results = run_tasks(task, todo, options.jobs, limit, checkpoint)
+        for result in results:
+            outcome = _accept(course, assignment, result)
             _write_marker(course, assignment, outcome, fingerprints[outcome.student])
             outcomes.append(outcome)
             if on_outcome is not None:
@@ -311,6 +305,31 @@ def autograde(course: Course, assignment: str, options: GradingOptions | None = 
     return sorted(outcomes, key=lambda o: o.student)
 
 
-def _grade_task(course: Course, assignment: str, options: GradingOptions, seeds: dict[str, int], student: str,
-                slot: int) -> GradeOutcome:
-    return grade_one(course, assignment, student, slot, options, seeds[student])
+def _job(course: Course, assignment: str, seeds: dict[str, int], extension_of: dict[str, timedelta],
+         student: str) -> SubmissionJob:
+    files = read_folder(course.submitted_dir / student / assignment)
+    return SubmissionJob(student, seeds[student], files, extension_of.get(student))
+
+
+def _local_task(bundle: AssignmentBundle, options: GradingOptions, make_job: Callable[[str], SubmissionJob],
+                student: str, slot: int) -> GradedSubmission:
+    return grade_task(bundle, make_job(student), options, slot)
+
+
+def _accept(course: Course, assignment: str, result: TaskResult) -> GradeOutcome:
+    """The outcome of a finished task; a successful grading is written into the course first."""
+    graded = result.value
+    if graded is None:
+        return GradeOutcome(result.key, "failed", result.seconds, result.error or "the task failed")
+    if graded.error is not None:
+        return GradeOutcome(graded.student, "failed", graded.seconds, graded.error)
+    for attempt in range(_LOCK_RETRIES):
+        try:
+            record(course, assignment, graded)
+            break
+        except Exception as error:  # the gradebook busy (formgrader writing) or unwritable
+            if "database is locked" not in str(error) or attempt == _LOCK_RETRIES - 1:
+                return GradeOutcome(graded.student, "failed", graded.seconds,
+                                    f"graded, but the result could not be written: {error}")
+            time.sleep(random.uniform(0.2, 1.0) * (attempt + 1))
+    return GradeOutcome(graded.student, "graded", graded.seconds, score=graded.score)

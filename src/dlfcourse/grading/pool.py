@@ -3,24 +3,26 @@
 One process per task: a task that crashes or hangs its process takes nothing
 else with it, and the process can be killed outright when it overruns. Forking
 (rather than spawning) shares the already imported nbgrader with the children,
-which saves seconds per task. Each running task holds a *slot* number
+which saves seconds per task; a child dies with its parent. Each running task holds a *slot* number
 (0 .. jobs-1) that no other running task holds: the grader gives each slot its
 own sandbox user.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import ctypes
 import os
 import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any
 
 __all__ = ["TaskResult", "run_tasks"]
+
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,13 @@ class TaskResult:
 
 @dataclass
 class _Running:
-    process: Any
+    pid: int
+    exited: int  # a pidfd: readable once the process has ended
     receiver: Connection
     started: float
     slot: int
     outcome: tuple[Any, str | None] | None = None
+    exitcode: int | None = None
 
     def collect(self) -> None:
         """Read the task's (value, error) if it has been sent (a large result must be read before the join)."""
@@ -47,45 +51,74 @@ class _Running:
             try:
                 self.outcome = self.receiver.recv()
             except EOFError:
-                self.outcome = (None, f"the worker process ended without a result (exit code {self.process.exitcode})")
+                pass
+
+    def reap(self, block: bool = False) -> None:
+        """Note the exit code if the process has ended (``block``: wait for it)."""
+        if self.exitcode is None:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+            if pid:
+                self.exitcode = os.waitstatus_to_exitcode(status)
 
     @property
     def done(self) -> bool:
-        return self.outcome is not None or not self.process.is_alive()
+        self.reap()
+        return self.outcome is not None or self.exitcode is not None
+
+    def close(self) -> None:
+        self.reap(block=True)
+        self.receiver.close()
+        os.close(self.exited)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (a grader whose Dask worker was killed)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the parent's cleanup still kills it
+        pass
 
 
 def _child(function: Callable[[str, int], Any], key: str, slot: int, sender: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
     try:
         sender.send((function(key, slot), None))
     except BaseException as error:  # report anything, never hang the parent
         sender.send((None, f"{type(error).__name__}: {error}"))
-    finally:
-        sender.close()
 
 
 def _start(function: Callable[[str, int], Any], key: str, slot: int) -> _Running:
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(function, key, slot, sender), daemon=True)
-    process.start()
+    """Fork a process that runs ``function(key, slot)`` and sends back its result.
+
+    A plain ``os.fork`` (not ``multiprocessing.Process``): a Dask worker is a
+    daemonic process, which multiprocessing forbids to have children.
+    """
+    receiver, sender = Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            receiver.close()
+            _child(function, key, slot, sender)
+        finally:
+            os._exit(0)
     sender.close()
-    return _Running(process, receiver, time.monotonic(), slot)
+    return _Running(pid, os.pidfd_open(pid), receiver, time.monotonic(), slot)
 
 
 def _finish(key: str, task: _Running, time_limit: float | None) -> TaskResult:
     """The result of a finished task; an overrunning one (``time_limit`` given) is killed first."""
     if time_limit is not None:
-        os.kill(task.process.pid, signal.SIGKILL)
+        os.kill(task.pid, signal.SIGKILL)
     else:
         task.collect()
-    task.process.join()
+    task.close()
     seconds = time.monotonic() - task.started
-    task.receiver.close()
     if time_limit is not None:
         return TaskResult(key, None, f"stopped after {time_limit:.0f} s, the hard time limit", seconds)
     if task.outcome is None:
-        return TaskResult(key, None, f"the worker process ended without a result (exit code {task.process.exitcode})",
+        return TaskResult(key, None, f"the worker process ended without a result (exit code {task.exitcode})",
                           seconds)
     return TaskResult(key, task.outcome[0], task.outcome[1], seconds)
 
@@ -108,7 +141,7 @@ def run_tasks(
             while queue and free:
                 key = queue.popleft()
                 running[key] = _start(function, key, free.pop(0))
-            wait([r.process.sentinel for r in running.values()] + [r.receiver for r in running.values()], timeout=0.5)
+            wait([r.exited for r in running.values()] + [r.receiver for r in running.values()], timeout=0.5)
             now = time.monotonic()
             for key, task in list(running.items()):
                 task.collect()
@@ -119,6 +152,6 @@ def run_tasks(
                     yield _finish(key, task, time_limit if overran else None)
     finally:
         for task in running.values():
-            if task.process.is_alive():
-                os.kill(task.process.pid, signal.SIGKILL)
-            task.process.join()
+            if task.exitcode is None:
+                os.kill(task.pid, signal.SIGKILL)
+            task.close()

@@ -1,0 +1,100 @@
+"""The task side of grading: grade one submission in a private scratch course, return the results as data.
+
+:func:`grade_submission` unpacks the :class:`~dlfcourse.grading.jobs.AssignmentBundle`
+and the student's files into a new temporary course directory with its own
+gradebook, runs nbgrader's ``autograde`` there (with the trusted executor and
+grade writer of :mod:`dlfcourse.grading.trusted`, the notebook in the sandbox),
+and reads back what nbgrader wrote: the autograded folder, and each cell's
+automatic score and comment from the scratch gradebook. Nothing in the
+instructor's course is read or written, so the task can run on any machine
+that has this package and bubblewrap.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from dlfcourse.course import Course
+from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, SubmissionJob, read_folder, \
+    write_folder
+
+__all__ = ["grade_submission", "unpack_course"]
+
+
+def unpack_course(bundle: AssignmentBundle, job: SubmissionJob, root: Path) -> Course:
+    """A course directory at ``root`` with the bundle's sources and gradebook and the student's submission."""
+    from nbgrader.api import Gradebook
+
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "nbgrader_config.py").write_text(bundle.config_py)
+    course = Course(root.resolve())
+    write_folder(bundle.source_files, course.source_dir / bundle.assignment)
+    write_folder(job.files, course.submitted_dir / job.student / bundle.assignment)
+    course.gradebook.write_bytes(bundle.gradebook)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(course.db_url, bundle.course_id) as gradebook:
+            gradebook.update_or_create_student(job.student)
+            if job.extension:
+                gradebook.update_or_create_submission(bundle.assignment, job.student, extension=job.extension)
+    return course
+
+
+def _results(course: Course, assignment: str, student: str) -> tuple[Any, dict[str, NotebookGrades]]:
+    """The submission's timestamp and every notebook's automatic results, read from the scratch gradebook."""
+    from nbgrader.api import Gradebook
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(course.db_url) as gradebook:
+            submission = gradebook.find_submission(assignment, student)
+            notebooks = {
+                notebook.name: NotebookGrades(
+                    auto_scores={g.name: g.auto_score for g in notebook.grades},
+                    auto_comments={c.name: c.auto_comment for c in notebook.comments},
+                    late_penalty=notebook.late_submission_penalty)
+                for notebook in submission.notebooks}
+            return submission.timestamp, notebooks
+
+
+def _score(folder: Path) -> tuple[float, float] | None:
+    """(points, max points) of the auto-graded items, from the verdicts in the autograded notebooks."""
+    import nbformat
+
+    from dlfcourse.grading.verdict import verdicts_of
+
+    total = maximum = 0.0
+    for path in sorted(folder.glob("*.ipynb")):
+        for _, verdict in verdicts_of(nbformat.read(path, as_version=4)):
+            total, maximum = total + verdict.points, maximum + verdict.max_points
+    return (total, maximum) if maximum else None
+
+
+def _summary(result: dict) -> str:
+    """The last meaningful line of nbgrader's error or log."""
+    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
+    lines = [line.strip() for line in text.splitlines() if line.strip() and "SAWarning" not in line]
+    errors = [line for line in lines if "[ERROR]" in line or "Error" in line]
+    return (errors or lines or ["nbgrader failed without a message"])[-1][:500]
+
+
+def grade_submission(bundle: AssignmentBundle, job: SubmissionJob, config: Any) -> GradedSubmission:
+    """Grade ``job`` with nbgrader in a scratch course; ``config`` is a function (Course -> traitlets Config).
+
+    Never raises for a bad submission: a grading that fails returns its reason in ``error``.
+    """
+    warnings.filterwarnings("ignore")  # nbgrader's SQLAlchemy warnings, once per student otherwise
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"dlf-grade-{bundle.assignment}-") as folder:
+        course = unpack_course(bundle, job, Path(folder) / "course")
+        result = course.api(config(course)).autograde(bundle.assignment, job.student, force=True, create=True)
+        if not result.get("success"):
+            return GradedSubmission(job.student, time.monotonic() - started, error=_summary(result))
+        timestamp, notebooks = _results(course, bundle.assignment, job.student)
+        autograded = course.autograded_dir / job.student / bundle.assignment
+        return GradedSubmission(job.student, time.monotonic() - started, timestamp, notebooks,
+                                read_folder(autograded), _score(autograded))
