@@ -227,3 +227,36 @@ def test_an_interrupted_cluster_run_resumes_without_regrading(tmp_path: Path):
     status = {o.student: o.status for o in outcomes}
     assert {s for s, v in status.items() if v == "skipped"} == set(done)
     assert {s for s, v in status.items() if v == "graded"} == set(students) - set(done)
+
+
+def test_check_worker_passes_on_every_worker_of_the_cluster(dask_cluster):
+    from dlfcourse.grading.selfcheck import check_cluster
+
+    lines: list[str] = []
+    assert check_cluster(dask_cluster[0].scheduler_address, uid=UIDS + 50, say=lines.append)
+    assert lines[-1] == "2 worker(s) checked"
+    probes = [line for line in lines[:-1]]
+    assert len(probes) == 2 * 7 and all(": ok   " in line for line in probes)
+    assert sum("the reference is absent" in line for line in probes) == 2
+
+
+def test_check_worker_reports_a_node_without_the_sandbox(monkeypatch):
+    from dlfcourse.grading import selfcheck
+    from dlfcourse.grading.sandbox import SandboxUnavailable
+
+    def missing(need_setpriv: bool) -> None:
+        raise SandboxUnavailable("bwrap (bubblewrap) is not installed")
+
+    monkeypatch.setattr(selfcheck, "check_available", missing)
+    [probe] = selfcheck._check_quietly(None)
+    assert not probe.ok and "bubblewrap" in probe.seen
+
+
+def test_check_worker_on_this_machine_passes_every_probe():
+    from dlfcourse.grading.selfcheck import check_worker
+
+    lines: list[str] = []
+    probes = check_worker(uid=UIDS + 60, say=lines.append)
+    assert [p.what for p in probes][:3] == ["a sandboxed worker starts", "numpy, matplotlib and the kit import",
+                                          "the reference is absent"]
+    assert all(p.ok for p in probes), lines

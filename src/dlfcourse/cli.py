@@ -174,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = add("check-worker", "start one sandboxed worker and check that it works and holds (run on each "
                 "grading machine before the term)")
     check.add_argument("--uid", type=_positive, help="the uid the worker runs as (as root; default 61000)")
+    check.add_argument("--scheduler", metavar="ADDRESS", help="run the check on every worker of this Dask "
+                       "cluster (and compare their versions with this machine's) instead of here")
 
     feedback = add("feedback", "write per-student HTML feedback (no hidden tests) into feedback/")
     feedback.add_argument("assignment")

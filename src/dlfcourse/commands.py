@@ -100,8 +100,10 @@ def autograde(args: argparse.Namespace) -> int:
 
 
 def check_worker(args: argparse.Namespace) -> int:
-    from dlfcourse.grading.selfcheck import check_worker as run
+    from dlfcourse.grading.selfcheck import check_cluster, check_worker as run
 
+    if args.scheduler:
+        return 0 if check_cluster(args.scheduler, uid=args.uid) else 1
     probes = run(uid=args.uid)
     return 0 if all(p.ok for p in probes) else 1
 

@@ -1,7 +1,7 @@
 """``dlf-course check-worker``: prove, on this machine, that a sandboxed worker starts and holds.
 
 Run it once on every machine that will grade (a laptop, a cluster node) before
-the term: it starts a worker as ``autograde`` would, and checks from inside
+the term, or with ``--scheduler`` on every worker of a Dask cluster at once: it starts a worker as ``autograde`` would, and checks from inside
 that numpy, matplotlib and the student kit work, that the reference, the
 instructor package and the network are out of reach, and that a call's result
 comes back as data.
@@ -20,7 +20,7 @@ import numpy as np
 from dlfcourse.grading.sandbox import Policy, check_available
 from dlfcourse.grading.worker import WorkerFailure, WorkerProcess
 
-__all__ = ["Probe", "check_worker"]
+__all__ = ["Probe", "check_worker", "check_cluster"]
 
 _PROBE = """
 import importlib, socket
@@ -71,6 +71,30 @@ def check_worker(uid: int | None = None, say: Callable[[str], None] = print) -> 
     for probe in probes:
         say(f"{'ok  ' if probe.ok else 'FAIL'} {probe.what}: {probe.seen}")
     return probes
+
+
+def _check_quietly(uid: int | None) -> list[Probe]:
+    """check_worker without printing, for a Dask worker (a failure to start is a probe, never an exception)."""
+    try:
+        return check_worker(uid, say=lambda line: None)
+    except RuntimeError as error:  # no bubblewrap or setpriv on that node
+        return [Probe("the sandbox is available", False, str(error))]
+
+
+def check_cluster(scheduler: str, uid: int | None = None, say: Callable[[str], None] = print) -> bool:
+    """Run the check on every worker of a Dask cluster and compare versions; True if every worker passes."""
+    from dlfcourse.grading.cluster import compare_versions, dask_client
+
+    with dask_client(scheduler) as client:
+        mismatched = compare_versions(client)
+        results = client.run(_check_quietly, uid)
+    for line in mismatched:
+        say(f"FAIL versions differ from this machine's: {line}")
+    for worker, probes in sorted(results.items()):
+        for probe in probes:
+            say(f"{worker}: {'ok  ' if probe.ok else 'FAIL'} {probe.what}: {probe.seen}")
+    say(f"{len(results)} worker(s) checked")
+    return bool(results) and not mismatched and all(p.ok for probes in results.values() for p in probes)
 
 
 def _probe(worker: WorkerProcess) -> list[Probe]:

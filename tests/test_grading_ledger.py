@@ -1,0 +1,117 @@
+"""The single writer: what a grading task returns is written into the course, and nothing else is touched."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlfcourse.course import Course
+from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
+from dlfcourse.demo.sample import write_sample_course
+from dlfcourse.demo.synthetic import make_class
+from dlfcourse.grading.autograde import GradingOptions, autograde
+from dlfcourse.grading.jobs import GradedSubmission, write_folder
+from dlfcourse.grading.ledger import record, template_gradebook
+from dlfcourse.grading.uids import claim_uid
+from dlfcourse.release import release
+
+UIDS = 63300
+
+
+def _options(**changes) -> GradingOptions:
+    return GradingOptions(**{"jobs": 1, "cell_timeout": 20, "uid_base": UIDS, **changes})
+
+
+@pytest.fixture()
+def course(tmp_path: Path) -> Course:
+    write_sample_course(tmp_path / "course")
+    course = Course.open(tmp_path / "course")
+    assert all(r.ok for r in release(course, [A]))
+    made = make_class(course, A, 1, kinds=("partial-stub",), name=lambda i, k: "alice")[0]
+    (course.submitted_dir / "alice" / A).mkdir(parents=True)
+    nbformat.write(made.notebooks["sample"], course.submitted_dir / "alice" / A / "sample.ipynb")
+    return course
+
+
+def _grades(course: Course) -> dict[str, tuple]:
+    from nbgrader.api import Gradebook
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(course.db_url) as gradebook:
+            notebook = gradebook.find_submission_notebook("sample", A, "alice")
+            return {g.name: (g.auto_score, g.manual_score, g.needs_manual_grade) for g in notebook.grades}
+
+
+def test_a_regrade_keeps_the_manual_score_and_flags_the_cell_for_review(course: Course):
+    from nbgrader.api import Gradebook
+
+    [first] = autograde(course, A, _options(), progress=False)
+    assert first.status == "graded" and first.score == (1.0, 3.0)
+    grades = _grades(course)
+    item = next(name for name, (auto, _, _) in grades.items() if auto == 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(course.db_url) as gradebook:
+            gradebook.find_grade(item, "sample", A, "alice").manual_score = 0.5
+            gradebook.db.commit()
+    autograde(course, A, _options(force=True), progress=False)
+    assert _grades(course)[item] == (0.0, 0.5, True)
+    assert all(needs is False for name, (_, _, needs) in _grades(course).items() if name != item)
+
+
+def test_a_grading_that_fails_leaves_the_earlier_results_as_they_were(course: Course):
+    autograde(course, A, _options(), progress=False)
+    graded = course.autograded_dir / "alice" / A / "sample.ipynb"
+    before, grades = graded.read_bytes(), _grades(course)
+    (course.submitted_dir / "alice" / A / "sample.ipynb").write_text('{"cells": [ not json')
+    [outcome] = autograde(course, A, _options(), progress=False)
+    assert outcome.status == "failed" and outcome.message
+    assert graded.read_bytes() == before
+    assert _grades(course) == grades
+
+
+def test_the_template_gradebook_holds_the_assignment_and_no_student(course: Course, tmp_path: Path):
+    from nbgrader.api import Gradebook
+
+    autograde(course, A, _options(), progress=False)
+    path = tmp_path / "template.db"
+    path.write_bytes(template_gradebook(course, A))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(f"sqlite:///{path}") as template, Gradebook(course.db_url) as full:
+            assert template.students == [] and [s.id for s in full.students] == ["alice"]
+            ours, theirs = template.find_assignment(A).notebooks[0], full.find_assignment(A).notebooks[0]
+            assert [(c.name, c.max_score) for c in ours.grade_cells] == [(c.name, c.max_score)
+                                                                          for c in theirs.grade_cells]
+            assert [(c.name, c.checksum) for c in ours.source_cells] == [(c.name, c.checksum)
+                                                                          for c in theirs.source_cells]
+
+
+def test_a_failed_grading_cannot_be_recorded(course: Course):
+    with pytest.raises(ValueError, match="nothing to record"):
+        record(course, A, GradedSubmission("alice", 1.0, error="crashed"))
+    assert not (course.autograded_dir / "alice").exists()
+
+
+@pytest.mark.parametrize("name", ["../escape.ipynb", "/etc/passwd", "a/../../b"])
+def test_returned_files_cannot_leave_their_folder(tmp_path: Path, name: str):
+    with pytest.raises(ValueError, match="outside"):
+        write_folder({name: b"x"}, tmp_path / "folder")
+    assert not (tmp_path / "escape.ipynb").exists()
+
+
+def test_two_graders_never_hold_the_same_sandbox_uid(tmp_path: Path):
+    with claim_uid(UIDS + 100) as first, claim_uid(UIDS + 100) as second:
+        assert (first, second) == (UIDS + 100, UIDS + 101)
+        other = subprocess.run([sys.executable, "-c", "from dlfcourse.grading.uids import claim_uid\n"
+                                f"with claim_uid({UIDS + 100}) as uid: print(uid)"],
+                               capture_output=True, text=True, check=True)
+        assert int(other.stdout) == UIDS + 102
+    with claim_uid(UIDS + 100, preferred=1) as again:
+        assert again == UIDS + 101
