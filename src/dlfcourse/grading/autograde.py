@@ -42,7 +42,7 @@ from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, Submissio
 from dlfcourse.grading.ledger import assignment_bundle, extensions, record
 from dlfcourse.grading.pool import TaskResult, run_tasks
 from dlfcourse.grading.sandbox import Limits, Policy, check_available
-from dlfcourse.grading.scratch import grade_submission
+from dlfcourse.grading.scratch import grade_submission, preload
 from dlfcourse.grading.uids import claim_uid
 
 __all__ = ["GradingOptions", "GradeOutcome", "autograde", "needs_grading", "submission_fingerprint"]
@@ -267,6 +267,7 @@ def autograde(course: Course, assignment: str, options: GradingOptions | None = 
     _check_gradebook(course, assignment)
     if options.sandbox:
         check_available(need_setpriv=os.geteuid() == 0)
+    preload()
     chosen = sorted(students) if students is not None else course.submitted_students(assignment)
     if not chosen:
         raise CourseError(f"no collected submissions of {assignment}: run `dlf-course collect {assignment} "

@@ -105,11 +105,13 @@ def compare_versions(client: Any) -> list[str]:
 def isolated(function: Callable[..., Any], key: str, time_limit: float, *arguments: Any) -> TaskResult:
     """Run on a Dask worker: ``function(*arguments, slot)`` in a forked process, as the local pool does."""
     from dlfcourse.grading.sandbox import check_available
+    from dlfcourse.grading.scratch import preload
 
     try:
         check_available(need_setpriv=os.geteuid() == 0)
     except RuntimeError as error:
         return TaskResult(key, None, f"the worker cannot run the sandbox: {error}", 0.0)
+    preload()  # once per worker process: each task's forked grader then starts with nbgrader imported
     [result] = run_tasks(lambda _, slot: function(*arguments, slot), [key], 1, time_limit)
     return result
 

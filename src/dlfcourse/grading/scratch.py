@@ -22,7 +22,16 @@ from dlfcourse.course import Course
 from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, SubmissionJob, read_folder, \
     write_folder
 
-__all__ = ["grade_submission", "unpack_course"]
+__all__ = ["grade_submission", "preload", "unpack_course"]
+
+
+def preload() -> None:
+    """Import what grading needs (nbgrader takes seconds), so that the processes forked to grade share it."""
+    import nbgrader.apps  # noqa: F401
+    import nbgrader.converters  # noqa: F401
+    import nbgrader.preprocessors  # noqa: F401
+
+    import dlfcourse.grading.trusted  # noqa: F401
 
 
 def unpack_course(bundle: AssignmentBundle, job: SubmissionJob, root: Path) -> Course:
