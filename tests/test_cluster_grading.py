@@ -44,7 +44,7 @@ def dask_cluster():
     import dask
 
     with dask.config.set({"distributed.scheduler.allowed-failures": cluster.ALLOWED_FAILURES}):
-        local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                          silence_logs=50)
     client = distributed.Client(local)
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the test's own task functions

@@ -54,7 +54,7 @@ def _local_cluster(spec: str) -> Any:
     if workers < 1:
         raise CourseError(f"--cluster {spec!r}: expected local:N with N >= 1 workers, e.g. local:4")
     with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                             silence_logs=50)
 
 
