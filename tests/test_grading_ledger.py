@@ -16,7 +16,7 @@ from dlfcourse.demo.sample import write_sample_course
 from dlfcourse.demo.synthetic import make_class
 from dlfcourse.grading.autograde import GradingOptions, autograde
 from dlfcourse.grading.jobs import GradedSubmission, write_folder
-from dlfcourse.grading.ledger import record, template_gradebook
+from dlfcourse.grading.ledger import Ledger, template_gradebook
 from dlfcourse.grading.uids import claim_uid
 from dlfcourse.release import release
 
@@ -94,8 +94,8 @@ def test_the_template_gradebook_holds_the_assignment_and_no_student(course: Cour
 
 
 def test_a_failed_grading_cannot_be_recorded(course: Course):
-    with pytest.raises(ValueError, match="nothing to record"):
-        record(course, A, GradedSubmission("alice", 1.0, error="crashed"))
+    with Ledger(course, A) as ledger, pytest.raises(ValueError, match="nothing to record"):
+        ledger.record(GradedSubmission("alice", 1.0, error="crashed"))
     assert not (course.autograded_dir / "alice").exists()
 
 

@@ -39,7 +39,7 @@ from typing import Any
 from dlfcourse.course import Course, CourseError
 from dlfcourse.grading.interrupts import deferred_interrupts
 from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, SubmissionJob, read_folder
-from dlfcourse.grading.ledger import assignment_bundle, extensions, record
+from dlfcourse.grading.ledger import Ledger, assignment_bundle, extensions
 from dlfcourse.grading.pool import TaskResult, run_tasks
 from dlfcourse.grading.sandbox import Limits, Policy, check_available
 from dlfcourse.grading.scratch import grade_submission, preload
@@ -284,7 +284,7 @@ def autograde(course: Course, assignment: str, options: GradingOptions | None = 
     make_job = partial(_job, course, assignment, seeds, extensions(course, assignment))
     bundle = assignment_bundle(course, assignment)
     limit = _hard_limit(course, assignment, options)
-    with deferred_interrupts() as checkpoint, \
+    with deferred_interrupts() as checkpoint, Ledger(course, assignment) as ledger, \
             tqdm(total=len(todo), desc=f"autograde {assignment}", unit="nb", disable=not progress) as bar:
         if options.cluster:
             from dlfcourse.grading.cluster import run_on_cluster
@@ -294,7 +294,7 @@ def autograde(course: Course, assignment: str, options: GradingOptions | None = 
             task = partial(_local_task, bundle, options, make_job)
             results = run_tasks(task, todo, options.jobs, limit, checkpoint)
         for result in results:
-            outcome = _accept(course, assignment, result)
+            outcome = _accept(ledger, result)
             _write_marker(course, assignment, outcome, fingerprints[outcome.student])
             outcomes.append(outcome)
             if on_outcome is not None:
@@ -317,7 +317,7 @@ def _local_task(bundle: AssignmentBundle, options: GradingOptions, make_job: Cal
     return grade_task(bundle, make_job(student), options, slot)
 
 
-def _accept(course: Course, assignment: str, result: TaskResult) -> GradeOutcome:
+def _accept(ledger: Ledger, result: TaskResult) -> GradeOutcome:
     """The outcome of a finished task; a successful grading is written into the course first."""
     graded = result.value
     if graded is None:
@@ -326,7 +326,7 @@ def _accept(course: Course, assignment: str, result: TaskResult) -> GradeOutcome
         return GradeOutcome(graded.student, "failed", graded.seconds, graded.error)
     for attempt in range(_LOCK_RETRIES):
         try:
-            record(course, assignment, graded)
+            ledger.record(graded)
             break
         except Exception as error:  # the gradebook busy (formgrader writing) or unwritable
             if "database is locked" not in str(error) or attempt == _LOCK_RETRIES - 1:

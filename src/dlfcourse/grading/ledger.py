@@ -2,7 +2,7 @@
 
 :func:`assignment_bundle` packs the assignment for the tasks (its sources, the
 nbgrader configuration, and a small gradebook holding only the assignment's
-cells, made with nbgrader's API). :func:`record` writes a task's
+cells, made with nbgrader's API). :class:`Ledger` writes each task's
 :class:`~dlfcourse.grading.jobs.GradedSubmission` into the course: the
 autograded folder is replaced as a whole, then the student's automatic scores,
 comments and late penalties go into the gradebook in one commit, with
@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from dlfcourse.course import Course
-from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, read_folder, write_folder
+from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, read_folder, write_folder
 
-__all__ = ["assignment_bundle", "extensions", "record", "template_gradebook"]
+__all__ = ["Ledger", "assignment_bundle", "extensions", "template_gradebook"]
 
 
 @contextmanager
@@ -98,30 +98,76 @@ def _replace_folder(files: dict[str, bytes], folder: Path) -> None:
     shutil.rmtree(outgoing, ignore_errors=True)
 
 
-def record(course: Course, assignment: str, graded: GradedSubmission) -> None:
-    """Write a successful grading into the course: the autograded folder, then the gradebook.
+def _named(session: Any, model: Any, notebook: Any) -> list[tuple[Any, str]]:
+    """The notebook's Grade (or Comment) rows with their cell's name, in one query.
 
-    Per grade cell: ``auto_score`` as graded, ``needs_manual_grade`` when there
-    is no automatic score or a manual score exists; per solution or task cell:
-    ``auto_comment``; per notebook: ``late_submission_penalty``.
+    (``row.name`` would load each row's cell by itself: a query per cell, most of the writer's time.)
     """
-    if graded.error is not None:
-        raise ValueError(f"{graded.student}: a failed grading has nothing to record ({graded.error})")
-    student_folder = course.autograded_dir / graded.student
-    student_folder.mkdir(parents=True, exist_ok=True)
-    _replace_folder(graded.files, student_folder / assignment)
-    with _gradebook(course.db_url) as gradebook:
+    from nbgrader.api import BaseCell
+
+    query = session.query(model, BaseCell.name).join(BaseCell, model.cell_id == BaseCell.id)
+    return list(query.filter(model.notebook_id == notebook.id))
+
+
+def _write_notebook(session: Any, notebook: Any, results: NotebookGrades) -> None:
+    from nbgrader.api import Comment, Grade
+
+    for grade, name in _named(session, Grade, notebook):
+        grade.auto_score = results.auto_scores.get(name)
+        grade.needs_manual_grade = grade.auto_score is None or grade.manual_score is not None
+    for comment, name in _named(session, Comment, notebook):
+        comment.auto_comment = results.auto_comments.get(name)
+    notebook.late_submission_penalty = results.late_penalty
+
+
+class Ledger:
+    """The one writer of a grading run: ``record`` writes each task's results into the course.
+
+    Use as a context manager: the gradebook stays open for the whole run (one
+    connection, and SQLAlchemy's compiled statements reused: a third of the time
+    of opening it per student).
+    """
+
+    def __init__(self, course: Course, assignment: str) -> None:
+        self.course, self.assignment = course, assignment
+        self._opened: Any = None
+        self._gradebook: Any = None
+
+    def __enter__(self) -> Ledger:
+        self._opened = _gradebook(self.course.db_url)
+        self._gradebook = self._opened.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._opened.__exit__(*exc_info)
+
+    def record(self, graded: GradedSubmission) -> None:
+        """Write a successful grading: the autograded folder, then the gradebook (one commit).
+
+        Per grade cell: ``auto_score`` as graded, ``needs_manual_grade`` when there
+        is no automatic score or a manual score exists; per solution or task cell:
+        ``auto_comment``; per notebook: ``late_submission_penalty``. On an error
+        nothing of the student's is committed.
+        """
+        if graded.error is not None:
+            raise ValueError(f"{graded.student}: a failed grading has nothing to record ({graded.error})")
+        student_folder = self.course.autograded_dir / graded.student
+        student_folder.mkdir(parents=True, exist_ok=True)
+        _replace_folder(graded.files, student_folder / self.assignment)
+        try:
+            self._write(graded)
+        except Exception:
+            self._gradebook.db.rollback()
+            raise
+
+    def _write(self, graded: GradedSubmission) -> None:
+        gradebook = self._gradebook
         gradebook.update_or_create_student(graded.student)
         stamp = {"timestamp": graded.timestamp} if graded.timestamp else {}
-        submission = gradebook.update_or_create_submission(assignment, graded.student, **stamp)
+        submission = gradebook.update_or_create_submission(self.assignment, graded.student, **stamp)
         for notebook in submission.notebooks:
             results = graded.notebooks.get(notebook.name)
             if results is None:
                 raise ValueError(f"{graded.student}: the grading has no results for notebook {notebook.name!r}")
-            for grade in notebook.grades:
-                grade.auto_score = results.auto_scores.get(grade.name)
-                grade.needs_manual_grade = grade.auto_score is None or grade.manual_score is not None
-            for comment in notebook.comments:
-                comment.auto_comment = results.auto_comments.get(comment.name)
-            notebook.late_submission_penalty = results.late_penalty
+            _write_notebook(gradebook.db, notebook, results)
         gradebook.db.commit()
