@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import nbformat
@@ -115,3 +116,33 @@ def test_two_graders_never_hold_the_same_sandbox_uid(tmp_path: Path):
         assert int(other.stdout) == UIDS + 102
     with claim_uid(UIDS + 100, preferred=1) as again:
         assert again == UIDS + 101
+
+
+def test_late_penalties_and_extensions_are_applied_as_nbgrader_applies_them(course: Course):
+    from nbgrader.api import Gradebook
+
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+    made = make_class(course, A, 1, kinds=("correct",), name=lambda i, k: "bob")[0]
+    for student in ("alice", "bob"):
+        folder = course.submitted_dir / student / A
+        folder.mkdir(parents=True, exist_ok=True)
+        if student == "bob":
+            nbformat.write(made.notebooks["sample"], folder / "sample.ipynb")
+        (folder / "timestamp.txt").write_text("2026-03-03 12:00:00 UTC")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(course.db_url) as gradebook:
+            gradebook.update_or_create_assignment(A, duedate="2026-03-02 12:00:00 UTC")
+            gradebook.update_or_create_student("bob")
+            gradebook.update_or_create_submission(A, "bob", extension=timedelta(days=2))
+    outcomes = {o.student: o for o in autograde(course, A, _options(), progress=False)}
+    assert outcomes["alice"].score == (1.0, 3.0) and outcomes["bob"].score == (3.0, 3.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(course.db_url) as gradebook:
+            late = gradebook.find_submission(A, "alice")
+            excused = gradebook.find_submission(A, "bob")
+            assert late.total_seconds_late == 86400 and late.late_submission_penalty == 1.0
+            assert excused.total_seconds_late == 0 and not excused.late_submission_penalty
+            assert excused.extension.days == 2
