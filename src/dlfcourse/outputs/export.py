@@ -41,6 +41,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from dlfcourse.course import Course, CourseError
 from dlfcourse.intake.collect import read_timestamp
@@ -136,10 +137,43 @@ def _open_gradebook(course: Course):
     return Gradebook(course.db_url)
 
 
+def _penalty_rows(session: Any, names: list[str]) -> list[Any]:
+    """(student, assignment, penalty) of every submission of ``names``: one query for the whole class."""
+    from nbgrader.api import Assignment, SubmittedAssignment, SubmittedNotebook
+    from sqlalchemy import func
+
+    penalty = func.coalesce(func.sum(SubmittedNotebook.late_submission_penalty), 0.0)
+    query = (session.query(SubmittedAssignment.student_id.label("student"), Assignment.name.label("assignment"),
+                           penalty.label("penalty"))
+             .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+             .outerjoin(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+             .filter(Assignment.name.in_(names))
+             .group_by(SubmittedAssignment.id, Assignment.name))
+    return list(query)
+
+
+def _grade_rows(session: Any, names: list[str]) -> list[Any]:
+    """Every grade of every submission of ``names`` with its student, assignment, notebook and cell: one query.
+
+    (Walking nbgrader's objects instead loads each grade's cell and notebook by itself: minutes for a MOOC.)
+    """
+    from nbgrader.api import Assignment, BaseCell, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
+
+    query = (session.query(SubmittedAssignment.student_id.label("student"), Assignment.name.label("assignment"),
+                           Notebook.name.label("notebook"), BaseCell.name.label("cell"), Grade.auto_score,
+                           Grade.manual_score, Grade.needs_manual_grade, Grade.score.label("score"))
+             .select_from(Grade)
+             .join(BaseCell, Grade.cell_id == BaseCell.id)
+             .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+             .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+             .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+             .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+             .filter(Assignment.name.in_(names)))
+    return list(query)
+
+
 def grade_table(course: Course, assignments: Iterable[str] | None = None) -> GradeTable:
     """Per-item scores of every student in the gradebook, for ``assignments`` (default: all graded ones)."""
-    from nbgrader.api import MissingEntry
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with _open_gradebook(course) as gradebook:
@@ -182,24 +216,17 @@ def grade_table(course: Course, assignments: Iterable[str] | None = None) -> Gra
             pending: dict[str, set[str]] = {s: set() for s in students}
             submitted: dict[str, set[str]] = {s: set() for s in students}
             penalties: dict[tuple[str, str], float] = {}
-            for name in names:
-                try:
-                    submissions = gradebook.find_assignment(name).submissions
-                except MissingEntry:
+            for row in _penalty_rows(gradebook.db, names):
+                submitted[row.student].add(row.assignment)
+                penalties[(row.student, row.assignment)] = float(row.penalty or 0.0)
+            for row in _grade_rows(gradebook.db, names):
+                column = column_of.get((row.assignment, row.notebook, row.cell))
+                if column is None:
                     continue
-                for submission in submissions:
-                    student = submission.student.id
-                    submitted[student].add(name)
-                    penalties[(student, name)] = float(submission.late_submission_penalty or 0.0)
-                    for notebook in submission.notebooks:
-                        for grade in notebook.grades:
-                            column = column_of.get((name, notebook.name, grade.name))
-                            if column is None:
-                                continue
-                            if _is_pending(grade):
-                                pending[student].add(column)
-                            else:
-                                scores[student][column] = float(grade.score)
+                if _is_pending(row):
+                    pending[row.student].add(column)
+                else:
+                    scores[row.student][column] = float(row.score)
     return GradeTable(items=items, max_points=max_points, scores=scores,
                       penalties={s: sum(p for (t, _), p in penalties.items() if t == s) for s in students},
                       manual=frozenset(manual), pending={s: frozenset(p) for s, p in pending.items()},
