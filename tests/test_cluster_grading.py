@@ -8,7 +8,6 @@ run differs.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -30,6 +29,7 @@ from dlfcourse.grading.autograde import GradingOptions, autograde
 from dlfcourse.grading.verdict import verdicts_of
 from dlfcourse.outputs.export import grade_table
 from dlfcourse.release import release
+from interrupting import interrupt_after_first, markers
 
 distributed = pytest.importorskip("distributed")
 
@@ -181,11 +181,14 @@ def test_workers_with_other_versions_are_named():
     assert problems == [f"tcp://b:2: numpy 1.0.0 (here {here['numpy']})"]
 
 
+def _autograde_cli(course: Course, *options: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "dlfcourse.cli", "autograde", A, "--course", str(course.root), *options]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
 def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path: Path):
     course = _make_course(tmp_path / "course", {"alice": "correct"})
-    command = [sys.executable, "-m", "dlfcourse.cli", "autograde", A, "--course", str(course.root),
-               "--scheduler", "tcp://127.0.0.1:9", "--no-progress"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    done = _autograde_cli(course, "--scheduler", "tcp://127.0.0.1:9", "--no-progress")
     assert done.returncode == 2
     assert done.stderr.startswith("dlf-course autograde: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
     assert len(done.stderr.strip().splitlines()) == 1
@@ -194,16 +197,9 @@ def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path: Path):
 
 def test_a_bad_local_cluster_spec_is_refused(tmp_path: Path):
     course = _make_course(tmp_path / "course", {"alice": "correct"})
-    command = [sys.executable, "-m", "dlfcourse.cli", "autograde", A, "--course", str(course.root),
-               "--cluster", "local:zero", "--no-progress"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    done = _autograde_cli(course, "--cluster", "local:zero", "--no-progress")
     assert done.returncode == 2
     assert "expected local:N with N >= 1 workers" in done.stderr
-
-
-def _markers(course: Course) -> dict[str, str]:
-    folder = course.state_dir / "autograde" / A
-    return {p.stem: json.loads(p.read_text())["status"] for p in folder.glob("*.json")} if folder.is_dir() else {}
 
 
 def test_an_interrupted_cluster_run_resumes_without_regrading(tmp_path: Path):
@@ -213,15 +209,10 @@ def test_an_interrupted_cluster_run_resumes_without_regrading(tmp_path: Path):
         _slow_down(course, student)
     command = [sys.executable, "-m", "dlfcourse.cli", "autograde", A, "--course", str(course.root),
                "--cluster", "local:2", "--no-progress", "--sandbox-uid-base", str(UIDS + 10)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 120
-    while not _markers(course) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=120)
-    assert process.returncode == 130, output
+    returncode, output = interrupt_after_first(command, course, A)
+    assert returncode == 130, output
     assert "interrupted; run the command again to resume" in output
-    done = _markers(course)
+    done = markers(course, A)
     assert 1 <= len(done) < len(students) and set(done.values()) == {"graded"}
     outcomes = autograde(course, A, _options(cluster="local:2"), progress=False)
     status = {o.student: o.status for o in outcomes}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -18,6 +17,7 @@ from dlfcourse.release import release
 from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
 from dlfcourse.demo.sample import write_sample_course
 from dlfcourse.demo.synthetic import make_class
+from interrupting import interrupt_after_first, markers
 
 STUDENTS = ["a-correct", "b-broken", "c-correct", "d-stub"]
 UIDS = 63000  # sandbox uids of their own (63000, 63001), apart from the other grading tests
@@ -82,23 +82,13 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
     return course
 
 
-def _markers(course: Course) -> dict[str, str]:
-    folder = course.state_dir / "autograde" / A
-    return {p.stem: json.loads(p.read_text())["status"] for p in folder.glob("*.json")} if folder.is_dir() else {}
-
-
 def test_an_interrupted_run_resumes_where_it_stopped(course: Course):
     command = [sys.executable, "-m", "dlfcourse.cli", "autograde", A, "--course", str(course.root),
                "--jobs", "1", "--no-progress", "--sandbox-uid-base", str(UIDS)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 120
-    while not _markers(course) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=60)
-    assert process.returncode == 130, output
+    returncode, output = interrupt_after_first(command, course, A)
+    assert returncode == 130, output
     assert "interrupted; run the command again to resume" in output
-    done = _markers(course)
+    done = markers(course, A)
     assert 1 <= len(done) < len(STUDENTS) and set(done.values()) == {"graded"}
     outcomes = autograde(course, A, GradingOptions(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
     status = {o.student: o.status for o in outcomes}
