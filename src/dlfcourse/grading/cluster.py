@@ -150,8 +150,8 @@ def _wait_any(client: Any, futures: list[Any]) -> set[Any]:
 
 
 def _window(client: Any) -> int:
-    """How many tasks to keep in flight: two per worker thread (at least two)."""
-    return max(2, 2 * sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+    """How many tasks to keep in flight: two per worker thread of the cluster as it is now (at least two)."""
+    return max(2, 2 * sum(client.nthreads().values()))
 
 
 def run_on_cluster(target: str, function: Callable[..., Any], keys: Iterable[str], shared: Any,
@@ -174,7 +174,8 @@ def _submit_all(client: Any, function: Callable[..., Any], keys: Iterable[str], 
     try:
         while queue or pending:
             checkpoint()
-            while queue and len(pending) < _window(client):
+            window = _window(client)  # workers come and go (batch jobs start late, nodes are lost)
+            while queue and len(pending) < window:
                 key = queue.popleft()
                 future = client.submit(isolated, function, key, time_limit, shared_future, make_job(key), options,
                                        pure=False, key=f"grade-{key}-{os.urandom(4).hex()}")
