@@ -92,7 +92,8 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
 
     options, limits = GradingOptions(), Limits()
     parser.add_argument("--jobs", type=_positive, default=options.jobs,
-                        help="notebooks graded at the same time (default: the number of cores, %(default)s)")
+                        help="notebooks graded at the same time (default: the number of cores, %(default)s; "
+                        "with --scheduler or --cluster, the cluster's workers decide)")
     parser.add_argument("--cell-timeout", type=_positive, help="seconds per cell (default: the course's config)")
     parser.add_argument("--call-timeout", type=_positive, default=options.call_timeout,
                         help="seconds per call of a student's function by the grader (%(default)s)")
