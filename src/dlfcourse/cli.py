@@ -104,7 +104,8 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--processes", type=_positive, default=limits.processes,
                         help="processes and threads a submission may run (%(default)s)")
     parser.add_argument("--sandbox-uid-base", type=_positive, default=options.uid_base, metavar="UID",
-                        help="parallel slot k runs its worker as uid UID+k (when run as root; default %(default)s)")
+                        help="as root, each sandbox runs as a free uid from UID up, one no other grading on the "
+                        "machine holds (default %(default)s)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run submissions without the sandbox (only for trusted notebooks)")
     parser.add_argument("--seed", type=int, help="the base seed of the chosen students (to replay a grading: "
