@@ -172,6 +172,14 @@ def _grade_rows(session: Any, names: list[str]) -> list[Any]:
     return list(query)
 
 
+def _per_student(penalties: dict[tuple[str, str], float], students: list[str]) -> dict[str, float]:
+    """Each student's late penalties summed over the assignments (one pass: a class of 20,000 is not squared)."""
+    total = dict.fromkeys(students, 0.0)
+    for (student, _), penalty in penalties.items():
+        total[student] = total.get(student, 0.0) + penalty
+    return total
+
+
 def grade_table(course: Course, assignments: Iterable[str] | None = None) -> GradeTable:
     """Per-item scores of every student in the gradebook, for ``assignments`` (default: all graded ones)."""
     with warnings.catch_warnings():
@@ -228,7 +236,7 @@ def grade_table(course: Course, assignments: Iterable[str] | None = None) -> Gra
                 else:
                     scores[row.student][column] = float(row.score)
     return GradeTable(items=items, max_points=max_points, scores=scores,
-                      penalties={s: sum(p for (t, _), p in penalties.items() if t == s) for s in students},
+                      penalties=_per_student(penalties, students),
                       manual=frozenset(manual), pending={s: frozenset(p) for s, p in pending.items()},
                       assignment_of=assignment_of, submitted={s: frozenset(a) for s, a in submitted.items()},
                       assignment_penalties=penalties)
