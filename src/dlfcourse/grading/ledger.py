@@ -5,7 +5,7 @@ nbgrader configuration, and a small gradebook holding only the assignment's
 cells, made with nbgrader's API). :class:`Ledger` writes each task's
 :class:`~dlfcourse.grading.jobs.GradedSubmission` into the course: the
 autograded folder is replaced as a whole, then the student's automatic scores,
-comments and late penalties go into the gradebook in one commit, with
+comments and late penalties go into the gradebook together, with
 nbgrader's own rule for manual grades (a cell with a manual score, or without
 an automatic one, needs a grader's look). Manual scores are never touched.
 """
@@ -162,12 +162,14 @@ class Ledger:
         self._opened.__exit__(*exc_info)
 
     def record(self, graded: GradedSubmission) -> None:
-        """Write a successful grading: the autograded folder, then the gradebook (one commit).
+        """Write a successful grading: the autograded folder, then the gradebook.
 
         Per grade cell: ``auto_score`` as graded, ``needs_manual_grade`` when there
         is no automatic score or a manual score exists; per solution or task cell:
-        ``auto_comment``; per notebook: ``late_submission_penalty``. On an error
-        nothing of the student's is committed.
+        ``auto_comment``; per notebook: ``late_submission_penalty``. nbgrader's own
+        calls commit the student and a new submission first; the scores follow in
+        one commit, rolled back on an error (the submission then has no automatic
+        scores, shows as pending, and the student is graded again on the next run).
         """
         if graded.error is not None:
             raise ValueError(f"{graded.student}: a failed grading has nothing to record ({graded.error})")
