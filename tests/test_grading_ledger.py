@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import warnings
@@ -146,3 +147,13 @@ def test_late_penalties_and_extensions_are_applied_as_nbgrader_applies_them(cour
             assert late.total_seconds_late == 86400 and late.late_submission_penalty == 1.0
             assert excused.total_seconds_late == 0 and not excused.late_submission_penalty
             assert excused.extension.days == 2
+
+
+def test_autograde_works_without_the_environment_on_path(course: Course):
+    """As an instructor runs it: `.venv/bin/dlf-course autograde ...` from a shell that did not activate .venv."""
+    env = {**os.environ, "PATH": "/usr/local/bin:/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "dlfcourse.cli", "autograde", A, "--course", str(course.root),
+                           "--no-progress", "--sandbox-uid-base", str(UIDS + 20)],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "alice: graded 1/3" in done.stdout

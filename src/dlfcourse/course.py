@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Course", "CourseError"]
+__all__ = ["Course", "CourseError", "put_alembic_on_path"]
 
 STATE_DIR = ".dlf-course"
 
@@ -23,7 +23,7 @@ class CourseError(ValueError):
     """The course directory or an argument about it is wrong; the message says what to do."""
 
 
-def _put_python_bin_on_path() -> None:
+def put_alembic_on_path() -> None:
     """nbgrader runs ``alembic`` (gradebook migrations) from PATH: make it this environment's."""
     binary = str(Path(sys.executable).parent)
     if binary not in os.environ.get("PATH", "").split(os.pathsep):
@@ -59,7 +59,7 @@ class Course:
 
     def api(self, extra: Any = None) -> Any:
         """nbgrader's ``NbGraderAPI`` on this course (importing nbgrader takes a few seconds)."""
-        _put_python_bin_on_path()
+        put_alembic_on_path()
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 

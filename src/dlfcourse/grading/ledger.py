@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from dlfcourse.course import Course
+from dlfcourse.course import Course, put_alembic_on_path
 from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, read_folder, write_folder
 
 __all__ = ["Ledger", "assignment_bundle", "extensions", "template_gradebook"]
@@ -31,6 +31,7 @@ __all__ = ["Ledger", "assignment_bundle", "extensions", "template_gradebook"]
 def _gradebook(url: str, course_id: str | None = None) -> Iterator[Any]:
     from nbgrader.api import Gradebook
 
+    put_alembic_on_path()  # a new gradebook is stamped by nbgrader running `alembic` from PATH
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy's warnings about nbgrader's models
         with Gradebook(url, course_id) if course_id else Gradebook(url) as gradebook:

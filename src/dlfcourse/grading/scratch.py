@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from dlfcourse.course import Course
+from dlfcourse.course import Course, put_alembic_on_path
 from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, SubmissionJob, read_folder, \
     write_folder
 
@@ -38,6 +38,7 @@ def unpack_course(bundle: AssignmentBundle, job: SubmissionJob, root: Path) -> C
     """A course directory at ``root`` with the bundle's sources and gradebook and the student's submission."""
     from nbgrader.api import Gradebook
 
+    put_alembic_on_path()  # a Dask worker's PATH need not hold this environment's bin/
     root.mkdir(parents=True, exist_ok=True)
     (root / "nbgrader_config.py").write_text(bundle.config_py)
     course = Course(root.resolve())

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dlfcourse.course import Course, CourseError
+from dlfcourse.course import Course, CourseError, put_alembic_on_path
 from dlfcourse.intake.collect import read_timestamp
 from dlfcourse.intake.roster import Roster, load_roster
 
@@ -122,15 +122,9 @@ def _is_pending(grade: object) -> bool:
 
 def _open_gradebook(course: Course):
     """nbgrader's Gradebook on the course (CourseError if there is none yet)."""
-    import os
-    import sys
-
     from nbgrader.api import Gradebook
 
-    binary = str(Path(sys.executable).parent)  # nbgrader runs alembic from PATH
-    if binary not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = os.pathsep.join(filter(None, [binary, os.environ.get("PATH")]))
-
+    put_alembic_on_path()
     if not course.gradebook.is_file():
         raise CourseError(f"{course.root} has no gradebook yet: run `dlf-course release` and "
                           "`dlf-course autograde ASSIGNMENT` first")
