@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Course", "CourseError", "put_alembic_on_path"]
+__all__ = ["Course", "CourseError", "open_gradebook", "put_alembic_on_path"]
 
 STATE_DIR = ".dlf-course"
 
@@ -28,6 +31,18 @@ def put_alembic_on_path() -> None:
     binary = str(Path(sys.executable).parent)
     if binary not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join(filter(None, [binary, os.environ.get("PATH")]))
+
+
+@contextmanager
+def open_gradebook(url: str, course_id: str | None = None) -> Iterator[Any]:
+    """nbgrader's ``Gradebook`` on ``url`` (created if new), with SQLAlchemy's warnings about its models silenced."""
+    from nbgrader.api import Gradebook
+
+    put_alembic_on_path()  # a new gradebook is stamped by nbgrader running `alembic` from PATH
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(url, course_id) if course_id else Gradebook(url) as gradebook:
+            yield gradebook
 
 
 @dataclass(frozen=True)

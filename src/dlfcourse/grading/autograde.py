@@ -29,14 +29,13 @@ import json
 import os
 import random
 import time
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from dlfcourse.course import Course, CourseError
+from dlfcourse.course import Course, CourseError, open_gradebook
 from dlfcourse.grading.interrupts import deferred_interrupts
 from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, SubmissionJob, read_folder
 from dlfcourse.grading.ledger import Ledger, assignment_bundle, extensions
@@ -197,18 +196,16 @@ def _choose_seeds(course: Course, assignment: str, students: list[str], options:
 
 
 def _check_gradebook(course: Course, assignment: str) -> None:
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     if not course.gradebook.is_file():
         raise CourseError(f"the course has no gradebook yet: run `dlf-course release {assignment}` first")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with Gradebook(course.db_url) as gradebook:
-            try:
-                gradebook.find_assignment(assignment)
-            except MissingEntry:
-                raise CourseError(f"assignment {assignment!r} is not in the gradebook: "
-                                  f"run `dlf-course release {assignment}` first") from None
+    with open_gradebook(course.db_url) as gradebook:
+        try:
+            gradebook.find_assignment(assignment)
+        except MissingEntry:
+            raise CourseError(f"assignment {assignment!r} is not in the gradebook: "
+                              f"run `dlf-course release {assignment}` first") from None
 
 
 def _hard_limit(course: Course, assignment: str, options: GradingOptions) -> float:

@@ -14,28 +14,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from dlfcourse.course import Course, put_alembic_on_path
+from dlfcourse.course import Course, open_gradebook
 from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, read_folder, write_folder
 
 __all__ = ["Ledger", "assignment_bundle", "extensions", "template_gradebook"]
-
-
-@contextmanager
-def _gradebook(url: str, course_id: str | None = None) -> Iterator[Any]:
-    from nbgrader.api import Gradebook
-
-    put_alembic_on_path()  # a new gradebook is stamped by nbgrader running `alembic` from PATH
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SQLAlchemy's warnings about nbgrader's models
-        with Gradebook(url, course_id) if course_id else Gradebook(url) as gradebook:
-            yield gradebook
 
 
 def _copy_cells(source: Any, target: Any, assignment: str) -> None:
@@ -63,16 +49,20 @@ def template_gradebook(course: Course, assignment: str) -> bytes:
     course_id = course.config().CourseDirectory.get("course_id", "default_course")
     with tempfile.TemporaryDirectory(prefix="dlf-template-") as folder:
         path = Path(folder) / "gradebook.db"
-        with _gradebook(course.db_url) as source, _gradebook(f"sqlite:///{path}", course_id) as target:
+        with open_gradebook(course.db_url) as source, open_gradebook(f"sqlite:///{path}", course_id) as target:
             _copy_cells(source, target, assignment)
         return path.read_bytes()
 
 
 def extensions(course: Course, assignment: str) -> dict[str, timedelta]:
     """The students of ``assignment`` who have an extension of its due date, with the extension."""
-    with _gradebook(course.db_url) as gradebook:
-        found = gradebook.find_assignment(assignment)
-        return {s.student_id: s.extension for s in found.submissions if s.extension}
+    from nbgrader.api import Assignment, SubmittedAssignment
+
+    with open_gradebook(course.db_url) as gradebook:  # one query: loading every submission takes seconds
+        rows = (gradebook.db.query(SubmittedAssignment.student_id, SubmittedAssignment.extension)
+                .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                .filter(Assignment.name == assignment, SubmittedAssignment.extension.isnot(None)))
+        return {student: extension for student, extension in rows if extension}
 
 
 def assignment_bundle(course: Course, assignment: str) -> AssignmentBundle:
@@ -154,7 +144,7 @@ class Ledger:
         self._gradebook: Any = None
 
     def __enter__(self) -> Ledger:
-        self._opened = _gradebook(self.course.db_url)
+        self._opened = open_gradebook(self.course.db_url)
         self._gradebook = self._opened.__enter__()
         add_indexes(self._gradebook.db)
         return self

@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from dlfcourse.course import Course, put_alembic_on_path
+from dlfcourse.course import Course, open_gradebook
 from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, SubmissionJob, read_folder, \
     write_folder
 
@@ -36,39 +36,30 @@ def preload() -> None:
 
 def unpack_course(bundle: AssignmentBundle, job: SubmissionJob, root: Path) -> Course:
     """A course directory at ``root`` with the bundle's sources and gradebook and the student's submission."""
-    from nbgrader.api import Gradebook
-
-    put_alembic_on_path()  # a Dask worker's PATH need not hold this environment's bin/
     root.mkdir(parents=True, exist_ok=True)
     (root / "nbgrader_config.py").write_text(bundle.config_py)
     course = Course(root.resolve())
     write_folder(bundle.source_files, course.source_dir / bundle.assignment)
     write_folder(job.files, course.submitted_dir / job.student / bundle.assignment)
     course.gradebook.write_bytes(bundle.gradebook)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with Gradebook(course.db_url, bundle.course_id) as gradebook:
-            gradebook.update_or_create_student(job.student)
-            if job.extension:
-                gradebook.update_or_create_submission(bundle.assignment, job.student, extension=job.extension)
+    with open_gradebook(course.db_url, bundle.course_id) as gradebook:
+        gradebook.update_or_create_student(job.student)
+        if job.extension:
+            gradebook.update_or_create_submission(bundle.assignment, job.student, extension=job.extension)
     return course
 
 
 def _results(course: Course, assignment: str, student: str) -> tuple[Any, dict[str, NotebookGrades]]:
     """The submission's timestamp and every notebook's automatic results, read from the scratch gradebook."""
-    from nbgrader.api import Gradebook
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with Gradebook(course.db_url) as gradebook:
-            submission = gradebook.find_submission(assignment, student)
-            notebooks = {
-                notebook.name: NotebookGrades(
-                    auto_scores={g.name: g.auto_score for g in notebook.grades},
-                    auto_comments={c.name: c.auto_comment for c in notebook.comments},
-                    late_penalty=notebook.late_submission_penalty)
-                for notebook in submission.notebooks}
-            return submission.timestamp, notebooks
+    with open_gradebook(course.db_url) as gradebook:
+        submission = gradebook.find_submission(assignment, student)
+        notebooks = {
+            notebook.name: NotebookGrades(
+                auto_scores={g.name: g.auto_score for g in notebook.grades},
+                auto_comments={c.name: c.auto_comment for c in notebook.comments},
+                late_penalty=notebook.late_submission_penalty)
+            for notebook in submission.notebooks}
+        return submission.timestamp, notebooks
 
 
 def _score(folder: Path) -> tuple[float, float] | None:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dlfcourse.course import Course, CourseError, put_alembic_on_path
+from dlfcourse.course import Course, CourseError, open_gradebook
 from dlfcourse.intake.collect import read_timestamp
 from dlfcourse.intake.roster import Roster, load_roster
 
@@ -122,13 +122,10 @@ def _is_pending(grade: object) -> bool:
 
 def _open_gradebook(course: Course):
     """nbgrader's Gradebook on the course (CourseError if there is none yet)."""
-    from nbgrader.api import Gradebook
-
-    put_alembic_on_path()
     if not course.gradebook.is_file():
         raise CourseError(f"{course.root} has no gradebook yet: run `dlf-course release` and "
                           "`dlf-course autograde ASSIGNMENT` first")
-    return Gradebook(course.db_url)
+    return open_gradebook(course.db_url)
 
 
 def _penalty_rows(session: Any, names: list[str]) -> list[Any]:
