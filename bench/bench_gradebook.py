@@ -12,7 +12,7 @@ nbgrader, so the gradebook has its real grade, solution and task cells). For eac
 of N synthetic students (default 20,000) a :class:`GradedSubmission` is built as a
 grading task returns it (a score for every grade cell, a comment slot for every
 solution and task cell, the released notebook as the autograded file) and written
-with :class:`dlfcourse.grading.ledger.Ledger` (the one writer of the course, open
+with :class:`dlfcourse.autograde.ledger.Ledger` (the one writer of the course, open
 for the whole run as ``autograde`` keeps it), timing each ``record`` call. Nothing is
 graded: this measures only the instructor's writes.
 
@@ -34,8 +34,8 @@ import warnings
 from pathlib import Path
 
 from dlfcourse.course import Course
-from dlfcourse.grading.jobs import GradedSubmission, NotebookGrades
-from dlfcourse.grading.ledger import Ledger
+from dlfcourse.autograde.jobs import GradedSubmission, NotebookGrades
+from dlfcourse.autograde.ledger import Ledger
 from dlfcourse.outputs.export import GradeTable, grade_table
 from dlfcourse.release import release
 

@@ -42,7 +42,7 @@ from pathlib import Path
 import psutil
 
 from dlfcourse.demo import sample
-from dlfcourse.grading.autograde import GradingOptions, autograde
+from dlfcourse.autograde.command import GradingOptions, autograde
 from dlfcourse.intake.collect import collect
 from dlfcourse.course import Course
 from dlfcourse.demo.demo import DEFAULT_ASSIGNMENT, prepare_course

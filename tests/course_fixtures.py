@@ -4,7 +4,7 @@ One assignment of the repository (04-softmax: code items and two written answers
 is copied into a temporary course; the gradebook is filled through nbgrader's API
 (assignment, notebook, cells, submissions, auto and manual scores) and each
 autograded notebook is written here, with the trusted grader's verdicts stored in
-its test cells (:func:`dlfcourse.grading.verdict.store_verdict`).
+its test cells (:func:`dlfcourse.grader.verdict.store_verdict`).
 
 The class:
 
@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 
 from dlfcourse.course import Course
-from dlfcourse.grading.verdict import Verdict, store_verdict
+from dlfcourse.grader.verdict import Verdict, store_verdict
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "04-softmax"

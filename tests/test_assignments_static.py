@@ -55,7 +55,7 @@ def test_source_metadata_is_valid_and_items_are_worth_points(assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_test_cell_has_a_hidden_check_and_every_check_a_test_cell(assignment):
     """The trusted grader finds each item's check by the grade id of its test cell."""
-    from dlfcourse.grading import checks
+    from dlfcourse.grader import checks
 
     tests = {m["grade_id"] for m in map(_meta, _source(assignment).cells) if m.get("grade") and not m.get("solution")}
     assert {item.grade_id for item in checks.find(assignment).items} == tests

@@ -3,7 +3,7 @@
 The notebook's imports and the answer cells of each source notebook
 (``solutions/NN-name/NN-name.ipynb``) that define functions are run into one namespace, and every
 item of the assignment's hidden checks is graded with those functions, in this process
-(:class:`~dlfcourse.grading.student.LocalStudent`), on several seeds. An assignment whose check
+(:class:`~dlfcourse.grader.student.LocalStudent`), on several seeds. An assignment whose check
 module cannot be imported yet (still being ported) is skipped, saying why.
 """
 
@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from conftest import ASSIGNMENTS, REPO
-from dlfcourse.grading import checks
-from dlfcourse.grading.grader import run_item
-from dlfcourse.grading.student import LocalStudent
+from dlfcourse.grader import checks
+from dlfcourse.grader.items import run_item
+from dlfcourse.grader.student import LocalStudent
 
 SEEDS = (0, 1, 2)
 _DEFINES = re.compile(r"^def (\w+)", re.MULTILINE)

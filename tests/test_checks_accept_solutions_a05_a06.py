@@ -3,7 +3,7 @@
 The solution code is taken from the source notebooks in ``solutions/`` (the answer cells:
 nbgrader ``solution=True``, ``grade=False``), run with numpy and the notebook's own imports
 (each import of its first code cell that succeeds), and graded item by item through
-:func:`dlfcourse.grading.api.grade_function` on a few seeds.
+:func:`dlfcourse.grader.api.grade_function` on a few seeds.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from dlfcourse.grading import checks
-from dlfcourse.grading.api import grade_function
+from dlfcourse.grader import checks
+from dlfcourse.grader.api import grade_function
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ("05-backprop", "06-optimisation")

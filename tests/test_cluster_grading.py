@@ -24,9 +24,9 @@ from dlfcourse.course import Course
 from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
 from dlfcourse.demo.sample import write_sample_course
 from dlfcourse.demo.synthetic import make_class
-from dlfcourse.grading import cluster
-from dlfcourse.grading.autograde import GradingOptions, autograde
-from dlfcourse.grading.verdict import verdicts_of
+from dlfcourse.autograde import cluster
+from dlfcourse.autograde.command import GradingOptions, autograde
+from dlfcourse.grader.verdict import verdicts_of
 from dlfcourse.outputs.export import grade_table
 from dlfcourse.release import release
 from interrupting import interrupt_after_first, markers
@@ -224,7 +224,7 @@ def test_an_interrupted_cluster_run_resumes_without_regrading(tmp_path: Path):
 
 
 def test_check_worker_passes_on_every_worker_of_the_cluster(dask_cluster):
-    from dlfcourse.grading.selfcheck import check_cluster
+    from dlfcourse.autograde.selfcheck import check_cluster
 
     lines: list[str] = []
     assert check_cluster(dask_cluster[0].scheduler_address, uid=UIDS + 50, say=lines.append)
@@ -235,8 +235,8 @@ def test_check_worker_passes_on_every_worker_of_the_cluster(dask_cluster):
 
 
 def test_check_worker_reports_a_node_without_the_sandbox(monkeypatch):
-    from dlfcourse.grading import selfcheck
-    from dlfcourse.grading.sandbox import SandboxUnavailable
+    from dlfcourse.autograde import selfcheck
+    from dlfcourse.sandbox.policy import SandboxUnavailable
 
     def missing(need_setpriv: bool) -> None:
         raise SandboxUnavailable("bwrap (bubblewrap) is not installed")
@@ -247,7 +247,7 @@ def test_check_worker_reports_a_node_without_the_sandbox(monkeypatch):
 
 
 def test_check_worker_on_this_machine_passes_every_probe():
-    from dlfcourse.grading.selfcheck import check_worker
+    from dlfcourse.autograde.selfcheck import check_worker
 
     lines: list[str] = []
     probes = check_worker(uid=UIDS + 60, say=lines.append)

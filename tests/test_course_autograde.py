@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from dlfcourse.grading.autograde import GradingOptions, autograde, needs_grading
+from dlfcourse.autograde.command import GradingOptions, autograde, needs_grading
 from dlfcourse.course import Course
-from dlfcourse.grading.pool import run_tasks
+from dlfcourse.autograde.pool import run_tasks
 from dlfcourse.release import release
 from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
 from dlfcourse.demo.sample import write_sample_course
@@ -52,7 +52,7 @@ def test_pool_reports_crashes_exceptions_and_overruns_and_goes_on():
 
 
 def test_ctrl_c_stops_the_pool_at_a_checkpoint_and_kills_the_running_tasks():
-    from dlfcourse.grading.interrupts import deferred_interrupts
+    from dlfcourse.autograde.interrupts import deferred_interrupts
 
     finished = []
     with pytest.raises(KeyboardInterrupt), deferred_interrupts() as checkpoint:

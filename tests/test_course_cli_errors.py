@@ -112,7 +112,7 @@ def test_an_unknown_assignment(course: Path, tmp_path: Path):
 
 
 def test_a_missing_bubblewrap_is_one_line(course: Path, monkeypatch: pytest.MonkeyPatch):
-    from dlfcourse.grading.sandbox import SandboxUnavailable
+    from dlfcourse.sandbox.policy import SandboxUnavailable
 
     def autograde(args):
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed: install it with your package manager\n"

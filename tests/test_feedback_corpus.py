@@ -1,6 +1,6 @@
 """The feedback corpus (tests/corpus/): every realistic implementation, right or wrong, graded by its item's check.
 
-Each entry is graded through :func:`dlfcourse.grading.api.grade_function` on 20
+Each entry is graded through :func:`dlfcourse.grader.api.grade_function` on 20
 seeds (3 for trainers, marked ``expensive``). A correct entry must pass on every
 seed; a wrong one must fail with its expected code and a message containing each
 expected word (case-insensitive); and the code and the points must be the same
@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from corpus import Entry, all_entries
-from dlfcourse.grading import checks
-from dlfcourse.grading.api import grade_function
+from dlfcourse.grader import checks
+from dlfcourse.grader.api import grade_function
 
 ENTRIES = all_entries()
 SEEDS = range(20)

@@ -16,10 +16,10 @@ from dlfcourse.course import Course
 from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
 from dlfcourse.demo.sample import write_sample_course
 from dlfcourse.demo.synthetic import make_class
-from dlfcourse.grading.autograde import GradingOptions, autograde
-from dlfcourse.grading.jobs import GradedSubmission, write_folder
-from dlfcourse.grading.ledger import Ledger, template_gradebook
-from dlfcourse.grading.uids import claim_uid
+from dlfcourse.autograde.command import GradingOptions, autograde
+from dlfcourse.autograde.jobs import GradedSubmission, write_folder
+from dlfcourse.autograde.ledger import Ledger, template_gradebook
+from dlfcourse.sandbox.uids import claim_uid
 from dlfcourse.release import release
 
 UIDS = 63300
@@ -111,7 +111,7 @@ def test_returned_files_cannot_leave_their_folder(tmp_path: Path, name: str):
 def test_two_graders_never_hold_the_same_sandbox_uid(tmp_path: Path):
     with claim_uid(UIDS + 100) as first, claim_uid(UIDS + 100) as second:
         assert (first, second) == (UIDS + 100, UIDS + 101)
-        other = subprocess.run([sys.executable, "-c", "from dlfcourse.grading.uids import claim_uid\n"
+        other = subprocess.run([sys.executable, "-c", "from dlfcourse.sandbox.uids import claim_uid\n"
                                 f"with claim_uid({UIDS + 100}) as uid: print(uid)"],
                                capture_output=True, text=True, check=True)
         assert int(other.stdout) == UIDS + 102

@@ -12,9 +12,9 @@ from dlfcourse.course import Course
 from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
 from dlfcourse.demo.sample import write_sample_course
 from dlfcourse.demo.synthetic import make_class
-from dlfcourse.grading.api import grade_function
-from dlfcourse.grading.autograde import GradingOptions, autograde, recorded_seeds
-from dlfcourse.grading.inputs import item_seed
+from dlfcourse.grader.api import grade_function
+from dlfcourse.autograde.command import GradingOptions, autograde, recorded_seeds
+from dlfcourse.grader.inputs import item_seed
 from dlfcourse.release import release
 
 

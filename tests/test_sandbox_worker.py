@@ -19,10 +19,10 @@ import matplotlib
 import numpy as np
 import pytest
 
-from dlfcourse.grading import codec
-from dlfcourse.grading.sandbox import Limits, Policy, visible_host_paths
-from dlfcourse.grading.session import NotebookSession, TimeLimits
-from dlfcourse.grading.worker import WorkerFailure, WorkerProcess
+from dlfcourse.sandbox import codec
+from dlfcourse.sandbox.policy import Limits, Policy, visible_host_paths
+from dlfcourse.sandbox.session import NotebookSession, TimeLimits
+from dlfcourse.sandbox.worker import WorkerFailure, WorkerProcess
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
@@ -123,7 +123,7 @@ def probe():
             dirs[:] = [d for d in dirs if not (root == "/" and d in ("proc", "sys", "dev"))]
             found += [os.path.join(root, n) for n in files + dirs if n in FORBIDDEN_NAMES]
     for name in ("dlfoundations.losses", "dlfoundations.gradients", "dlfoundations.mlp", "dlfcourse",
-                 "dlfcourse.grading.checks.a04_softmax", "sklearn", "scipy", "nbgrader", "IPython"):
+                 "dlfcourse.grader.checks.a04_softmax", "sklearn", "scipy", "nbgrader", "IPython"):
         try:
             importlib.import_module(name)
             found.append("imported " + name)
@@ -142,7 +142,7 @@ def probe():
 def test_no_file_of_the_reference_checks_solutions_or_instructor_package_is_inside(tmp_path):
     """Searched as the sandbox's root (the caller's uid, no setpriv), which can read every file there is."""
     worker = WorkerProcess(Policy(mpl_cache=matplotlib.get_cachedir()), str(tmp_path))
-    host_paths = [str(REPO / "src/dlfoundations/losses.py"), str(REPO / "src/dlfcourse/grading/checks/a04_softmax.py"),
+    host_paths = [str(REPO / "src/dlfoundations/losses.py"), str(REPO / "src/dlfcourse/grader/checks/a04_softmax.py"),
                   str(REPO / "solutions/04-softmax/04-softmax.ipynb"), str(REPO / "nbgrader_config.py")]
     assert all(Path(p).is_file() for p in host_paths)
     reply = run(worker, f"HOST_PATHS = {host_paths!r}\n" + PROBE, timeout=120)
@@ -292,7 +292,7 @@ def test_file_size_and_scratch_limits(policy, tmp_path):
 
 def test_an_argument_changed_in_place_is_seen_even_next_to_a_function_argument(worker):
     """The grader compares what it sent with what came back; a function among the arguments hides nothing."""
-    from dlfcourse.grading.student import RemoteStudent, grader_function
+    from dlfcourse.grader.student import RemoteStudent, grader_function
     from dlfoundations.kit.compare import Case
 
     class Session:  # the worker as a session: what RemoteStudent talks to

@@ -160,8 +160,8 @@ def _hashes(paths: list[Path]) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     from dlfcourse.course import Course
-    from dlfcourse.grading.autograde import GradingOptions, autograde
-    from dlfcourse.grading.sandbox import Limits
+    from dlfcourse.autograde.command import GradingOptions, autograde
+    from dlfcourse.sandbox.policy import Limits
 
     course = make_course(tmp_path_factory.mktemp("trust"), ASSIGNMENT)
     attacks = _attacks(course)
@@ -222,7 +222,7 @@ def test_an_attack_earns_exactly_its_honest_part(graded, student):
 
 def test_verdicts_written_into_the_submitted_file_are_not_kept(graded):
     """Not in the gradebook, nor in the graded notebook that the feedback and the report read."""
-    from dlfcourse.grading.verdict import verdicts_of
+    from dlfcourse.grader.verdict import verdicts_of
 
     course, _, outcomes, _, _ = graded
     path = course / "autograded" / "forges_verdicts" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"

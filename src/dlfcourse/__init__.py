@@ -15,26 +15,33 @@ gradebook; the score of every item is decided here, outside the student's proces
       roster           the class list (ids, names, emails, LMS ids)
       lmszip           write a class as an LMS-style zip (demo, tests)
 
-    grading/           the trusted grader and the sandbox
-      autograde        grade every submission in parallel; seeds recorded per student; resumable
-      pool             forked processes with a hard time limit, one grading slot each
-      trusted          nbgrader's autograde with Execute and SaveAutoGrades replaced
-      notebook         grade one notebook: restore test cells, run the code cells, write the verdicts
-      session          a submission's cells in a worker that is replaced (and replayed) when it dies
-      worker           one sandboxed worker seen from the grader: requests with a deadline
+    sandbox/           running untrusted code (imports only the standard library and numpy)
       worker_main      the program inside the sandbox: runs cells, answers calls (sent over stdin)
-      sandbox          bubblewrap root with numpy, matplotlib and the kit; rlimits; a uid per slot
       codec            the data-only channel: raw array buffers and a JSON tree, no pickle
+      worker           one sandboxed worker seen from the grader: requests with a deadline
+      session          a submission's cells in a worker that is replaced (and replayed) when it dies
+      policy           bubblewrap root with numpy, matplotlib and the kit; rlimits
+      uids             a sandbox uid per grading slot, claimed with flock
+
+    grader/            the trusted decisions
       student          call a student's function by name and get data or a finding back
-      grader           run an item's check and make its verdict
+      items            run an item's check and make its verdict
       verdict          the verdict of one item, kept in the test cell's metadata
       inputs           item seeds and the standard input situations of the checks
-      checks/          the hidden checks: common (items, reference comparison, error carried
-                       forward) and one module per assignment, a01_perceptron ... a06_optimisation
+      notebook         grade one notebook: restore test cells, run the code cells, write the verdicts
+      checks/          the hidden checks: common (items, reference comparison) and one module per
+                       assignment, a01_perceptron ... a06_optimisation
       api              ``grade_function``: grade a plain callable for one item, in this process
-      selfcheck        ``dlf-course check-worker``: does a sandboxed worker start and hold here?
       scan             a static scan of the students' code for the report
-      diagnoses        reads the error outputs of the former in-kernel grader (nothing imports it now)
+
+    autograde/         orchestration of a class
+      command          grade every submission in parallel; seeds recorded per student; resumable
+      scratch          one submission graded by nbgrader in a scratch course, results as data
+      trusted          nbgrader's autograde with Execute and SaveAutoGrades replaced
+      jobs, ledger     the task's data, and the single writer of the gradebook
+      pool, cluster    forked processes with a hard time limit; or the workers of a Dask cluster
+      interrupts       Ctrl-C and SIGTERM acted on between students
+      selfcheck        ``dlf-course check-worker``: does a sandboxed worker start and hold here?
 
     outputs/           what comes out of a graded assignment
       feedback         per-student HTML feedback with the verdicts, checked for hidden-test leaks

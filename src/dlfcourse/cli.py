@@ -87,8 +87,8 @@ def _pattern(text: str) -> str:
 
 def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     """The grading options; their defaults are those of GradingOptions and Limits (defined once, there)."""
-    from dlfcourse.grading.autograde import GradingOptions
-    from dlfcourse.grading.sandbox import MiB, Limits
+    from dlfcourse.autograde.command import GradingOptions
+    from dlfcourse.sandbox.policy import MiB, Limits
 
     options, limits = GradingOptions(), Limits()
     parser.add_argument("--jobs", type=_positive, default=options.jobs,
@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dlf-course {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except RuntimeError as error:
-        from dlfcourse.grading.sandbox import SandboxUnavailable
+        from dlfcourse.sandbox.policy import SandboxUnavailable
 
         if not isinstance(error, SandboxUnavailable):
             raise

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from dlfcourse.course import Course
 
 if TYPE_CHECKING:  # the grading modules load on demand: the other commands work without them
-    from dlfcourse.grading.autograde import GradingOptions
+    from dlfcourse.autograde.command import GradingOptions
 
 __all__ = ["release", "collect", "roster", "autograde", "check_worker", "feedback", "export", "report", "demo",
            "grading_options"]
@@ -26,8 +26,8 @@ def grading_options(args: argparse.Namespace, force: bool = False) -> GradingOpt
     """GradingOptions from the command-line options of autograde and demo."""
     import matplotlib
 
-    from dlfcourse.grading.autograde import GradingOptions
-    from dlfcourse.grading.sandbox import MiB, Limits
+    from dlfcourse.autograde.command import GradingOptions
+    from dlfcourse.sandbox.policy import MiB, Limits
 
     limits = Limits(memory_bytes=args.memory * MiB, processes=args.processes,
                     cpu_seconds=args.notebook_timeout + 300)
@@ -85,7 +85,7 @@ def roster(args: argparse.Namespace) -> int:
 
 
 def autograde(args: argparse.Namespace) -> int:
-    from dlfcourse.grading.autograde import autograde as run
+    from dlfcourse.autograde.command import autograde as run
 
     outcomes = run(_course(args), args.assignment, grading_options(args, args.force), args.student,
                    progress=not args.no_progress, on_outcome=lambda outcome: print(outcome.line(), flush=True))
@@ -100,7 +100,7 @@ def autograde(args: argparse.Namespace) -> int:
 
 
 def check_worker(args: argparse.Namespace) -> int:
-    from dlfcourse.grading.selfcheck import check_cluster, check_worker as run
+    from dlfcourse.autograde.selfcheck import check_cluster, check_worker as run
 
     if args.scheduler:
         return 0 if check_cluster(args.scheduler, uid=args.uid) else 1

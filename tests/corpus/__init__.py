@@ -5,7 +5,7 @@ a small function written the way students write it, a label, the verdict code
 its grading must give (``"passed"`` for the correct ones) and the words its
 message must contain, so that the feedback names the actual mistake.
 ``tests/test_feedback_corpus.py`` grades every entry through the item's check
-(:func:`dlfcourse.grading.api.grade_function`) on many seeds.
+(:func:`dlfcourse.grader.api.grade_function`) on many seeds.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 from dlfcourse.demo import sample
-from dlfcourse.grading.autograde import GradeOutcome, GradingOptions, autograde
+from dlfcourse.autograde.command import GradeOutcome, GradingOptions, autograde
 from dlfcourse.intake.collect import CollectReport, collect
 from dlfcourse.course import Course, CourseError
 from dlfcourse.outputs.export import ExportResult, export

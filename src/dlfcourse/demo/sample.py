@@ -16,8 +16,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from dlfoundations import activations, losses
 from dlfoundations.kit.compare import Case
-from dlfcourse.grading.checks.common import Assignment, Item, Result, check_against_reference
-from dlfcourse.grading.student import Student
+from dlfcourse.grader.checks.common import Assignment, Item, Result, check_against_reference
+from dlfcourse.grader.student import Student
 
 __all__ = ["SAMPLE_ASSIGNMENT", "SAMPLE_NOTEBOOK", "SAMPLE_ITEMS", "ASSIGNMENT", "sample_notebook",
            "write_sample_course"]

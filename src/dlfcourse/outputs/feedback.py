@@ -10,7 +10,7 @@ preprocessors are added to it:
   a table: each graded item by its title (the heading above it in the source),
   its score ("—" while it waits for a grade by hand) and what the grader found,
   in words (the verdict the trusted grader stored in the test cell's metadata,
-  :mod:`dlfcourse.grading.verdict`; its seed is for the instructor, not shown here).
+  :mod:`dlfcourse.grader.verdict`; its seed is for the instructor, not shown here).
 
 Then every HTML file is checked: if any line of a hidden test (one that does
 not also appear in the released notebook) shows up in its text, the file is
@@ -39,7 +39,7 @@ from nbformat.v4 import new_markdown_cell
 from traitlets import Bool, Dict, List, Unicode
 
 from dlfcourse.course import Course, CourseError
-from dlfcourse.grading.verdict import read_verdict
+from dlfcourse.grader.verdict import read_verdict
 from dlfcourse.intake.roster import load_roster
 from dlfcourse.outputs.titles import item_titles
 from dlfoundations.kit.compare import DIAGNOSES

@@ -4,10 +4,10 @@ It shows the score distribution and the failure rate of each graded item
 (plots embedded as base64 PNG, so the file stands alone), for each item the
 diagnosed mistakes with the students who made each one (read from the verdicts
 the trusted grader stored in the autograded notebooks,
-:mod:`dlfcourse.grading.verdict`), each student's score and seed per item (a
+:mod:`dlfcourse.grader.verdict`), each student's score and seed per item (a
 regrade with that seed replays the item exactly), the students whose grading
 failed or who are collected but not graded, the submissions that a static scan
-of their code flags (:mod:`dlfcourse.grading.scan`), and pairs of submissions
+of their code flags (:mod:`dlfcourse.grader.scan`), and pairs of submissions
 whose answer code is near-identical (:mod:`dlfcourse.outputs.similarity`).
 Items still to be graded by hand are left out of the means and the failure rates.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from dlfcourse.course import Course, CourseError
-from dlfcourse.grading.verdict import verdicts_of
+from dlfcourse.grader.verdict import verdicts_of
 from dlfcourse.intake.roster import load_roster
 from dlfcourse.outputs.export import GradeTable, Ungraded, grade_table, ungraded_students
 from dlfcourse.outputs.similarity import SimilarPair, read_submissions, similar_pairs
@@ -80,7 +80,7 @@ def _code_lines(folder: Path) -> set[str]:
 def scan_submission(folder: Path, release: Path) -> list[str]:
     """Suspicious lines the student wrote (not in the release) in a submission; empty if no scanner is installed."""
     try:
-        from dlfcourse.grading.scan import scan_source
+        from dlfcourse.grader.scan import scan_source
     except ImportError:
         return []
     given = _code_lines(release)

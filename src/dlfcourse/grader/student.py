@@ -8,9 +8,9 @@ changed its input, returned something that is not data). Two kinds of student
 answer these calls:
 
 * :class:`RemoteStudent` — a submission running in its sandboxed worker
-  (see :mod:`dlfcourse.grading.session`); used by ``dlf-course autograde``;
+  (see :mod:`dlfcourse.sandbox.session`); used by ``dlf-course autograde``;
 * :class:`LocalStudent` — plain Python callables in this process; used by the
-  Python API (:func:`dlfcourse.grading.api.grade_function`) and the tests.
+  Python API (:func:`dlfcourse.grader.api.grade_function`) and the tests.
 
 Function arguments are data too: :func:`student_function` stands for one of
 the student's own functions (error carried forward), :func:`grader_function`
@@ -28,8 +28,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from dlfoundations.kit.compare import Case, Finding, describe
-from dlfcourse.grading.codec import decode, encode
-from dlfcourse.grading.worker_main import MAX_COLLECT, Worker
+from dlfcourse.sandbox.codec import decode, encode
+from dlfcourse.sandbox.worker_main import MAX_COLLECT, Worker
 
 __all__ = ["Returned", "Student", "LocalStudent", "RemoteStudent", "student_function", "grader_function",
            "reply_to_returned", "MAX_COLLECT"]
@@ -169,7 +169,7 @@ class RemoteStudent:
              **kwargs: Any) -> Returned:
         """Send the call to the worker; a time-out or a crash of the worker becomes the finding (``collect``,
         ``raise_on_overflow``: see :meth:`Student.call`)."""
-        from dlfcourse.grading.worker import WorkerFailure
+        from dlfcourse.sandbox.worker import WorkerFailure
 
         request: dict[str, Any] = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs}
         if collect:

@@ -26,10 +26,10 @@ import numpy as np
 from dlfoundations import activations, losses
 from dlfoundations.kit import data
 from dlfoundations.kit.compare import Case, Finding, values_match
-from dlfcourse.grading.checks.common import Assignment, Helper, Item, Pass, Result, as_float, \
+from dlfcourse.grader.checks.common import Assignment, Helper, Item, Pass, Result, as_float, \
     check_against_reference, first_failure
-from dlfcourse.grading.inputs import random_scores, standard_situations
-from dlfcourse.grading.student import Student
+from dlfcourse.grader.inputs import random_scores, standard_situations
+from dlfcourse.grader.student import Student
 
 __all__ = ["ASSIGNMENT", "TRAIN_LR", "TRAIN_STEPS", "TRAIN_ATOL", "CANCER_LR", "CANCER_STEPS", "CANCER_MIN_ACCURACY"]
 

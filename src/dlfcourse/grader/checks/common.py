@@ -2,7 +2,7 @@
 
 A check is a function ``check(student, rng) -> Finding | Pass``: it draws its
 inputs from ``rng`` (seeded by the grader), calls the student's functions
-through ``student`` (:class:`~dlfcourse.grading.student.Student`), compares the
+through ``student`` (:class:`~dlfcourse.grader.student.Student`), compares the
 returned data with the reference computed here, and returns what it found.
 It never raises for a wrong answer; an exception out of a check is the
 grader's own failure (the grader reports it as such).
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from dlfoundations.kit.compare import Case, Finding, compare_result
-from dlfcourse.grading.student import Student
+from dlfcourse.grader.student import Student
 
 __all__ = ["Pass", "Result", "Item", "Assignment", "Helper", "StudentHelperFailed", "check_against_reference",
            "first_failure", "as_float", "same_data"]

@@ -5,7 +5,7 @@ started by ``dask-jobqueue`` on Slurm or PBS, by the Dask Kubernetes operator,
 or by hand) or ``local:N`` (a ``LocalCluster`` of N worker processes on this
 machine). Each task runs on a worker exactly what the local pool runs: the
 grading function in a forked process with the same hard time limit
-(:func:`dlfcourse.grading.pool.run_tasks`), so a crash or a hang of the grader
+(:func:`dlfcourse.autograde.pool.run_tasks`), so a crash or a hang of the grader
 takes nothing else with it. The submission and the assignment travel as data
 (the assignment once per worker), so the workers need no
 shared file system, and the results come back as data: this process alone
@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from dlfcourse.course import CourseError
-from dlfcourse.grading.pool import TaskResult, run_tasks
+from dlfcourse.autograde.pool import TaskResult, run_tasks
 
 __all__ = ["ALLOWED_FAILURES", "dask_client", "run_on_cluster", "compare_versions", "isolated"]
 
@@ -104,8 +104,8 @@ def compare_versions(client: Any) -> list[str]:
 
 def isolated(function: Callable[..., Any], key: str, time_limit: float, *arguments: Any) -> TaskResult:
     """Run on a Dask worker: ``function(*arguments, slot)`` in a forked process, as the local pool does."""
-    from dlfcourse.grading.sandbox import check_available
-    from dlfcourse.grading.scratch import preload
+    from dlfcourse.sandbox.policy import check_available
+    from dlfcourse.autograde.scratch import preload
 
     try:
         check_available(need_setpriv=os.geteuid() == 0)

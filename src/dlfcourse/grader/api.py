@@ -2,7 +2,7 @@
 
 For instructors trying a mistake, and for the tests::
 
-    from dlfcourse.grading.api import grade_function
+    from dlfcourse.grader.api import grade_function
     verdict = grade_function("04-softmax", "cross_entropy", my_cross_entropy)
     verdict.points, verdict.code, verdict.message
 
@@ -17,10 +17,10 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from dlfcourse.grading import checks
-from dlfcourse.grading.grader import run_item
-from dlfcourse.grading.student import LocalStudent
-from dlfcourse.grading.verdict import Verdict
+from dlfcourse.grader import checks
+from dlfcourse.grader.items import run_item
+from dlfcourse.grader.student import LocalStudent
+from dlfcourse.grader.verdict import Verdict
 
 __all__ = ["grade_function", "DEFAULT_POINTS"]
 

@@ -29,10 +29,10 @@ from dlfoundations import gradients, layers, losses, mlp
 from dlfoundations.kit.compare import Case, Finding, compare_result, describe, values_match
 from dlfoundations.kit.data import make_moons, train_test_split
 from dlfoundations.kit.gradcheck import numerical_gradient
-from dlfcourse.grading.checks.common import Assignment, Helper, Item, Pass, Result, StudentHelperFailed, \
+from dlfcourse.grader.checks.common import Assignment, Helper, Item, Pass, Result, StudentHelperFailed, \
     as_float, check_against_reference, first_failure
-from dlfcourse.grading.inputs import Situation, random_labels, standard_situations
-from dlfcourse.grading.student import Returned, Student, grader_function
+from dlfcourse.grader.inputs import Situation, random_labels, standard_situations
+from dlfcourse.grader.student import Returned, Student, grader_function
 
 __all__ = ["ASSIGNMENT", "PARAM_KEYS", "TRAINING_SEEDS", "REQUIRED_ACCURACY"]
 

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from dlfoundations.kit.compare import Finding
-from dlfcourse.grading.checks.common import Assignment, Item, Pass
-from dlfcourse.grading.inputs import item_seed
-from dlfcourse.grading.student import Student
-from dlfcourse.grading.verdict import Verdict, failed, passed
+from dlfcourse.grader.checks.common import Assignment, Item, Pass
+from dlfcourse.grader.inputs import item_seed
+from dlfcourse.grader.student import Student
+from dlfcourse.grader.verdict import Verdict, failed, passed
 
 __all__ = ["run_item", "grade_items", "GRADER_FAILED"]
 

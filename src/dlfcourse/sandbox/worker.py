@@ -2,7 +2,7 @@
 
 The worker's program (``codec`` + ``worker_main``) is sent over its standard
 input when it starts; requests and replies then travel as frames of plain data
-(:mod:`dlfcourse.grading.codec`). Every wait has a deadline: a worker that
+(:mod:`dlfcourse.sandbox.codec`). Every wait has a deadline: a worker that
 does not answer in time is killed (with everything it started), and the caller
 learns which limit was reached and after how long. A worker that dies, or
 writes something that is not a frame, is reported the same way.
@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dlfcourse.grading import codec
-from dlfcourse.grading.sandbox import Policy, apply_limits, user_process_count, worker_command
+from dlfcourse.sandbox import codec
+from dlfcourse.sandbox.policy import Policy, apply_limits, user_process_count, worker_command
 
 __all__ = ["WorkerFailure", "WorkerProcess", "worker_program"]
 
@@ -59,7 +59,7 @@ class WorkerProcess:
             preexec = lambda: apply_limits(limits, other)  # noqa: E731
             env = None
         else:  # unsandboxed: trusted submissions only (and the tests of this module)
-            from dlfcourse.grading.sandbox import BOOTSTRAP
+            from dlfcourse.sandbox.policy import BOOTSTRAP
 
             command = [sys.executable, "-I", "-c", BOOTSTRAP, ""]
             preexec, env = None, {**os.environ, "DLF_SUBMISSION_DIR": submission_dir, "MPLBACKEND": "Agg"}

@@ -3,7 +3,7 @@
 :func:`assignment_bundle` packs the assignment for the tasks (its sources, the
 nbgrader configuration, and a small gradebook holding only the assignment's
 cells, made with nbgrader's API). :class:`Ledger` writes each task's
-:class:`~dlfcourse.grading.jobs.GradedSubmission` into the course: the
+:class:`~dlfcourse.autograde.jobs.GradedSubmission` into the course: the
 autograded folder is replaced as a whole, then the student's automatic scores,
 comments and late penalties go into the gradebook together, with
 nbgrader's own rule for manual grades (a cell with a manual score, or without
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dlfcourse.course import Course, open_gradebook
-from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, read_folder, write_folder
+from dlfcourse.autograde.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, read_folder, write_folder
 
 __all__ = ["Ledger", "assignment_bundle", "extensions", "template_gradebook"]
 

@@ -21,10 +21,10 @@ from dlfoundations import layers, linear, losses
 from dlfoundations.kit import data
 from dlfoundations.kit.compare import Case, Finding
 from dlfoundations.optim import SGD
-from dlfcourse.grading.checks.common import Assignment, Helper, Item, Pass, Result, as_float, \
+from dlfcourse.grader.checks.common import Assignment, Helper, Item, Pass, Result, as_float, \
     check_against_reference, first_failure, same_data
-from dlfcourse.grading.inputs import Situation, large_logits, random_labels, random_scores, standard_situations
-from dlfcourse.grading.student import Student
+from dlfcourse.grader.inputs import Situation, large_logits, random_labels, random_scores, standard_situations
+from dlfcourse.grader.student import Student
 
 __all__ = ["ASSIGNMENT", "DIGITS_LR", "DIGITS_STEPS", "DIGITS_MIN_ACCURACY"]
 

@@ -6,7 +6,7 @@ gradient-descent step, least squares and ridge), :mod:`dlfoundations.kit.gradche
 :func:`dlfoundations.kit.data.minibatches` (the batch sizes of a pass).
 
 The numerical gradient gets its test function ``f`` as a
-:func:`~dlfcourse.grading.student.grader_function` (a function cannot cross the
+:func:`~dlfcourse.grader.student.grader_function` (a function cannot cross the
 boundary; its source does), and the sandbox of this assignment does not contain
 ``dlfoundations.kit.gradcheck`` (``withheld_kit``), so that item cannot be
 delegated. The minibatch iterator may be a generator: it is called with
@@ -26,10 +26,10 @@ import numpy as np
 from dlfoundations import regression
 from dlfoundations.kit import data, gradcheck
 from dlfoundations.kit.compare import Case, Finding, values_match
-from dlfcourse.grading.checks.common import Assignment, Helper, Item, Pass, Result, StudentHelperFailed, as_float, \
+from dlfcourse.grader.checks.common import Assignment, Helper, Item, Pass, Result, StudentHelperFailed, as_float, \
     check_against_reference, first_failure
-from dlfcourse.grading.inputs import standard_situations
-from dlfcourse.grading.student import Student, grader_function
+from dlfcourse.grader.inputs import standard_situations
+from dlfcourse.grader.student import Student, grader_function
 
 __all__ = ["ASSIGNMENT"]
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlfcourse.grading.sandbox import Policy, check_available
-from dlfcourse.grading.worker import WorkerFailure, WorkerProcess
+from dlfcourse.sandbox.policy import Policy, check_available
+from dlfcourse.sandbox.worker import WorkerFailure, WorkerProcess
 
 __all__ = ["Probe", "check_worker", "check_cluster"]
 
@@ -83,7 +83,7 @@ def _check_quietly(uid: int | None) -> list[Probe]:
 
 def check_cluster(scheduler: str, uid: int | None = None, say: Callable[[str], None] = print) -> bool:
     """Run the check on every worker of a Dask cluster and compare versions; True if every worker passes."""
-    from dlfcourse.grading.cluster import compare_versions, dask_client
+    from dlfcourse.autograde.cluster import compare_versions, dask_client
 
     with dask_client(scheduler) as client:
         mismatched = compare_versions(client)

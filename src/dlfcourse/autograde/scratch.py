@@ -1,9 +1,9 @@
 """The task side of grading: grade one submission in a private scratch course, return the results as data.
 
-:func:`grade_submission` unpacks the :class:`~dlfcourse.grading.jobs.AssignmentBundle`
+:func:`grade_submission` unpacks the :class:`~dlfcourse.autograde.jobs.AssignmentBundle`
 and the student's files into a new temporary course directory with its own
 gradebook, runs nbgrader's ``autograde`` there (with the trusted executor and
-grade writer of :mod:`dlfcourse.grading.trusted`, the notebook in the sandbox),
+grade writer of :mod:`dlfcourse.autograde.trusted`, the notebook in the sandbox),
 and reads back what nbgrader wrote: the autograded folder, and each cell's
 automatic score and comment from the scratch gradebook. Nothing in the
 instructor's course is read or written, so the task can run on any machine
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dlfcourse.course import Course, open_gradebook
-from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, SubmissionJob, read_folder, \
+from dlfcourse.autograde.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, SubmissionJob, read_folder, \
     write_folder
 
 __all__ = ["grade_submission", "preload", "unpack_course"]
@@ -31,7 +31,7 @@ def preload() -> None:
     import nbgrader.converters  # noqa: F401
     import nbgrader.preprocessors  # noqa: F401
 
-    import dlfcourse.grading.trusted  # noqa: F401
+    import dlfcourse.autograde.trusted  # noqa: F401
 
 
 def unpack_course(bundle: AssignmentBundle, job: SubmissionJob, root: Path) -> Course:
@@ -66,7 +66,7 @@ def _score(folder: Path) -> tuple[float, float] | None:
     """(points, max points) of the auto-graded items, from the verdicts in the autograded notebooks."""
     import nbformat
 
-    from dlfcourse.grading.verdict import verdicts_of
+    from dlfcourse.grader.verdict import verdicts_of
 
     total = maximum = 0.0
     for path in sorted(folder.glob("*.ipynb")):

@@ -34,9 +34,9 @@ import numpy as np
 
 from dlfoundations import optim, schedules
 from dlfoundations.kit.compare import Case, Finding, compare_array, describe, values_match
-from dlfcourse.grading.checks.common import Assignment, Helper, Item, Pass, Result, as_float, \
+from dlfcourse.grader.checks.common import Assignment, Helper, Item, Pass, Result, as_float, \
     check_against_reference, first_failure
-from dlfcourse.grading.student import Student, grader_function, student_function
+from dlfcourse.grader.student import Student, grader_function, student_function
 
 __all__ = ["ASSIGNMENT", "STEPS"]
 

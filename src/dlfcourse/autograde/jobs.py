@@ -7,7 +7,7 @@ gradebook holding only the assignment) and the student's
 :class:`SubmissionJob` (files, seed, extension), and returns a
 :class:`GradedSubmission` (executed notebooks, each cell's automatic score).
 Only the instructor's process writes those into the course
-(:mod:`dlfcourse.grading.ledger`), so the course's SQLite gradebook has a
+(:mod:`dlfcourse.autograde.ledger`), so the course's SQLite gradebook has a
 single writer.
 """
 

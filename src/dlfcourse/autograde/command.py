@@ -1,15 +1,15 @@
 """``dlf-course autograde``: grade every collected submission of an assignment, in parallel and sandboxed.
 
 Each student is one task (:func:`grade_task`): nbgrader's own ``autograde``
-in a scratch course of its own (:mod:`dlfcourse.grading.scratch`), with two of
-its preprocessors replaced (:mod:`dlfcourse.grading.trusted`): the notebook
+in a scratch course of its own (:mod:`dlfcourse.autograde.scratch`), with two of
+its preprocessors replaced (:mod:`dlfcourse.autograde.trusted`): the notebook
 runs in a sandboxed worker, and every score comes from the hidden checks'
 comparison of what the student's functions returned with the reference, on
 inputs drawn from the student's seed. Tasks run in forked processes on this
-machine (:mod:`dlfcourse.grading.pool`) or, with ``cluster`` set, on the
-workers of a Dask cluster (:mod:`dlfcourse.grading.cluster`). Either way a
+machine (:mod:`dlfcourse.autograde.pool`) or, with ``cluster`` set, on the
+workers of a Dask cluster (:mod:`dlfcourse.autograde.cluster`). Either way a
 task returns its results as data and only this process writes the course
-(:mod:`dlfcourse.grading.ledger`): one writer for the SQLite gradebook.
+(:mod:`dlfcourse.autograde.ledger`): one writer for the SQLite gradebook.
 
 Seeds: the first grading of a student draws a base seed from the operating
 system and records it (``.dlf-course/seeds/<assignment>.json``); a regrade
@@ -36,13 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from dlfcourse.course import Course, CourseError, open_gradebook
-from dlfcourse.grading.interrupts import deferred_interrupts
-from dlfcourse.grading.jobs import AssignmentBundle, GradedSubmission, SubmissionJob, read_folder
-from dlfcourse.grading.ledger import Ledger, assignment_bundle, extensions
-from dlfcourse.grading.pool import TaskResult, run_tasks
-from dlfcourse.grading.sandbox import Limits, Policy, check_available
-from dlfcourse.grading.scratch import grade_submission, preload
-from dlfcourse.grading.uids import claim_uid
+from dlfcourse.autograde.interrupts import deferred_interrupts
+from dlfcourse.autograde.jobs import AssignmentBundle, GradedSubmission, SubmissionJob, read_folder
+from dlfcourse.autograde.ledger import Ledger, assignment_bundle, extensions
+from dlfcourse.autograde.pool import TaskResult, run_tasks
+from dlfcourse.sandbox.policy import Limits, Policy, check_available
+from dlfcourse.autograde.scratch import grade_submission, preload
+from dlfcourse.sandbox.uids import claim_uid
 
 __all__ = ["GradingOptions", "GradeOutcome", "autograde", "needs_grading", "submission_fingerprint"]
 
@@ -126,7 +126,7 @@ def _grading_config(course: Course, options: GradingOptions, policy: Policy | No
     from nbgrader.preprocessors import Execute, SaveAutoGrades
     from traitlets.config import Config
 
-    from dlfcourse.grading.trusted import SaveTrustedGrades, TrustedExecute, policy_to_json
+    from dlfcourse.autograde.trusted import SaveTrustedGrades, TrustedExecute, policy_to_json
 
     replace = {Execute: TrustedExecute, SaveAutoGrades: SaveTrustedGrades}
     defaults = Autograde.class_traits()["autograde_preprocessors"].default()
@@ -284,7 +284,7 @@ def autograde(course: Course, assignment: str, options: GradingOptions | None = 
     with deferred_interrupts() as checkpoint, Ledger(course, assignment) as ledger, \
             tqdm(total=len(todo), desc=f"autograde {assignment}", unit="nb", disable=not progress) as bar:
         if options.cluster:
-            from dlfcourse.grading.cluster import run_on_cluster
+            from dlfcourse.autograde.cluster import run_on_cluster
 
             results = run_on_cluster(options.cluster, grade_task, todo, bundle, make_job, options, limit, checkpoint)
         else:

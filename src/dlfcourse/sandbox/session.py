@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlfcourse.grading.sandbox import Policy
-from dlfcourse.grading.worker import WorkerFailure, WorkerProcess
+from dlfcourse.sandbox.policy import Policy
+from dlfcourse.sandbox.worker import WorkerFailure, WorkerProcess
 
 __all__ = ["TimeLimits", "CellRun", "NotebookSession"]
 

@@ -23,12 +23,12 @@ from typing import Any
 
 from nbformat import NotebookNode
 
-from dlfcourse.grading.checks.common import Assignment
-from dlfcourse.grading.grader import grade_items
-from dlfcourse.grading.sandbox import Policy
-from dlfcourse.grading.session import CellRun, NotebookSession, TimeLimits
-from dlfcourse.grading.student import RemoteStudent
-from dlfcourse.grading.verdict import METADATA_KEY, Verdict, store_verdict
+from dlfcourse.grader.checks.common import Assignment
+from dlfcourse.grader.items import grade_items
+from dlfcourse.sandbox.policy import Policy
+from dlfcourse.sandbox.session import CellRun, NotebookSession, TimeLimits
+from dlfcourse.grader.student import RemoteStudent
+from dlfcourse.grader.verdict import METADATA_KEY, Verdict, store_verdict
 
 __all__ = ["GradingRun", "grade_notebook", "restore_test_cells", "verdict_output", "is_test_cell"]
 

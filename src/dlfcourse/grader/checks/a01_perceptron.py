@@ -21,9 +21,9 @@ import numpy as np
 from dlfoundations import linear, losses
 from dlfoundations.kit.compare import Case, Finding, values_match
 from dlfoundations.kit.data import make_separable
-from dlfcourse.grading.checks.common import Assignment, Helper, Item, Result, as_float, check_against_reference
-from dlfcourse.grading.inputs import random_scores, random_signs, standard_situations
-from dlfcourse.grading.student import Student
+from dlfcourse.grader.checks.common import Assignment, Helper, Item, Result, as_float, check_against_reference
+from dlfcourse.grader.inputs import random_scores, random_signs, standard_situations
+from dlfcourse.grader.student import Student
 
 __all__ = ["ASSIGNMENT"]
 

@@ -134,9 +134,10 @@ def _site_entries() -> tuple[tuple[str, str], ...]:
 
 def _kit_files(withheld: tuple[str, ...]) -> list[tuple[str, str]]:
     """(host path, sandbox path) of ``dlfoundations/__init__.py`` and the kit's modules, less the withheld."""
-    import dlfoundations.kit
-
-    kit = Path(dlfoundations.kit.__file__).resolve().parent
+    spec = importlib.util.find_spec("dlfoundations")  # found, not imported: this side imports no course code
+    if spec is None or not spec.submodule_search_locations:
+        raise SandboxUnavailable("the student kit (dlfoundations) is not installed on this machine")
+    kit = Path(next(iter(spec.submodule_search_locations))).resolve() / "kit"
     files = [(str(kit.parent / "__init__.py"), f"{SITE_MOUNT}/dlfoundations/__init__.py")]
     for module in sorted(kit.glob("*.py")):
         if module.stem not in withheld:

@@ -5,7 +5,7 @@ else with it, and the process can be killed outright when it overruns. Forking
 (rather than spawning) shares the already imported nbgrader with the children,
 which saves seconds per task; a child dies with its parent. Each running task
 holds a *slot* number (0 .. jobs-1) that no other running task holds: the grader
-asks for the sandbox uid of its slot first (:mod:`dlfcourse.grading.uids`).
+asks for the sandbox uid of its slot first (:mod:`dlfcourse.sandbox.uids`).
 """
 
 from __future__ import annotations

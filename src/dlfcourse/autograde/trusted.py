@@ -6,7 +6,7 @@ late penalties and writes the gradebook. Two of its preprocessors are replaced:
 
 * :class:`TrustedExecute` (in place of ``Execute``) runs the notebook in a
   sandboxed worker and grades every item through calls into it
-  (:func:`dlfcourse.grading.notebook.grade_notebook`); each test cell ends up
+  (:func:`dlfcourse.grader.notebook.grade_notebook`); each test cell ends up
   with the verdict as its output and in its metadata;
 * :class:`SaveTrustedGrades` (in place of ``SaveAutoGrades``) takes each test
   cell's score from its verdict. nbgrader's own rule (a cell without an error
@@ -23,11 +23,11 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor, SaveAutoGrades
 from traitlets import Integer, Unicode
 
-from dlfcourse.grading import checks
-from dlfcourse.grading.notebook import grade_notebook, is_test_cell
-from dlfcourse.grading.sandbox import Limits, Policy
-from dlfcourse.grading.session import TimeLimits
-from dlfcourse.grading.verdict import read_verdict
+from dlfcourse.grader import checks
+from dlfcourse.grader.notebook import grade_notebook, is_test_cell
+from dlfcourse.sandbox.policy import Limits, Policy
+from dlfcourse.sandbox.session import TimeLimits
+from dlfcourse.grader.verdict import read_verdict
 
 __all__ = ["TrustedExecute", "SaveTrustedGrades", "policy_to_json", "policy_from_json"]
 

@@ -1,0 +1,1 @@
+"""Running untrusted code: the worker inside the sandbox and its handles outside (standard library and numpy only)."""
