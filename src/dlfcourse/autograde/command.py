@@ -19,7 +19,10 @@ the report), ``new_seeds`` draws fresh ones.
 A successful grading leaves a marker ``.dlf-course/autograde/<assignment>/<student>.json``
 with a fingerprint of the submission: a later run skips that student unless the
 submission changed or ``force`` is set, so an interrupted run resumes where it
-stopped.
+stopped. A failed grading's marker keeps nbgrader's last line; everything nbgrader
+said (its log and traceback) is kept beside it in ``<student>.log``, which the line names.
+The repairs made to a submission's grading metadata before nbgrader saw it
+(:mod:`dlfcourse.grader.repair`) are in the outcome's line and its marker.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from dlfcourse.sandbox.policy import Limits, Policy, check_available
 from dlfcourse.autograde.scratch import grade_submission, preload
 from dlfcourse.sandbox.uids import claim_uid
 
-__all__ = ["GradingOptions", "GradeOutcome", "autograde", "needs_grading", "submission_fingerprint"]
+__all__ = ["GradingOptions", "GradeOutcome", "autograde", "failure_log", "needs_grading", "submission_fingerprint"]
 
 _LOCK_RETRIES = 6
 
@@ -76,13 +79,15 @@ class GradeOutcome:
     seconds: float = 0.0
     message: str = ""
     score: tuple[float, float] | None = None  # (points, max points) of the auto-graded items
+    repairs: tuple[str, ...] = ()  # "notebook: note" for each repair of the submission's grading metadata
 
     def line(self) -> str:
-        """One line for the terminal: "alice: graded 11/13 in 4.2 s"."""
+        """One line for the terminal: "alice: graded 11/13 in 4.2 s", and the repairs made before grading."""
+        repaired = f"; repaired before grading: {' | '.join(self.repairs)}" if self.repairs else ""
         if self.status == "graded" and self.score:
-            return f"{self.student}: graded {self.score[0]:g}/{self.score[1]:g} in {self.seconds:.1f} s"
+            return f"{self.student}: graded {self.score[0]:g}/{self.score[1]:g} in {self.seconds:.1f} s{repaired}"
         detail = f" ({self.message})" if self.message else ""
-        return f"{self.student}: {self.status}{detail}"
+        return f"{self.student}: {self.status}{detail}{repaired}"
 
 
 def submission_fingerprint(course: Course, assignment: str, student: str) -> str:
@@ -109,6 +114,22 @@ def needs_grading(course: Course, assignment: str, student: str) -> bool:
         return True
     return record.get("status") != "graded" or record.get("fingerprint") != submission_fingerprint(
         course, assignment, student)
+
+
+def failure_log(course: Course, assignment: str, student: str) -> Path:
+    """Where the full text of a student's last failed grading is kept."""
+    return _marker(course, assignment, student).with_suffix(".log")
+
+
+def _keep_log(course: Course, assignment: str, student: str, text: str | None) -> str:
+    """Keep a failed grading's full text (or drop an old one when there is none); return where, or ''."""
+    path = failure_log(course, assignment, student)
+    if not text:
+        path.unlink(missing_ok=True)
+        return ""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return str(path.relative_to(course.root))
 
 
 def _write_marker(course: Course, assignment: str, outcome: GradeOutcome, fingerprint: str) -> None:
@@ -314,13 +335,24 @@ def _local_task(bundle: AssignmentBundle, options: GradingOptions, make_job: Cal
     return grade_task(bundle, make_job(student), options, slot)
 
 
+def _repairs(graded: GradedSubmission) -> tuple[str, ...]:
+    """The submission's metadata repairs as "notebook: note" lines."""
+    return tuple(f"{notebook}: {note}" for notebook, notes in sorted(graded.repairs.items()) for note in notes)
+
+
 def _accept(ledger: Ledger, result: TaskResult) -> GradeOutcome:
-    """The outcome of a finished task; a successful grading is written into the course first."""
+    """The outcome of a finished task; a successful grading is written into the course first.
+
+    A failed grading's full text is kept in the course (:func:`failure_log`), and its line says where.
+    """
     graded = result.value
+    student = result.key if graded is None else graded.student
+    where = _keep_log(ledger.course, ledger.assignment, student, graded.log if graded and graded.error else None)
     if graded is None:
         return GradeOutcome(result.key, "failed", result.seconds, result.error or "the task failed")
     if graded.error is not None:
-        return GradeOutcome(graded.student, "failed", graded.seconds, graded.error)
+        message = f"{graded.error}; full log: {where}" if where else graded.error
+        return GradeOutcome(graded.student, "failed", graded.seconds, message, repairs=_repairs(graded))
     for attempt in range(_LOCK_RETRIES):
         try:
             ledger.record(graded)
@@ -328,6 +360,6 @@ def _accept(ledger: Ledger, result: TaskResult) -> GradeOutcome:
         except Exception as error:  # the gradebook busy (formgrader writing) or unwritable
             if "database is locked" not in str(error) or attempt == _LOCK_RETRIES - 1:
                 return GradeOutcome(graded.student, "failed", graded.seconds,
-                                    f"graded, but the result could not be written: {error}")
+                                    f"graded, but the result could not be written: {error}", repairs=_repairs(graded))
             time.sleep(random.uniform(0.2, 1.0) * (attempt + 1))
-    return GradeOutcome(graded.student, "graded", graded.seconds, score=graded.score)
+    return GradeOutcome(graded.student, "graded", graded.seconds, score=graded.score, repairs=_repairs(graded))

@@ -54,7 +54,7 @@ class NotebookGrades:
 
 @dataclass(frozen=True)
 class GradedSubmission:
-    """What grading one submission produced; ``error`` set (and nothing else) if grading failed."""
+    """What grading one submission produced; ``error`` and ``log`` set (and no results) if grading failed."""
 
     student: str
     seconds: float
@@ -62,7 +62,9 @@ class GradedSubmission:
     notebooks: dict[str, NotebookGrades] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)  # the autograded folder: path -> contents
     score: tuple[float, float] | None = None  # (points, max points) of the auto-graded items
-    error: str | None = None
+    error: str | None = None  # one line, for the terminal
+    repairs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # notebook -> notes of metadata repairs
+    log: str | None = None  # a failed grading: everything nbgrader said (log and traceback), for the instructor
 
 
 def read_folder(folder: Path) -> dict[str, bytes]:

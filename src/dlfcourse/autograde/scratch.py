@@ -2,16 +2,20 @@
 
 :func:`grade_submission` unpacks the :class:`~dlfcourse.autograde.jobs.AssignmentBundle`
 and the student's files into a new temporary course directory with its own
-gradebook, runs nbgrader's ``autograde`` there (with the trusted executor and
-grade writer of :mod:`dlfcourse.autograde.trusted`, the notebook in the sandbox),
-and reads back what nbgrader wrote: the autograded folder, and each cell's
-automatic score and comment from the scratch gradebook. Nothing in the
+gradebook, rebuilds each submitted notebook's grading metadata from its source
+(:mod:`dlfcourse.grader.repair`: nothing the student did to the metadata can make
+nbgrader fail; the notes of the repairs go into the notebook and the result),
+runs nbgrader's ``autograde`` there (with the trusted executor and grade writer
+of :mod:`dlfcourse.autograde.trusted`, the notebook in the sandbox), and reads
+back what nbgrader wrote: the autograded folder, and each cell's automatic score
+and comment from the scratch gradebook. Nothing in the
 instructor's course is read or written, so the task can run on any machine
 that has this package and bubblewrap.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 import warnings
@@ -19,14 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from dlfcourse.course import Course, open_gradebook
+from dlfcourse.grader.repair import load_submission, repair_metadata, store_notes, summarise
 from dlfcourse.autograde.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, SubmissionJob, read_folder, \
     write_folder
 
-__all__ = ["grade_submission", "preload", "unpack_course"]
+__all__ = ["grade_submission", "preload", "repair_submission", "unpack_course"]
 
 
 def preload() -> None:
-    """Import what grading needs (nbgrader takes seconds), so that the processes forked to grade share it."""
+    """Import what grading needs (nbgrader takes seconds), so that the processes forked to grade share it;
+    and give the grader's BLAS one thread: each grading slot has a core (a reference's matrix product on
+    the digits took 14 ms with two threads fighting another slot for the cores, 0.5 ms with one)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters  # noqa: F401
     import nbgrader.preprocessors  # noqa: F401
@@ -47,6 +57,31 @@ def unpack_course(bundle: AssignmentBundle, job: SubmissionJob, root: Path) -> C
         if job.extension:
             gradebook.update_or_create_submission(bundle.assignment, job.student, extension=job.extension)
     return course
+
+
+def repair_submission(course: Course, assignment: str, student: str) -> dict[str, tuple[str, ...]]:
+    """Rebuild the grading metadata of each submitted notebook from its source, in the scratch course.
+
+    Returns notebook name -> the notes of the repairs made (only notebooks that needed one). A file that
+    is not a notebook at all, or has no source, is left as it is: nbgrader fails or skips it as before.
+    """
+    import nbformat
+
+    repairs = {}
+    for path in sorted((course.submitted_dir / student / assignment).glob("*.ipynb")):
+        source = course.source_dir / assignment / path.name
+        if not source.is_file():
+            continue
+        try:
+            nb, notes = load_submission(path.read_bytes().decode("utf-8-sig"))
+        except ValueError:  # also UnicodeDecodeError
+            continue
+        notes = summarise(notes + repair_metadata(nb, nbformat.read(source, as_version=4)))
+        if notes:
+            store_notes(nb, notes)
+            repairs[path.stem] = tuple(notes)
+        nbformat.write(nb, path)
+    return repairs
 
 
 def _results(course: Course, assignment: str, student: str) -> tuple[Any, dict[str, NotebookGrades]]:
@@ -75,12 +110,24 @@ def _score(folder: Path) -> tuple[float, float] | None:
     return (total, maximum) if maximum else None
 
 
+def _full_text(result: dict) -> str:
+    """Everything nbgrader said about a failed grading: its log (with the traceback), then its error."""
+    parts = [(result.get("log") or "").strip(), (result.get("error") or "").strip()]
+    return "\n\n".join(p for p in parts if p) or "nbgrader failed without a message"
+
+
+#: nbgrader's closing lines, which only point at the traceback above them.
+_POINTERS = ("Please see the", "There was an error processing")
+
+
 def _summary(result: dict) -> str:
-    """The last meaningful line of nbgrader's error or log."""
-    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
-    lines = [line.strip() for line in text.splitlines() if line.strip() and "SAWarning" not in line]
+    """One line for the terminal: the last exception nbgrader logged, else its last error line."""
+    text = (result.get("log") or "") + "\n" + (result.get("error") or "")
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and "SAWarning" not in line and not any(p in line for p in _POINTERS)]
+    raised = [line for line in lines if re.match(r"^[\w.]*(Error|Exception)\b.*:", line)]
     errors = [line for line in lines if "[ERROR]" in line or "Error" in line]
-    return (errors or lines or ["nbgrader failed without a message"])[-1][:500]
+    return (raised or errors or lines or ["nbgrader failed without a message"])[-1][:500]
 
 
 def grade_submission(bundle: AssignmentBundle, job: SubmissionJob, config: Any) -> GradedSubmission:
@@ -92,10 +139,12 @@ def grade_submission(bundle: AssignmentBundle, job: SubmissionJob, config: Any) 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"dlf-grade-{bundle.assignment}-") as folder:
         course = unpack_course(bundle, job, Path(folder) / "course")
+        repairs = repair_submission(course, bundle.assignment, job.student)
         result = course.api(config(course)).autograde(bundle.assignment, job.student, force=True, create=True)
         if not result.get("success"):
-            return GradedSubmission(job.student, time.monotonic() - started, error=_summary(result))
+            return GradedSubmission(job.student, time.monotonic() - started, error=_summary(result),
+                                    repairs=repairs, log=_full_text(result))
         timestamp, notebooks = _results(course, bundle.assignment, job.student)
         autograded = course.autograded_dir / job.student / bundle.assignment
         return GradedSubmission(job.student, time.monotonic() - started, timestamp, notebooks,
-                                read_folder(autograded), _score(autograded))
+                                read_folder(autograded), _score(autograded), repairs=repairs)
