@@ -3,7 +3,9 @@
 The notebook's imports and the answer cells of each source notebook
 (``solutions/NN-name/NN-name.ipynb``) that define functions are run into one namespace, and every
 item of the assignment's hidden checks is graded with those functions, in this process
-(:class:`~dlfcourse.grader.student.LocalStudent`), on several seeds. An assignment whose check
+(:class:`~dlfcourse.grader.student.LocalStudent`), on several seeds, as autograde grades them: all the items in
+order (:func:`~dlfcourse.grader.items.grade_items`), the earlier functions an item calls served by the
+reference. No verdict may say it was graded as if an earlier function were right. An assignment whose check
 module cannot be imported yet (still being ported) is skipped, saying why.
 """
 
@@ -18,7 +20,7 @@ import pytest
 
 from conftest import ASSIGNMENTS, REPO
 from dlfcourse.grader import checks
-from dlfcourse.grader.items import run_item
+from dlfcourse.grader.items import grade_items
 from dlfcourse.grader.student import LocalStudent
 
 SEEDS = (0, 1, 2)
@@ -63,7 +65,10 @@ def test_every_item_accepts_the_model_solution(assignment: str) -> None:
     for item in assignment_checks.items:
         missing = [name for name in item.functions if name not in functions]
         assert not missing, f"{item.grade_id} grades {missing}, which no answer cell of {assignment} defines"
-        for seed in SEEDS:
-            verdict = run_item(item, LocalStudent(dict(functions)), seed, 1.0)
-            assert verdict.code == "passed", f"{assignment} {item.grade_id}, seed {seed}: [{verdict.code}] " \
+    points = {item.grade_id: 1.0 for item in assignment_checks.items}
+    for seed in SEEDS:
+        verdicts = grade_items(assignment_checks, LocalStudent(dict(functions)), seed, points)
+        for grade_id, verdict in verdicts.items():
+            assert verdict.code == "passed", f"{assignment} {grade_id}, seed {seed}: [{verdict.code}] " \
                                              f"{verdict.message}\n{verdict.detail or ''}"
+            assert verdict.helper is None and "graded as if" not in verdict.message.lower(), verdict.message

@@ -296,7 +296,7 @@ def test_an_argument_changed_in_place_is_seen_even_next_to_a_function_argument(w
     from dlfoundations.kit.compare import Case
 
     class Session:  # the worker as a session: what RemoteStudent talks to
-        def request(self, message, timeout, doing):
+        def request(self, message, timeout, doing, serve=None):
             return worker.request(message, timeout, doing)
 
     run(worker, "def gradient(f, x):\n    x += 1e-3\n    return x * 0 + f(x)")

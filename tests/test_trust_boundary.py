@@ -51,7 +51,7 @@ def _attacks(course: Path) -> dict[str, dict]:
     gradebook = course / "gradebook.db"
     neighbour = course / "submitted" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     reference = REPO / "src" / "dlfoundations" / "losses.py"
-    checks = REPO / "src" / "dlfcourse" / "grading" / "checks" / "a04_softmax.py"
+    checks = REPO / "src" / "dlfcourse" / "grader" / "checks" / "a04_softmax.py"
     return {
         # --- shell hooks that rewrite or mark later cells
         "hook_input_transformer": {"prepend": "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])"},

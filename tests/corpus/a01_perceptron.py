@@ -509,7 +509,10 @@ ENTRIES = [
     correct(A, "train_perceptron", "with own step", _fn(_TRAIN, perceptron_step=step_good),
             helpers={"perceptron_step": step_good}, expensive=True),
     correct(A, "train_perceptron", "inline loop", _fn(_TRAIN_INLINE), expensive=True),
-    correct(A, "train_perceptron", "right loop on a wrong step (carried forward)",
+    # the notebook's own perceptron_step is wrong (step_sign): while the trainer is graded the grader serves the
+    # reference's step in its place, so the trainer passes on its own merit, with no note (grade_function knows
+    # no earlier verdict); were step_sign used, the trajectory would differ and it would fail
+    correct(A, "train_perceptron", "right loop, own step wrong (the reference's step is served)",
             _fn(_TRAIN, perceptron_step=step_sign), helpers={"perceptron_step": step_sign}, expensive=True),
     wrong(A, "train_perceptron", "no early stop", _fn(_TRAIN_NO_STOP, perceptron_step=step_good), "wrong-shape",
           "stop as soon as", helpers={"perceptron_step": step_good}, expensive=True),
@@ -534,7 +537,8 @@ ENTRIES = [
     correct(A, "full_batch_gradient", "through own perceptron_loss", _fn(_FULL, perceptron_loss=loss_vectorised),
             helpers={"perceptron_loss": loss_vectorised}),
     correct(A, "full_batch_gradient", "loop", full_loop),
-    correct(A, "full_batch_gradient", "right chain rule on a loss without the mean (carried forward)",
+    # the notebook's perceptron_loss sums (loss_sum): the reference's loss is served in its place (see above)
+    correct(A, "full_batch_gradient", "right chain rule, own loss without the mean (the reference's loss is served)",
             _fn(_FULL, perceptron_loss=loss_sum), helpers={"perceptron_loss": loss_sum}),
     wrong(A, "full_batch_gradient", "bias gradient missing", full_no_bias, "missing-bias-grad", "`db`", "bias"),
     wrong(A, "full_batch_gradient", "dw a column", full_column, "wrong-shape", "`dw`", "(N,)"),

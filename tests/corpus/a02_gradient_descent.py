@@ -494,7 +494,9 @@ ENTRIES = [
     correct(A, "gradient_descent_step", "through own linear_mse", _fn(_STEP, linear_mse=mse_good),
             helpers={"linear_mse": mse_good}),
     correct(A, "gradient_descent_step", "inline on a copy", step_inline),
-    correct(A, "gradient_descent_step", "right step on a loss with sums (carried forward)",
+    # the notebook's linear_mse sums (mse_sum): while the step is graded the grader serves the reference's
+    # linear_mse in its place, so the step passes on its own merit (with mse_sum it would move N times too far)
+    correct(A, "gradient_descent_step", "right step, own loss with sums (the reference's loss is served)",
             _fn(_STEP, linear_mse=mse_sum), helpers={"linear_mse": mse_sum}),
     wrong(A, "gradient_descent_step", "uphill", step_uphill, "sign-flipped", "uphill", "w - lr * dw"),
     wrong(A, "gradient_descent_step", "w updated in place", step_in_place, "mutates-input", "in place", "w - lr * dw"),
@@ -545,9 +547,11 @@ for _label, _source, _expected in [
     else:
         ENTRIES.append(wrong(A, "fit_linear_regression", _label, _trainer, *_expected, helpers=_helpers,
                              expensive=True))
+# the notebook's gradient_descent_step goes uphill: the reference's step is served in its place while the trainer
+# is graded, so the trainer passes, end point and all (with the uphill step it would diverge)
 _trainer, _helpers = _fit(_FIT, step=step_uphill)
-ENTRIES.append(correct(A, "fit_linear_regression", "right loop on an uphill step (carried forward)", _trainer,
-                       helpers=_helpers, expensive=True))
+ENTRIES.append(correct(A, "fit_linear_regression", "right loop, own step uphill (the reference's step is served)",
+                       _trainer, helpers=_helpers, expensive=True))
 
 ENTRIES += [
     correct(A, "ridge", "centred", ridge_good),

@@ -93,6 +93,11 @@ def train_two_layer(X, y, hidden_size=32, lr=0.5, steps=500, seed=0):
     return params, losses
 
 
+# The good functions under names of their own: an entry that wraps one calls it by this name (a notebook has one
+# function per name, so a wrapper named like the good function would call itself).
+_good_two_layer_mse = two_layer_mse
+_good_train_two_layer = train_two_layer
+
 LAYERS = {"relu_forward": relu_forward, "relu_backward": relu_backward, "affine_forward": affine_forward,
           "affine_backward": affine_backward}
 NET = {**LAYERS, "two_layer_forward": two_layer_forward, "two_layer_backward": two_layer_backward}
@@ -277,9 +282,11 @@ def forward_object_cache(params, X):
 
 
 def forward_with_own_layers(params, X):
-    A1, c1 = affine_forward_no_bias(X, params["W1"], params["b1"])
+    # its notebook's affine_forward has no bias (a wrong earlier function, given as a helper): the grader serves
+    # the reference in its place while two_layer_forward is graded, so the forward passes on its own merit
+    A1, c1 = affine_forward(X, params["W1"], params["b1"])
     H, c2 = relu_forward(A1)
-    Z, c3 = affine_forward_no_bias(H, params["W2"], params["b2"])
+    Z, c3 = affine_forward(H, params["W2"], params["b2"])
     return Z, (c1, c2, c3)
 
 
@@ -434,8 +441,22 @@ def mse_with_backward_no_mask(params, X, Y):
     return np.sum((Z - Y) ** 2) / (2 * N), backward_no_mask((Z - Y) / N, cache)
 
 
+def backward_dict_cache(delta2, cache):
+    X, H, W2 = cache["X"], cache["hidden"], cache["W2"]  # the cache of forward_inline
+    dA = (delta2 @ W2.T) * (H > 0)
+    return {"W1": X.T @ dA, "b1": dA.sum(axis=0), "W2": H.T @ delta2, "b2": delta2.sum(axis=0)}
+
+
+def mse_notebook_style(params, X, Y):
+    Z, cache = two_layer_forward(params, X)
+    N = X.shape[0]
+    return np.sum((Z - Y) ** 2) / (2 * N), two_layer_backward((Z - Y) / N, cache)
+
+
 def mse_with_forward_no_b2(params, X, Y):
-    Z, (Xc, H) = forward_no_b2(params, X)
+    # its notebook's two_layer_forward has no b2: mse-test runs the student's own forward (its cache goes to the
+    # student's own backward), so the loss is wrong, and the message points at two_layer_forward
+    Z, (Xc, H) = two_layer_forward(params, X)
     N = X.shape[0]
     dZ = (Z - Y) / N
     dA = (dZ @ params["W2"].T) * (H > 0)
@@ -469,9 +490,11 @@ def ce_onehot(params, X, y):
 
 
 def ce_with_backward_no_mask(params, X, y):
+    # its notebook's two_layer_backward has no relu mask (given as a helper): the grader serves the reference
+    # forward and backward while two_layer_cross_entropy is graded, so the wrong backward is never used
     Z, cache = two_layer_forward(params, X)
     loss, delta2 = _softmax_delta(Z, y)
-    return loss, backward_no_mask(delta2, cache)
+    return loss, two_layer_backward(delta2, cache)
 
 
 def ce_no_max(params, X, y):
@@ -680,9 +703,11 @@ def train_never_updates(X, y, hidden_size=32, lr=0.5, steps=500, seed=0):
 
 
 def train_with_summed_ce(X, y, hidden_size=32, lr=0.5, steps=500, seed=0):
+    # its notebook's two_layer_cross_entropy sums (given as a helper): the grader serves the reference in its place
+    # while the trainer is graded, so the trainer learns on its own merit
     params, losses = _init(X, y, hidden_size, seed), []
     for _ in range(steps):
-        loss, grads = ce_sum(params, X, y)
+        loss, grads = two_layer_cross_entropy(params, X, y)
         losses.append(loss)
         params = {k: params[k] - lr * grads[k] for k in params}
     return params, losses
@@ -694,9 +719,11 @@ def ce_dW1_transposed(params, X, y):
 
 
 def train_with_transposed_ce(X, y, hidden_size=32, lr=0.5, steps=500, seed=0):
+    # its notebook's two_layer_cross_entropy returns dW1 transposed (it would crash the update): the grader's
+    # stands in for it while the trainer is graded
     params, losses = _init(X, y, hidden_size, seed), []
     for _ in range(steps):
-        loss, grads = ce_dW1_transposed(params, X, y)
+        loss, grads = two_layer_cross_entropy(params, X, y)
         losses.append(loss)
         params = {k: params[k] - lr * grads[k] for k in params}
     return params, losses
@@ -704,11 +731,11 @@ def train_with_transposed_ce(X, y, hidden_size=32, lr=0.5, steps=500, seed=0):
 
 def train_centres_X_in_place(X, y, hidden_size=32, lr=0.5, steps=500, seed=0):
     X -= X.mean(axis=0)
-    return train_two_layer(X, y, hidden_size, lr, steps, seed)
+    return _good_train_two_layer(X, y, hidden_size, lr, steps, seed)
 
 
 def train_params_only(X, y, hidden_size=32, lr=0.5, steps=500, seed=0):
-    return train_two_layer(X, y, hidden_size, lr, steps, seed)[0]
+    return _good_train_two_layer(X, y, hidden_size, lr, steps, seed)[0]
 
 
 def predict_scores(params, X):
@@ -726,7 +753,7 @@ def predict_probabilities(params, X):
 
 
 def mse_loss_only(params, X, Y):
-    return two_layer_mse(params, X, Y)[0]
+    return _good_two_layer_mse(params, X, Y)[0]
 
 
 def errors_as_list(loss_fn, params, h=1e-5):
@@ -779,7 +806,7 @@ ENTRIES = [
           "opposite sign", "dout @ W.T", helpers={"affine_forward": affine_forward}),
     # forward
     correct(A, "two_layer_forward", "inline numpy, a dict cache", forward_inline),
-    correct(A, "two_layer_forward", "built on its own affine_forward without bias (carried forward)",
+    correct(A, "two_layer_forward", "its own affine_forward has no bias (the grader's stands in for it)",
             forward_with_own_layers, helpers={"affine_forward": affine_forward_no_bias, "relu_forward": relu_forward}),
     wrong(A, "two_layer_forward", "relu on the output", forward_relu_on_output, "wrong-value", "output layer"),
     wrong(A, "two_layer_forward", "no relu", forward_no_relu, "wrong-value", "no relu"),
@@ -789,8 +816,12 @@ ENTRIES = [
     # MSE
     correct(A, "two_layer_mse", "inline, CS231n style, db keepdims reshaped", mse_inline),
     correct(A, "two_layer_mse", "loops over the entries of the head", mse_loops, helpers=NET),
-    correct(A, "two_layer_mse", "built on its own forward without b2 (carried forward)", mse_with_forward_no_b2,
-            helpers={"two_layer_forward": forward_no_b2}),
+    correct(A, "two_layer_mse", "the notebook's structure on its own forward and backward with a dict cache",
+            mse_notebook_style,
+            helpers={"two_layer_forward": forward_inline, "two_layer_backward": backward_dict_cache}),
+    wrong(A, "two_layer_mse", "on its own forward without b2 (not served here: its cache goes to the backward)",
+          mse_with_forward_no_b2, "wrong-value", "different network", "b2 is missing", "your `two_layer_forward`",
+          helpers={"two_layer_forward": forward_no_b2}),
     wrong(A, "two_layer_mse", "sum instead of mean", mse_sum, "forgot-mean", "`loss`", "divide by N"),
     wrong(A, "two_layer_mse", "mean in the loss, sum in the gradient", mse_grad_not_mean, "forgot-mean",
           "grads['W2']", "divide by N"),
@@ -815,8 +846,11 @@ ENTRIES = [
     # cross-entropy
     correct(A, "two_layer_cross_entropy", "a loop over the rows", ce_row_loop, helpers=NET),
     correct(A, "two_layer_cross_entropy", "one-hot matrix and logsumexp", ce_onehot, helpers=NET),
-    correct(A, "two_layer_cross_entropy", "built on its own backward without mask (carried forward)",
+    correct(A, "two_layer_cross_entropy", "its own backward has no mask (the grader's stands in for it)",
             ce_with_backward_no_mask, helpers={**NET, "two_layer_backward": backward_no_mask}),
+    correct(A, "two_layer_cross_entropy", "on its own forward and backward with a dict cache (both served)",
+            two_layer_cross_entropy, helpers={"two_layer_forward": forward_inline,
+                                              "two_layer_backward": backward_dict_cache}),
     wrong(A, "two_layer_cross_entropy", "no max subtraction", ce_no_max, "not-finite", "each row's own maximum",
           helpers=NET),
     wrong(A, "two_layer_cross_entropy", "log of an underflowed probability", ce_log_of_p, "not-finite",
@@ -856,11 +890,11 @@ ENTRIES = [
           helpers=PREDICT, expensive=True),
     wrong(A, "train_two_layer", "never assigns the new params", train_never_updates, "did-not-learn", "stayed",
           "never changed", helpers=PREDICT, expensive=True),
-    correct(A, "train_two_layer", "the recipe with its own summed cross-entropy (carried forward)",
+    correct(A, "train_two_layer", "its own cross-entropy sums (the grader's stands in for it)",
             train_with_summed_ce, helpers={**PREDICT, "two_layer_cross_entropy": ce_sum}, expensive=True),
-    wrong(A, "train_two_layer", "the recipe with its own cross-entropy whose dW1 is transposed",
-          train_with_transposed_ce, "raised-error", "two_layer_cross_entropy", "is itself wrong",
-          helpers={**PREDICT, "two_layer_cross_entropy": ce_dW1_transposed}, expensive=True),
+    correct(A, "train_two_layer", "its own cross-entropy returns dW1 transposed (the grader's stands in for it)",
+            train_with_transposed_ce, helpers={**PREDICT, "two_layer_cross_entropy": ce_dW1_transposed},
+            expensive=True),
     wrong(A, "train_two_layer", "returns only the params", train_params_only, "wrong-type", "(params, losses)",
           helpers=PREDICT, expensive=True),
     wrong(A, "train_two_layer", "centres X in place", train_centres_X_in_place, "mutates-input", "`X`",

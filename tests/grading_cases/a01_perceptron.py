@@ -1,9 +1,9 @@
 """Synthetic students for 01-perceptron: the correct solution, the typical perceptron mistakes, and misbehaviour.
 
-Later items call earlier functions (training uses the student's step, the
-full-batch gradient the student's loss); the grader carries an earlier mistake
-forward (the later item is compared with the reference built on the student's
-own earlier function), so a mistake costs its own item only.
+Later items call earlier functions by name (training calls the step, the
+full-batch gradient the loss); while a later item is graded those names answer
+with the reference's values (error carried forward by proxy), so a wrong or
+missing earlier function costs its own item only.
 """
 
 from grading_cases import Submission
@@ -126,10 +126,12 @@ SUBMISSIONS = [
                answers={"mistake_bound-answer": _UNNORMALISED_MARGIN, "multiclass_update-answer": _ARGMAX_RULE},
                expected={'mistake_bound-test': 0.0, 'multiclass_update-test': 0.0},
                diagnoses={'mistake_bound-test': 'factor', 'multiclass_update-test': 'wrong-value'}),
+    # the reference is absent: both functions are missing, and cost their own items only (the trainer and the
+    # full-batch gradient call them by name, and get the grader's values while they are graded)
     Submission("uses_reference",
                answers={"perceptron_loss-answer": _REFERENCE_IMPORT, "perceptron_step-answer": _REFERENCE_ALIAS},
-               expected={'perceptron_loss-test': 0.0, 'perceptron_step-test': 0.0, 'train_perceptron-test': 0.0, 'full_batch_gradient-test': 0.0},
-               diagnoses={'perceptron_loss-test': 'missing', 'perceptron_step-test': 'missing', 'train_perceptron-test': 'raised-error', 'full_batch_gradient-test': 'raised-error'}),
+               expected={'perceptron_loss-test': 0.0, 'perceptron_step-test': 0.0},
+               diagnoses={'perceptron_loss-test': 'missing', 'perceptron_step-test': 'missing'}),
     Submission("crash", answers={"multiclass_update-answer": _CRASHING_MULTICLASS},
                expected={'multiclass_update-test': 0.0}, diagnoses={'multiclass_update-test': 'missing'}),
     Submission("edited_test", edit_tests=("mistake_bound-test",)),

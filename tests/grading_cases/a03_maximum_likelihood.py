@@ -1,8 +1,9 @@
 """Synthetic students for 03-maximum-likelihood: typical mistakes and the generic misbehaviours.
 
 Items (test cells): sigmoid-test 2, bce-test 2, logistic-test 2, gradient-test 3, trainer-test 3,
-cancer-test 2. Mistakes cascade the way they would in a real notebook: a sigmoid that overflows is
-used by the losses and the gradient, so those items fail too (each on its large-score case).
+cancer-test 2. Mistakes do not cascade: while a later item is graded, the earlier functions it calls
+by name (the sigmoid in the losses, the gradient in the trainer) answer with the reference's values
+(error carried forward by proxy), so a wrong earlier function costs its own item only.
 """
 
 from grading_cases import Submission
@@ -84,9 +85,8 @@ SUBMISSIONS = [
     Submission("missing_bias", answers={"gradient-answer": _GRADIENT_NO_BIAS},
                expected={'gradient-test': 0.0},
                diagnoses={'gradient-test': 'missing-bias-grad'}),
-    Submission("wrong_shape", answers={"gradient-answer": _GRADIENT_COLUMN},
-               expected={'gradient-test': 0.0, 'trainer-test': 0.0, 'cancer-test': 0.0},
-               diagnoses={'gradient-test': 'wrong-shape', 'trainer-test': 'raised-error', 'cancer-test': 'raised-error'}),
+    Submission("wrong_shape", answers={"gradient-answer": _GRADIENT_COLUMN},  # trainer: graded on the grader's
+               expected={'gradient-test': 0.0}, diagnoses={'gradient-test': 'wrong-shape'}),
     Submission("uses_reference_importlib", answers={"bce-answer": _BCE_IMPORTLIB},
                expected={'bce-test': 0.0}, diagnoses={'bce-test': 'raised-error'}),
     Submission("crash", answers={"trainer-answer": _TRAINER_CRASH},

@@ -1,7 +1,8 @@
 """Synthetic students for 06-optimisation: the correct solution, the typical optimiser mistakes, and misbehaviour.
 
-The race of item 6 uses the student's own optimisers, so a student whose
-optimiser no longer converges also loses that item.
+A wrong optimiser costs its own item only: run_optimiser is graded with the
+grader's momentum and Adam steps standing in for the student's (error carried
+forward).
 """
 
 from grading_cases import Submission

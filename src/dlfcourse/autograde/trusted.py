@@ -77,6 +77,8 @@ class TrustedExecute(NbGraderPreprocessor):
         if run.restored:
             self.log.warning("%s: put back the deleted or unmarked test cells %s", info["student"],
                              ", ".join(run.restored))
+        if run.dropped:
+            self.log.warning("%s: %s", info["student"], run.dropped)
         resources.setdefault("dlfcourse", {})[info["notebook"]] = {
             grade_id: verdict.as_dict() for grade_id, verdict in run.verdicts.items()}
         return nb, resources

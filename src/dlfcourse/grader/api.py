@@ -32,8 +32,9 @@ def grade_function(assignment: str, function: str, fn: Callable[..., Any],
                    points: float = DEFAULT_POINTS, item: str | None = None) -> Verdict:
     """The verdict of the item of ``assignment`` that grades ``function``, with ``fn`` as the student's answer.
 
-    ``helpers`` are the student's other functions the item uses (e.g. ``{"cross_entropy": ce}`` for
-    softmax regression, or both halves of a forward/backward pair). ``item`` (a grade id) picks the
+    ``helpers`` are the student's other functions the item uses that are not earlier items' (a pair
+    graded together, as a forward/backward pair); earlier functions the item calls by name
+    (``cross_entropy`` in softmax regression) answer with the reference's values, as in autograde. ``item`` (a grade id) picks the
     item when several grade the same function (03's trainer and its breast-cancer run). ``seed`` is the item's seed:
     pass a verdict's ``seed`` to replay that grading exactly (default: a fresh one, recorded in
     the verdict).
@@ -48,4 +49,4 @@ def grade_function(assignment: str, function: str, fn: Callable[..., Any],
                          f"{', '.join(names)}")
     item_seed = seed if seed is not None else int.from_bytes(os.urandom(8), "little") >> 1
     student = LocalStudent({**(helpers or {}), function: fn})
-    return run_item(chosen, student, item_seed, points)
+    return run_item(chosen, student, item_seed, points, checks_of.references)

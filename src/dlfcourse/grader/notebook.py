@@ -26,7 +26,8 @@ from nbformat import NotebookNode
 from dlfcourse.grader.checks.common import Assignment
 from dlfcourse.grader.items import grade_items
 from dlfcourse.sandbox.policy import Policy
-from dlfcourse.sandbox.session import CellRun, NotebookSession, TimeLimits
+from dlfcourse.grader.outputs import OutputKeeper
+from dlfcourse.sandbox.session import NotebookSession, TimeLimits
 from dlfcourse.grader.student import RemoteStudent
 from dlfcourse.grader.verdict import METADATA_KEY, Verdict, store_verdict
 
@@ -35,10 +36,12 @@ __all__ = ["GradingRun", "grade_notebook", "restore_test_cells", "verdict_output
 
 @dataclass(frozen=True)
 class GradingRun:
-    """The verdicts of one notebook, and the test cells that had to be put back (their grade ids)."""
+    """The verdicts of one notebook, the test cells that had to be put back (their grade ids), and what of
+    the notebook's output was dropped (a sentence, or None)."""
 
     verdicts: dict[str, Verdict]
     restored: tuple[str, ...]
+    dropped: str | None = None
 
 
 def _nbgrader(cell: Any) -> dict[str, Any]:
@@ -85,24 +88,6 @@ def verdict_output(verdict: Verdict) -> NotebookNode:
     return NotebookNode(output_type="stream", name="stdout", text=text)
 
 
-def _outputs(run: CellRun) -> list[NotebookNode]:
-    outputs = []
-    for name, text in (("stdout", run.stdout), ("stderr", run.stderr)):
-        if text:
-            outputs.append(NotebookNode(output_type="stream", name=name, text=text))
-    for image in run.figures:
-        outputs.append(NotebookNode(output_type="display_data", metadata={}, data={"image/png": image}))
-    if run.error:
-        ename, evalue = str(run.error.get("ename", "Error")), str(run.error.get("evalue", ""))
-        lines = [str(line) for line in run.error.get("traceback") or []]
-        outputs.append(NotebookNode(output_type="error", ename=ename, evalue=evalue,
-                                    traceback=lines + [f"{ename}: {evalue}"]))
-    if run.stopped:
-        outputs.append(NotebookNode(output_type="error", ename="Stopped", evalue=run.stopped,
-                                    traceback=[f"Stopped: {run.stopped}"]))
-    return outputs
-
-
 def _code_cells(nb: NotebookNode) -> dict[int, str]:
     """The cells the worker runs: every code cell but the test cells."""
     return {i: c.source for i, c in enumerate(nb.cells) if c.cell_type == "code" and not is_test_cell(c)
@@ -120,9 +105,10 @@ def grade_notebook(nb: NotebookNode, source: NotebookNode | None, checks: Assign
         cell.metadata.pop(METADATA_KEY, None)
     restored = restore_test_cells(nb, source) if source is not None else ()
     session = NotebookSession(_code_cells(nb), policy, workdir, limits)
+    keeper = OutputKeeper()
     try:
         for run in session.run_cells():
-            nb.cells[run.index].outputs = _outputs(run)
+            nb.cells[run.index].outputs = keeper.outputs(run)
             nb.cells[run.index].execution_count = run.index
         tests = {_nbgrader(c)["grade_id"]: c for c in nb.cells if is_test_cell(c)}
         points = {grade_id: float(_nbgrader(c).get("points", 0)) for grade_id, c in tests.items()}
@@ -132,7 +118,7 @@ def grade_notebook(nb: NotebookNode, source: NotebookNode | None, checks: Assign
     for grade_id, cell in tests.items():
         cell.outputs = [verdict_output(verdicts[grade_id])]
         store_verdict(cell, verdicts[grade_id])
-    return GradingRun(verdicts, restored)
+    return GradingRun(verdicts, restored, keeper.note())
 
 
 def _grade(checks: Assignment | None, tests: dict[str, Any], points: dict[str, float], student: RemoteStudent,

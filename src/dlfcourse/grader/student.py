@@ -21,6 +21,7 @@ numerical gradient, a learning-rate schedule).
 from __future__ import annotations
 
 import copy
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -28,11 +29,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from dlfoundations.kit.compare import Case, Finding, describe
+from dlfcourse.grader.boundary import NotData, as_data, clipped
+from dlfcourse.grader.proxy import Proxy
 from dlfcourse.sandbox.codec import decode, encode
 from dlfcourse.sandbox.worker_main import MAX_COLLECT, Worker
 
-__all__ = ["Returned", "Student", "LocalStudent", "RemoteStudent", "student_function", "grader_function",
-           "reply_to_returned", "MAX_COLLECT"]
+__all__ = ["Returned", "Student", "LocalStudent", "RemoteStudent", "WithProxy", "student_function",
+           "grader_function", "reply_to_returned", "MAX_COLLECT"]
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,11 @@ class Student(Protocol):
     """Anything that can call the student's functions by name."""
 
     def call(self, name: str, *args: Any, case: Case, collect: bool = False, raise_on_overflow: bool = False,
-             **kwargs: Any) -> Returned:
+             proxy: Proxy | None = None, **kwargs: Any) -> Returned:
         """Call the student's ``name`` with these arguments; ``case`` describes them in messages.
 
-        With ``collect=True`` a returned iterator (a generator) comes back as the list of its
+        With ``proxy``, the earlier functions it serves answer with the reference's values during
+        this call (error carried forward, :mod:`dlfcourse.grader.proxy`). With ``collect=True`` a returned iterator (a generator) comes back as the list of its
         items (at most :data:`MAX_COLLECT`): an iterator is not data, its items are. With
         ``raise_on_overflow=True`` the call runs under ``np.errstate(over="raise")``, so an
         overflow hidden in a discarded branch raises FloatingPointError.
@@ -96,40 +100,54 @@ def _same(before: Any, now: Any) -> bool:
 
 
 def reply_to_returned(name: str, reply: Mapping[str, Any], sent: list[Any], case: Case) -> Returned:
-    """Turn a worker's reply to a call into a :class:`Returned`, with the finding built here."""
+    """Turn a worker's reply to a call into a :class:`Returned`, with the finding built here.
+
+    This is where the student's data enters the grader: the value is validated and converted once
+    (:func:`dlfcourse.grader.boundary.as_data`), and every text the reply carries is clipped.
+    """
     what, opening = f"`{name}`", case.opening
     kind = reply.get("kind")
     if reply.get("ok") is True:
-        changed = _changed_argument(sent, reply.get("args_after"), list(reply.get("params") or []))
+        params = [clipped(p, 40) for p in reply.get("params") or []][:32] if isinstance(reply.get("params"),
+                                                                                       list) else []
+        changed = _changed_argument(sent, reply.get("args_after"), params)
         if changed:
             return Returned(finding=Finding("mutates-input", f"{opening}, {what} changed its argument {changed} in "
                                             "place. Work on a copy: write `x = x - ...` (a new array) rather than "
                                             "`x -= ...`, and build a new dict rather than assigning into the one "
                                             "you were given."))
-        return Returned(reply.get("value"), seconds=float(reply.get("seconds") or 0.0))
+        try:
+            value = as_data(reply.get("value"))
+        except NotData as problem:
+            return Returned(finding=Finding("wrong-type", f"{opening}, {what} returned {problem}. Return numbers, "
+                                            "numpy arrays of real numbers, and tuples, lists or dicts of them."))
+        seconds = reply.get("seconds")
+        return Returned(value, seconds=float(seconds) if type(seconds) is float else 0.0)
     if kind == "missing":
         return Returned(finding=Finding("missing", f"{what} is not defined in your notebook: check its name, and "
                                         "that its cell runs without an error from a fresh start."))
     if kind == "not-callable":
         return Returned(finding=Finding("wrong-type", f"{what} should be a function, but in your notebook it is a "
-                                        f"{reply.get('type', 'value')}."))
+                                        f"{clipped(reply.get('type', 'value'), 60)}."))
     if kind == "not-implemented":
         return Returned(finding=Finding("not-implemented", f"{what} is not implemented yet (it raises "
                                         "NotImplementedError)."))
     if kind == "raised":
-        ename = str((reply.get("error") or {}).get("ename", "")) or None
+        ename = clipped((reply.get("error") or {}).get("ename", "") if isinstance(reply.get("error"), dict)
+                        else "", 80) or None
         return Returned(finding=Finding("raised-error", f"{opening}, {what} raised {_error_text(reply)}"), error=ename)
     if kind == "unsendable":
         return Returned(finding=Finding("wrong-type", f"{opening}, {what} returned something the grader cannot "
-                                        f"use: {reply.get('message', 'not plain data')}. Return numbers, numpy "
-                                        "arrays, and tuples, lists or dicts of them."))
+                                        f"use: {clipped(reply.get('message', 'not plain data'), 300)}. Return "
+                                        "numbers, numpy arrays, and tuples, lists or dicts of them."))
     return Returned(finding=Finding("crashed", f"{opening}, the grader got no usable answer from {what}."))
 
 
 def _error_text(reply: Mapping[str, Any]) -> str:
-    error = reply.get("error") or {}
-    where = (error.get("traceback") or [""])[-1].strip()
-    text = f"{error.get('ename', 'an error')}: {error.get('evalue', '')}"
+    error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+    lines = error.get("traceback") if isinstance(error.get("traceback"), list) else []
+    where = clipped(lines[-1], 300).strip() if lines else ""
+    text = f"{clipped(error.get('ename', 'an error'), 80)}: {clipped(error.get('evalue', ''), 1000)}"
     return f"{text} ({where})." if where else f"{text}."
 
 
@@ -147,15 +165,64 @@ class LocalStudent:
     namespace: dict[str, Any] = field(default_factory=dict)
 
     def call(self, name: str, *args: Any, case: Case, collect: bool = False, raise_on_overflow: bool = False,
-             **kwargs: Any) -> Returned:
+             proxy: Proxy | None = None, **kwargs: Any) -> Returned:
         """Call ``functions[name]`` on copies of the arguments, as the worker would (``collect``,
-        ``raise_on_overflow``: see :meth:`Student.call`)."""
-        worker = Worker()
-        worker.namespace.update({**self.namespace, **self.functions})
+        ``raise_on_overflow``, ``proxy``: see :meth:`Student.call`)."""
+        worker = Worker(_local_asker(proxy))
+        worker.namespace = _shared_namespace(self.functions, self.namespace)
         request = {"op": "call", "name": name, "args": copy.deepcopy(list(args)), "kwargs": copy.deepcopy(kwargs),
-                   "collect": collect, "raise_on_overflow": raise_on_overflow}
+                   "collect": collect, "raise_on_overflow": raise_on_overflow,
+                   "proxies": proxy.names if proxy else []}
         reply = decode(encode(worker.call(request)))  # as it crosses the channel: plain data only
         return reply_to_returned(name, reply, list(args), case)
+
+
+def _shared_namespace(functions: Mapping[str, Callable[..., Any]], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """One namespace for ``functions``, as a notebook's are: each plain function is rebound to it, so that a
+    name it looks up (an earlier function, a proxy while one is bound) is found there."""
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+    for function in functions.values():
+        namespace.update(getattr(function, "__globals__", {}))
+    namespace.update(extra)
+    for name, function in functions.items():
+        namespace[name] = _rebound(function, namespace)
+    return namespace
+
+
+def _rebound(function: Any, namespace: dict[str, Any]) -> Any:
+    """``function`` with ``namespace`` as its globals (a copy); anything but a plain function as it is."""
+    if not isinstance(function, types.FunctionType):
+        return function
+    copy_ = types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__,
+                               function.__closure__)
+    copy_.__kwdefaults__ = function.__kwdefaults__
+    return copy_
+
+
+def _local_asker(proxy: Proxy | None) -> Callable[[dict[str, Any]], Any] | None:
+    """The worker's ``ask`` in this process: the request and the answer cross the codec, as on the channel."""
+    if proxy is None:
+        return None
+
+    def ask(message: dict[str, Any]) -> Any:
+        data = encode(message)
+        answer = proxy.answer(decode(data), len(data))
+        return decode(encode(answer if answer is not None else {"ok": False, "message": proxy.exhausted}))
+    return ask
+
+
+@dataclass(frozen=True)
+class WithProxy:
+    """A student whose every call, during one item, has the earlier functions served by ``proxy``."""
+
+    student: Student
+    proxy: Proxy
+
+    def call(self, name: str, *args: Any, case: Case, collect: bool = False, raise_on_overflow: bool = False,
+             **kwargs: Any) -> Returned:
+        """The student's call, with this item's proxy (see :meth:`Student.call`)."""
+        return self.student.call(name, *args, case=case, collect=collect, raise_on_overflow=raise_on_overflow,
+                                 proxy=self.proxy, **kwargs)
 
 
 class RemoteStudent:
@@ -166,9 +233,9 @@ class RemoteStudent:
         self.call_seconds = call_seconds
 
     def call(self, name: str, *args: Any, case: Case, collect: bool = False, raise_on_overflow: bool = False,
-             **kwargs: Any) -> Returned:
+             proxy: Proxy | None = None, **kwargs: Any) -> Returned:
         """Send the call to the worker; a time-out or a crash of the worker becomes the finding (``collect``,
-        ``raise_on_overflow``: see :meth:`Student.call`)."""
+        ``raise_on_overflow``, ``proxy``: see :meth:`Student.call`)."""
         from dlfcourse.sandbox.worker import WorkerFailure
 
         request: dict[str, Any] = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs}
@@ -176,8 +243,11 @@ class RemoteStudent:
             request["collect"] = True
         if raise_on_overflow:
             request["raise_on_overflow"] = True
+        if proxy is not None:
+            request["proxies"] = proxy.names
         try:
-            reply = self.session.request(request, self.call_seconds, f"`{name}` ran {case.description}")
+            reply = self.session.request(request, self.call_seconds, f"`{name}` ran {case.description}",
+                                         proxy.answer if proxy is not None else None)
         except WorkerFailure as failure:
             code = "time-limit" if failure.kind == "time-limit" else "crashed"
             return Returned(finding=Finding(code, f"{case.opening}, `{name}` did not return: {failure}."))

@@ -119,24 +119,33 @@ def _array(spec: Any, raw: dict[int, bytes]) -> np.ndarray:
 
 
 def decode(data: bytes) -> Any:
-    """The value :func:`encode` wrote; CodecError for anything else (never runs code, never unpickles)."""
+    """The value :func:`encode` wrote; CodecError for anything else (never runs code, never unpickles).
+
+    Whatever the bytes are (truncated, nested 100,000 levels deep, compressed members, a lying size),
+    the only exception out of here is CodecError: the reader decides what a bad message costs.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
-            if "tree.json" not in names or sum(info.file_size for info in archive.infolist()) > MAX_MESSAGE_BYTES:
+            infos = archive.infolist()
+            if "tree.json" not in archive.namelist() or sum(i.file_size for i in infos) > MAX_MESSAGE_BYTES:
                 raise CodecError("the message is malformed or too large")
+            if any(info.compress_type != zipfile.ZIP_STORED for info in infos):
+                raise CodecError("the message holds a compressed member (messages are stored, never compressed)")
             tree = json.loads(archive.read("tree.json"))
             arrays = {}
-            for name in names:
+            for info in infos:
+                name = info.filename
                 if name != "tree.json":
                     if not (name.startswith("a") and name.endswith(".bin") and name[1:-4].isdigit()):
                         raise CodecError("the message holds an unexpected member")
                     arrays[int(name[1:-4])] = archive.read(name)
-    except (zipfile.BadZipFile, json.JSONDecodeError, ValueError, OSError, EOFError) as error:
-        if isinstance(error, CodecError):
-            raise
-        raise CodecError(f"the message cannot be read: {error}") from None
-    return _rebuild(tree, arrays)
+        return _rebuild(tree, arrays)
+    except CodecError:
+        raise
+    except RecursionError:
+        raise CodecError(f"the message is nested more than {_MAX_DEPTH} levels deep") from None
+    except Exception as error:  # noqa: BLE001 - any other way bytes can fail to be a message
+        raise CodecError(f"the message cannot be read: {type(error).__name__}: {str(error)[:200]}") from None
 
 
 def write_frame(stream: BinaryIO, value: Any) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlfcourse.sandbox.policy import Policy
-from dlfcourse.sandbox.worker import WorkerFailure, WorkerProcess
+from dlfcourse.sandbox.worker import Serve, WorkerFailure, WorkerProcess
 
 __all__ = ["TimeLimits", "CellRun", "NotebookSession"]
 
@@ -79,24 +79,24 @@ class NotebookSession:
                        f"replaying cell {index}")
         return self.worker
 
-    def _send(self, message: dict[str, Any], timeout: float, doing: str) -> Any:
+    def _send(self, message: dict[str, Any], timeout: float, doing: str, serve: Serve | None = None) -> Any:
         left = self._left()
         if left <= 0:
             self.gave_up = f"the notebook's time limit of {self.limits.notebook:g} s was reached"
             raise WorkerFailure("time-limit", self.gave_up)
         assert self.worker is not None
         try:
-            return self.worker.request(message, min(timeout, left), doing)
+            return self.worker.request(message, min(timeout, left), doing, serve)
         except WorkerFailure as failure:
             if failure.kind == "time-limit" and self._left() <= 0:
                 self.gave_up = f"the notebook's time limit of {self.limits.notebook:g} s was reached"
                 raise WorkerFailure("time-limit", f"{failure.detail} ({self.gave_up})") from None
             raise
 
-    def request(self, message: dict[str, Any], timeout: float, doing: str) -> Any:
-        """Send one request to a live worker (started and replayed if needed)."""
+    def request(self, message: dict[str, Any], timeout: float, doing: str, serve: Serve | None = None) -> Any:
+        """Send one request to a live worker (started and replayed if needed); ``serve`` answers its proxies."""
         self._start()
-        return self._send(message, timeout, doing)
+        return self._send(message, timeout, doing, serve)
 
     def run_cells(self) -> list[CellRun]:
         """Run every cell once, in order; never raises for what a cell does."""

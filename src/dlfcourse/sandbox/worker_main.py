@@ -20,6 +20,14 @@ data, the items it yields are (``minibatches`` may ``yield`` its batches).
 
 Each request carries an ``id`` that its reply repeats.
 
+A call may name ``"proxies"``: earlier functions of the assignment that, for the
+length of this call only, answer with the *grader's* values (error carried
+forward). Each name is bound in the namespace to a small function that writes
+``{"op": "proxy", "id": <the call's id>, "name": f, "args": [...], "kwargs": {...}}``
+on the channel and returns the value of the grader's answer (or raises the
+error it names). After the call the student's own definitions are put back.
+The grader keeps every budget of these requests; nothing here is relied on.
+
 Arguments may stand for functions: ``{"__callable__": "student", "name": f}``
 is the student's own ``f``; ``{"__callable__": "source", "source": s, "env": {...}}``
 is a function the grader wrote (``s`` evaluated with numpy as ``np``, the
@@ -51,7 +59,7 @@ try:  # on the host (tests); inside the sandbox the codec's source comes first a
 except ImportError:  # pragma: no cover - the sandbox case
     pass
 
-MAX_TEXT = 200_000  # characters of output kept per cell or call
+MAX_TEXT = 200_000  # characters of output sent per cell or call (a courtesy: the grader keeps its own budget)
 MAX_FIGURES = 4  # figures kept per cell
 MAX_COLLECT = 10_000  # items of a returned iterator a "collect" call lists
 
@@ -158,11 +166,57 @@ def _figures() -> list[str]:
     return images
 
 
-class Worker:
-    """The namespace of the submission and the requests that run in it."""
+class ProxyError(RuntimeError):
+    """The grader could not give an earlier function's value (bad arguments, or its budget is spent)."""
 
-    def __init__(self) -> None:
+
+_ABSENT = object()
+
+
+class Worker:
+    """The namespace of the submission and the requests that run in it.
+
+    ``ask`` sends one proxy request to the grader and returns its answer (the channel, in the sandbox).
+    """
+
+    def __init__(self, ask: Any = None) -> None:
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+        self.ask = ask
+
+    def _proxy(self, name: str, number: Any) -> Any:
+        """A stand-in for the student's ``name`` that asks the grader for the reference's value."""
+        ask = self.ask
+
+        def proxy(*args: Any, **kwargs: Any) -> Any:
+            if ask is None:
+                raise ProxyError(f"`{name}` cannot be served here")
+            try:
+                answer = ask({"op": "proxy", "id": number, "name": name, "args": list(args), "kwargs": kwargs})
+            except CodecError as error:
+                raise ProxyError(f"the grader's `{name}` cannot take these arguments: {error}") from None
+            if not isinstance(answer, dict) or answer.get("ok") is not True:
+                message = answer.get("message") if isinstance(answer, dict) else None
+                raise ProxyError(str(message or f"the grader's `{name}` gave no value"))
+            return answer.get("value")
+
+        proxy.__name__ = proxy.__qualname__ = name
+        return proxy
+
+    def _bind_proxies(self, names: Any, number: Any) -> dict[str, Any]:
+        """Bind the proxies of ``names``; returns what they replaced (to put back)."""
+        saved: dict[str, Any] = {}
+        for name in names if isinstance(names, list) else []:
+            name = str(name)
+            saved[name] = self.namespace.get(name, _ABSENT)
+            self.namespace[name] = self._proxy(name, number)
+        return saved
+
+    def _unbind_proxies(self, saved: dict[str, Any]) -> None:
+        for name, value in saved.items():
+            if value is _ABSENT:
+                self.namespace.pop(name, None)
+            else:
+                self.namespace[name] = value
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         started = time.monotonic()
@@ -195,6 +249,14 @@ class Worker:
         return value
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Call the student's function ``request["name"]``, with the request's proxies bound meanwhile."""
+        saved = self._bind_proxies(request.get("proxies"), request.get("id"))
+        try:
+            return self._call(request)
+        finally:
+            self._unbind_proxies(saved)
+
+    def _call(self, request: dict[str, Any]) -> dict[str, Any]:
         name = str(request["name"])
         function = self.namespace.get(name)
         if function is None:
@@ -304,7 +366,11 @@ def serve() -> None:
     reader, writer = _take_channel()
     _copy_submission_files(os.environ.get("DLF_SUBMISSION_DIR", ""))
     _seed_font_cache()
-    worker = Worker()
+    def ask(message: dict[str, Any]) -> Any:
+        write_frame(writer, message)
+        return read_frame(reader)
+
+    worker = Worker(ask)
     server = os.getpid()
     _warm_up()
     write_frame(writer, {"ready": True, "pid": server})

@@ -21,7 +21,7 @@ import numpy as np
 from dlfoundations import linear, losses
 from dlfoundations.kit.compare import Case, Finding, values_match
 from dlfoundations.kit.data import make_separable
-from dlfcourse.grader.checks.common import Assignment, Helper, Item, Result, as_float, check_against_reference
+from dlfcourse.grader.checks.common import Assignment, Item, Result, as_float, check_against_reference
 from dlfcourse.grader.inputs import random_scores, random_signs, standard_situations
 from dlfcourse.grader.student import Student
 
@@ -170,23 +170,6 @@ def _train_reference(X: np.ndarray, y: np.ndarray, epochs: int) -> tuple[np.ndar
     return result.w, result.b, np.asarray(result.mistakes_per_epoch, dtype=np.float64)
 
 
-def _train_with(step: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, float, np.ndarray]]:
-    """The trainer's reference built on a given ``perceptron_step`` (in-order epochs from zero, early stop)."""
-    def reference(X: np.ndarray, y: np.ndarray, epochs: int) -> tuple[np.ndarray, float, np.ndarray]:
-        w, b, history = np.zeros(X.shape[1]), 0.0, []
-        for _ in range(epochs):
-            mistakes = 0
-            for i in range(len(y)):
-                w, b, mistake = step(w, b, X[i], y[i], 1.0)
-                w, b = np.asarray(w, dtype=np.float64), float(np.asarray(b, dtype=np.float64))
-                mistakes += int(bool(mistake))
-            history.append(mistakes)
-            if mistakes == 0:
-                break
-        return w, b, history  # a list, like the student's (the carried comparison does not equate list and array)
-    return reference
-
-
 def _deferred_updates(X: np.ndarray, y: np.ndarray, epochs: int) -> tuple[np.ndarray, float, np.ndarray]:
     """The usual slip: every example of an epoch is judged with the weights of the epoch's start."""
     w, b, history = np.zeros(X.shape[1]), 0.0, []
@@ -244,8 +227,7 @@ def check_train_perceptron(student: Student, rng: np.random.Generator) -> Result
         Case("on a single example (N = 1, 10 epochs)", (X[:1], y[:1], 10)),
     ]
     return check_against_reference(student, "train_perceptron", _train_reference, cases,
-                                   ("final w", "final b", "mistakes_per_epoch"),
-                                   helpers=(Helper("perceptron_step", _train_with),), explain=_explain_train)
+                                   ("final w", "final b", "mistakes_per_epoch"), explain=_explain_train)
 
 
 # ----------------------------------------------------------------------------- mistake bound
@@ -299,7 +281,7 @@ def check_mistake_bound(student: Student, rng: np.random.Generator) -> Result:
 
 
 def _full_batch_with(perceptron_loss: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, float]]:
-    """The gradient of the mean perceptron loss built on a given ``perceptron_loss``: dz pulled back through z = X w + b."""
+    """The gradient of the mean perceptron loss built on ``perceptron_loss``: dz pulled back through z = X w + b."""
     def reference(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> tuple[np.ndarray, float]:
         _, dz = perceptron_loss(X @ w + b, y)
         dz = np.asarray(dz, dtype=np.float64)
@@ -345,9 +327,7 @@ def _full_batch_cases(rng: np.random.Generator) -> list[Case]:
 def check_full_batch_gradient(student: Student, rng: np.random.Generator) -> Result:
     """``full_batch_gradient(X, y, w, b) -> (dw, db)`` of the mean perceptron loss over the batch."""
     return check_against_reference(student, "full_batch_gradient", _full_batch_with(losses.perceptron_loss),
-                                   _full_batch_cases(rng), ("dw", "db"),
-                                   helpers=(Helper("perceptron_loss", _full_batch_with),),
-                                   explain=_explain_full_batch)
+                                   _full_batch_cases(rng), ("dw", "db"), explain=_explain_full_batch)
 
 
 # ----------------------------------------------------------------------------- multiclass update
@@ -431,8 +411,13 @@ def check_multiclass_update(student: Student, rng: np.random.Generator) -> Resul
 ASSIGNMENT = Assignment("01-perceptron", (
     Item("perceptron_loss-test", ("perceptron_loss",), check_perceptron_loss),
     Item("perceptron_step-test", ("perceptron_step",), check_perceptron_step),
-    Item("train_perceptron-test", ("train_perceptron",), check_train_perceptron),
+    Item("train_perceptron-test", ("train_perceptron",), check_train_perceptron,
+         calls=("perceptron_loss", "perceptron_step")),
     Item("mistake_bound-test", ("mistake_bound",), check_mistake_bound),
-    Item("full_batch_gradient-test", ("full_batch_gradient",), check_full_batch_gradient),
+    Item("full_batch_gradient-test", ("full_batch_gradient",), check_full_batch_gradient,
+         calls=("perceptron_loss",)),
     Item("multiclass_update-test", ("multiclass_perceptron_update",), check_multiclass_update),
-))
+), references={  # what the earlier functions answer while a later item is graded (see common.Assignment)
+    "perceptron_loss": losses.perceptron_loss,
+    "perceptron_step": linear.perceptron_step,
+})

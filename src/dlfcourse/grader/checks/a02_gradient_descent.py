@@ -26,22 +26,12 @@ import numpy as np
 from dlfoundations import regression
 from dlfoundations.kit import data, gradcheck
 from dlfoundations.kit.compare import Case, Finding, values_match
-from dlfcourse.grader.checks.common import Assignment, Helper, Item, Pass, Result, StudentHelperFailed, as_float, \
-    check_against_reference, first_failure
+from dlfcourse.grader.checks.common import Assignment, Item, Pass, Result, as_float, check_against_reference, \
+    first_failure
 from dlfcourse.grader.inputs import standard_situations
 from dlfcourse.grader.student import Student, grader_function
 
 __all__ = ["ASSIGNMENT"]
-
-
-def _own(student: Student, name: str, case: Case, collect: bool = False) -> Callable[..., Any]:
-    """The student's function ``name`` as a callable for a reference built on it (a finding stops it)."""
-    def call(*args: Any) -> Any:
-        returned = student.call(name, *args, case=case, collect=collect)
-        if returned.finding is not None:
-            raise StudentHelperFailed(returned.finding.message)
-        return returned.value
-    return call
 
 
 def _regression_case(rng: np.random.Generator, description: str, n: int, d: int, scale: float = 1.0) -> Case:
@@ -124,7 +114,7 @@ def check_linear_mse(student: Student, rng: np.random.Generator) -> Result:
 
 
 def _step_with(linear_mse: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, float]]:
-    """The step's reference built on a given ``linear_mse``: ``(w - lr dw, b - lr db)``."""
+    """The step's reference built on ``linear_mse``: ``(w - lr dw, b - lr db)``."""
     def reference(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float) -> tuple[np.ndarray, float]:
         _, dw, db = linear_mse(X, y, w, b)
         return w - lr * np.asarray(dw, dtype=np.float64), float(b - lr * np.asarray(db, dtype=np.float64))
@@ -164,8 +154,7 @@ def check_gradient_descent_step(student: Student, rng: np.random.Generator) -> R
     cases = [Case(c.description, (*c.args, float(rng.uniform(0.05, 0.5))), c.batch_size)
              for c in _regression_cases(rng)]
     result = check_against_reference(student, "gradient_descent_step", _step_with(regression.linear_mse), cases,
-                                     ("new_w", "new_b"), helpers=(Helper("linear_mse", _step_with),),
-                                     explain=_explain_step)
+                                     ("new_w", "new_b"), explain=_explain_step)
     if isinstance(result, Finding) and result.code == "mutates-input":
         return Finding("mutates-input", f"{result.message.split(',', 1)[0]}, `gradient_descent_step` changed the "
                        "caller's w in place (w -= lr * dw): the step must be pure. Return w - lr * dw, a new array.")
@@ -363,25 +352,35 @@ def check_minibatches(student: Student, rng: np.random.Generator) -> Result:
     return Pass("`minibatches`: all hidden checks passed.")
 
 
+def _minibatches_reference(X: np.ndarray, y: np.ndarray, batch_size: int,
+                           seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The batches the notebook's ``minibatches`` yields, as a list (a proxy returns data; a loop over it is the
+    same): the rows in the order ``np.random.default_rng(seed).permutation(N)``, in chunks of ``batch_size``.
+
+    An integer that crossed the channel as a numpy scalar (``seed + epoch`` with a numpy ``seed``) arrives as a
+    0-d array: it is taken as the integer it is, as the notebook's function would.
+    """
+    return list(data.minibatches(X, y, _integer(batch_size), seed=_integer(seed)))
+
+
+def _integer(value: Any) -> Any:
+    """``value`` as an int when it is a 0-d integer array, else as it is."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
+        return int(value)
+    return value
+
+
 # ----------------------------------------------------------------------------- training with minibatches
 
 
-def _fit_with(step: Callable[..., Any], linear_mse: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, float, np.ndarray]]:
-    """Full-batch training (batch_size >= N) built on a given step and loss: ``epochs`` steps, the loss after each."""
-    def reference(X: np.ndarray, y: np.ndarray, lr: float, epochs: int, batch_size: int,
-                  seed: int) -> tuple[np.ndarray, float, np.ndarray]:
-        w, b, history = np.zeros(X.shape[1]), 0.0, []
-        for _ in range(epochs):
-            new_w, new_b = step(X, y, w, b, lr)
-            w, b = np.asarray(new_w, dtype=np.float64), float(np.asarray(new_b, dtype=np.float64))
-            history.append(float(np.asarray(linear_mse(X, y, w, b)[0], dtype=np.float64)))
-        return w, b, history  # a list, like the student's (the carried comparison does not equate list and array)
-    return reference
-
-
 def _fit_reference(X: np.ndarray, y: np.ndarray, lr: float, epochs: int, batch_size: int,
-                   seed: int) -> tuple[np.ndarray, float, np.ndarray]:
-    return _fit_with(regression.gradient_descent_step, regression.linear_mse)(X, y, lr, epochs, batch_size, seed)
+                   seed: int) -> tuple[np.ndarray, float, list[float]]:
+    """Full-batch training (batch_size >= N): ``epochs`` steps from zero, the loss on all of X, y after each."""
+    w, b, history = np.zeros(X.shape[1]), 0.0, []
+    for _ in range(epochs):
+        w, b = regression.gradient_descent_step(X, y, w, b, lr)
+        history.append(float(regression.linear_mse(X, y, w, b)[0]))
+    return w, b, history
 
 
 def _explain_fit(got: Any, expected: Any, case: Case) -> Finding | None:
@@ -450,26 +449,11 @@ def check_fit_linear_regression(student: Student, rng: np.random.Generator) -> R
     X, y = _regression_data(rng, n, d)
     case = Case(f"with one batch holding all N = {n} rows (plain gradient descent, lr = 0.1, 15 epochs)",
                 (X, y, 0.1, 15, n, int(rng.integers(2**31))), n)
-    helpers = (
-        Helper("linear_mse", lambda mse: _fit_with(_step_with(mse), mse)),
-        Helper("gradient_descent_step", lambda step: _fit_with(step, _own(student, "linear_mse", case))),
-        Helper("minibatches", lambda _: _fit_with(_batched_step(_own(student, "minibatches", case, collect=True)),
-                                                  regression.linear_mse)),
-    )
     trajectory = check_against_reference(student, "fit_linear_regression", _fit_reference, [case],
-                                         ("w", "b", "losses"), helpers=helpers, explain=_explain_fit)
-    if isinstance(trajectory, Finding) or trajectory.helper:
-        return trajectory  # with a wrong helper the end point says nothing about this item
+                                         ("w", "b", "losses"), explain=_explain_fit)
+    if isinstance(trajectory, Finding):
+        return trajectory
     return first_failure([trajectory, _near_optimum(student, rng)])
-
-
-def _batched_step(minibatches: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, float]]:
-    """One epoch of reference steps over the batches a given ``minibatches`` returns (for error carried forward)."""
-    def step(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float) -> tuple[np.ndarray, float]:
-        for X_batch, y_batch in minibatches(X, y, len(y), 0):
-            w, b = regression.gradient_descent_step(np.asarray(X_batch), np.asarray(y_batch), w, b, lr)
-        return w, b
-    return step
 
 
 # ----------------------------------------------------------------------------- ridge
@@ -550,9 +534,15 @@ def check_ridge(student: Student, rng: np.random.Generator) -> Result:
 
 ASSIGNMENT = Assignment("02-gradient-descent", (
     Item("linear_mse-test", ("linear_mse",), check_linear_mse),
-    Item("gradient_descent_step-test", ("gradient_descent_step",), check_gradient_descent_step),
+    Item("gradient_descent_step-test", ("gradient_descent_step",), check_gradient_descent_step,
+         calls=("linear_mse",)),
     Item("numerical_gradient-test", ("numerical_gradient",), check_numerical_gradient),
     Item("minibatches-test", ("minibatches",), check_minibatches),
-    Item("fit_linear_regression-test", ("fit_linear_regression",), check_fit_linear_regression),
-    Item("ridge-test", ("ridge",), check_ridge),
-), withheld_kit=("gradcheck",))
+    Item("fit_linear_regression-test", ("fit_linear_regression",), check_fit_linear_regression,
+         calls=("linear_mse", "gradient_descent_step", "minibatches")),
+    Item("ridge-test", ("ridge",), check_ridge, calls=("linear_mse",)),
+), withheld_kit=("gradcheck",), references={  # what the earlier functions answer while a later item is graded
+    "linear_mse": regression.linear_mse,
+    "gradient_descent_step": _step_with(regression.linear_mse),
+    "minibatches": _minibatches_reference,
+})

@@ -26,8 +26,8 @@ import numpy as np
 from dlfoundations import activations, losses
 from dlfoundations.kit import data
 from dlfoundations.kit.compare import Case, Finding, values_match
-from dlfcourse.grader.checks.common import Assignment, Helper, Item, Pass, Result, as_float, \
-    check_against_reference, first_failure
+from dlfcourse.grader.checks.common import Assignment, Item, Pass, Result, as_float, check_against_reference, \
+    first_failure
 from dlfcourse.grader.inputs import random_scores, standard_situations
 from dlfcourse.grader.student import Student
 
@@ -178,7 +178,11 @@ def check_sigmoid(student: Student, rng: np.random.Generator) -> Result:
 
 
 def _bce_with(sigmoid: Callable[..., Any]) -> Callable[..., tuple[float, np.ndarray]]:
-    """The {0, 1} loss built on a given ``sigmoid``: mean of log(1 + e^z) - y z, gradient (sigmoid(z) - y) / N."""
+    """The {0, 1} loss built on ``sigmoid``: mean of log(1 + e^z) - y z, gradient (sigmoid(z) - y) / N.
+
+    It checks no labels, as the notebook's function does not: called with other labels it gives what the
+    formula gives (what a student's later function then does with it is that function's own doing).
+    """
     def reference(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         return float(np.mean(np.logaddexp(0.0, z) - y * z)), \
             (np.asarray(sigmoid(z), dtype=np.float64) - y) / len(z)
@@ -186,7 +190,10 @@ def _bce_with(sigmoid: Callable[..., Any]) -> Callable[..., tuple[float, np.ndar
 
 
 def _logistic_with(sigmoid: Callable[..., Any]) -> Callable[..., tuple[float, np.ndarray]]:
-    """The {-1, +1} loss built on a given ``sigmoid``: mean of log(1 + e^{-y z}), gradient -y sigmoid(-y z) / N."""
+    """The {-1, +1} loss built on ``sigmoid``: mean of log(1 + e^{-y z}), gradient -y sigmoid(-y z) / N.
+
+    No label check either: {0, 1} labels passed in by mistake give log 2 for y = 0, as in the notebook.
+    """
     def reference(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         return float(np.mean(np.logaddexp(0.0, -y * z))), \
             -y * np.asarray(sigmoid(-y * z), dtype=np.float64) / len(z)
@@ -229,8 +236,7 @@ def _explain_bce(got: Any, expected: Any, case: Case) -> Finding | None:
 def check_binary_cross_entropy(student: Student, rng: np.random.Generator) -> Result:
     """``binary_cross_entropy(z, y) -> (loss, dscores)`` for y in {0, 1}: mean over the batch, stable."""
     return check_against_reference(student, "binary_cross_entropy", losses.binary_cross_entropy,
-                                   _score_cases(rng, (0.0, 1.0)), ("loss", "dscores"),
-                                   helpers=(Helper("sigmoid", _bce_with),), explain=_explain_bce)
+                                   _score_cases(rng, (0.0, 1.0)), ("loss", "dscores"), explain=_explain_bce)
 
 
 def _explain_logistic(got: Any, expected: Any, case: Case) -> Finding | None:
@@ -266,28 +272,19 @@ def check_logistic_loss(student: Student, rng: np.random.Generator) -> Result:
     cases.append(Case(f"on labels 2y - 1 made from labels y in {{0, 1}} (N = {n}): it must agree with the binary "
                       "cross-entropy on y", (random_scores(rng, n, None), 2 * _labels01(rng, n) - 1), n))
     return check_against_reference(student, "logistic_loss", losses.logistic_loss, cases, ("loss", "dscores"),
-                                   helpers=(Helper("sigmoid", _logistic_with),), explain=_explain_logistic)
+                                   explain=_explain_logistic)
 
 
 # ----------------------------------------------------------------------------- logistic regression gradient
 
 
 def _regression_with_bce(bce: Callable[..., Any]) -> Callable[..., tuple[float, np.ndarray, float]]:
-    """``(loss, dw, db)`` of logistic regression built on a given {0, 1} loss: dz pulled back through X w + b."""
+    """``(loss, dw, db)`` of logistic regression built on a {0, 1} loss: dz pulled back through X w + b."""
     def reference(w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float]:
         loss, dz = bce(X @ w + b, y)
         dz = np.asarray(dz, dtype=np.float64)
         return float(np.asarray(loss, dtype=np.float64)), X.T @ dz, float(np.sum(dz))
     return reference
-
-
-def _regression_with_logistic(logistic: Callable[..., Any]) -> Callable[..., tuple[float, np.ndarray, float]]:
-    """The same built on a given {-1, +1} loss, called with the labels 2y - 1."""
-    return _regression_with_bce(lambda z, y: logistic(z, 2 * y - 1))
-
-
-def _regression_with_sigmoid(sigmoid: Callable[..., Any]) -> Callable[..., tuple[float, np.ndarray, float]]:
-    return _regression_with_bce(_bce_with(sigmoid))
 
 
 def _explain_regression(got: Any, expected: Any, case: Case) -> Finding | None:
@@ -346,27 +343,24 @@ def check_logistic_regression_loss(student: Student, rng: np.random.Generator) -
     """``logistic_regression_loss(w, b, X, y) -> (loss, dw, db)``: mean BCE of X w + b and its gradients."""
     cases = [_regression_case(rng, s.description, max(s.batch_size, 2) if s.large else s.batch_size, s.large)
              for s in standard_situations(rng, multiclass=False)]
-    helpers = (Helper("binary_cross_entropy", _regression_with_bce),
-               Helper("logistic_loss", _regression_with_logistic),
-               Helper("sigmoid", _regression_with_sigmoid))
     return check_against_reference(student, "logistic_regression_loss",
                                    _regression_with_bce(losses.binary_cross_entropy), cases, ("loss", "dw", "db"),
-                                   helpers=helpers, explain=_explain_regression)
+                                   explain=_explain_regression)
 
 
 # ----------------------------------------------------------------------------- trainer, against scikit-learn
 
 
-def _trainer_with(regression_loss: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, float, np.ndarray]]:
-    """The trainer's reference built on a given ``logistic_regression_loss``: loss recorded before each update."""
-    def reference(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> tuple[np.ndarray, float, np.ndarray]:
+def _trainer_with(regression_loss: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, float, list[float]]]:
+    """The trainer's reference built on ``logistic_regression_loss``: loss recorded before each update."""
+    def reference(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> tuple[np.ndarray, float, list[float]]:
         w, b, history = np.zeros(X.shape[1]), 0.0, []
         for _ in range(steps):
             loss, dw, db = regression_loss(w, b, X, y)
             history.append(float(np.asarray(loss, dtype=np.float64)))
             w = w - lr * np.asarray(dw, dtype=np.float64)
             b = float(b - lr * np.asarray(db, dtype=np.float64))
-        return w, b, history  # a list, like the student's (the carried comparison does not equate list and array)
+        return w, b, history
     return reference
 
 
@@ -491,11 +485,9 @@ def check_train_logistic_regression(student: Student, rng: np.random.Generator) 
     X, y = _overlapping_data(rng, n, d)
     case = Case(f"on random data (N = {n}, d = {d}, lr = 0.5, {steps} steps from w = 0, b = 0)", (X, y, 0.5, steps), n)
     trajectory = check_against_reference(student, "train_logistic_regression", _trainer_with(_REFERENCE_LOSS),
-                                         [case], ("w", "b", "losses"),
-                                         helpers=(Helper("logistic_regression_loss", _trainer_with),),
-                                         explain=_explain_trainer)
-    if isinstance(trajectory, Finding) or trajectory.helper:
-        return trajectory  # with a wrong loss the fit cannot be scikit-learn's: the loss's item counts it
+                                         [case], ("w", "b", "losses"), explain=_explain_trainer)
+    if isinstance(trajectory, Finding):
+        return trajectory
     return first_failure([trajectory, _matches_sklearn(student, rng)])
 
 
@@ -517,17 +509,25 @@ def check_breast_cancer(student: Student, rng: np.random.Generator) -> Result:
     accuracy = float(np.mean((X_test @ w + b >= 0) == (y_test == 1))) if np.all(np.isfinite(w)) else 0.0
     if not accuracy >= CANCER_MIN_ACCURACY:
         return Finding("did-not-learn", f"Retrained {case.description}, your logistic regression reaches a test "
-                       f"accuracy of {accuracy:.3f}, below the required {CANCER_MIN_ACCURACY}: check the trainer "
-                       "(item 5) and the gradient it uses (item 4).")
+                       f"accuracy of {accuracy:.3f}, below the required {CANCER_MIN_ACCURACY}: check the training "
+                       "loop (item 5), w <- w - lr dw and b <- b - lr db once per step, for all the steps.")
     return Pass(f"Retrained on the breast cancer data: test accuracy {accuracy:.3f} (at least {CANCER_MIN_ACCURACY} "
                 "required).")
 
 
+_CALLS_OF_THE_TRAINER = ("sigmoid", "binary_cross_entropy", "logistic_loss", "logistic_regression_loss")
+
 ASSIGNMENT = Assignment("03-maximum-likelihood", (
     Item("sigmoid-test", ("sigmoid",), check_sigmoid),
-    Item("bce-test", ("binary_cross_entropy",), check_binary_cross_entropy),
-    Item("logistic-test", ("logistic_loss",), check_logistic_loss),
-    Item("gradient-test", ("logistic_regression_loss",), check_logistic_regression_loss),
-    Item("trainer-test", ("train_logistic_regression",), check_train_logistic_regression),
-    Item("cancer-test", ("train_logistic_regression",), check_breast_cancer),
-))
+    Item("bce-test", ("binary_cross_entropy",), check_binary_cross_entropy, calls=("sigmoid",)),
+    Item("logistic-test", ("logistic_loss",), check_logistic_loss, calls=("sigmoid", "binary_cross_entropy")),
+    Item("gradient-test", ("logistic_regression_loss",), check_logistic_regression_loss,
+         calls=("sigmoid", "binary_cross_entropy", "logistic_loss")),
+    Item("trainer-test", ("train_logistic_regression",), check_train_logistic_regression, calls=_CALLS_OF_THE_TRAINER),
+    Item("cancer-test", ("train_logistic_regression",), check_breast_cancer, calls=_CALLS_OF_THE_TRAINER),
+), references={  # what the earlier functions answer while a later item is graded (see common.Assignment)
+    "sigmoid": activations.sigmoid,
+    "binary_cross_entropy": _bce_with(activations.sigmoid),
+    "logistic_loss": _logistic_with(activations.sigmoid),
+    "logistic_regression_loss": _regression_with_bce(_bce_with(activations.sigmoid)),
+})

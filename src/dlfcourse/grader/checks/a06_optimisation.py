@@ -18,10 +18,12 @@ that differs: a state that is forgotten (every step as from a fresh state),
 ε inside the square root, Adam without bias correction or with ``t`` not
 increased first, an exponential average where momentum sums, the decay
 factor on the wrong term; a state dict modified in place is found by the
-sandbox (mutates-input). The training loop is checked with the grader's own
-plain gradient-descent step, then with the student's own momentum and Adam
-steps (error carried forward), on an ill-conditioned quadratic, with a
-constant rate and with schedules.
+sandbox (mutates-input). The training loop is checked on an ill-conditioned
+quadratic, with a constant rate and with schedules: with the grader's own plain
+gradient-descent step, then with ``momentum_step`` and ``adam_step`` passed as
+the student's own functions, which answer with the grader's references while
+the item is graded (error carried forward: ``Item.calls``, ``REFERENCES``), so
+every path is compared with the plain reference trajectory.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ import numpy as np
 
 from dlfoundations import optim, schedules
 from dlfoundations.kit.compare import Case, Finding, compare_array, describe, values_match
-from dlfcourse.grader.checks.common import Assignment, Helper, Item, Pass, Result, as_float, \
-    check_against_reference, first_failure
+from dlfcourse.grader.checks.common import Assignment, Item, Pass, Result, as_float, check_against_reference, \
+    first_failure
 from dlfcourse.grader.student import Student, grader_function, student_function
 
 __all__ = ["ASSIGNMENT", "STEPS"]
@@ -393,10 +395,8 @@ def check_schedules(student: Student, rng: np.random.Generator) -> Result:
 
 # ----------------------------------------------------------------------------- the training loop
 
-#: Step functions in the students' format, written out by the grader (they run in the sandbox).
+#: The plain gradient-descent step in the students' format, written out by the grader (it runs in the sandbox).
 _GD_STEP = "lambda w, g, state, lr: (w - lr * g, state)"
-_MOMENTUM_STEP = ("lambda w, g, state, lr, beta: (w - lr * (beta * state['v'] + g), "
-                  "{'v': beta * state['v'] + g})")
 _QUADRATIC_GRAD = "lambda w: A @ w"
 
 
@@ -406,6 +406,7 @@ class Run:
 
     description: str
     step_spec: dict[str, Any]
+    step: Callable[..., Any]  # the same step on the trusted side, (w, g, state, lr, *hyper) -> (w, state)
     state: dict[str, Any]
     A: np.ndarray
     w0: np.ndarray
@@ -414,7 +415,6 @@ class Run:
     lr_of: Callable[[int], float]  # the same rate on the trusted side
     hyper: dict[str, float]
     optimiser: Any  # the reference optimiser (dlfoundations.optim), lr a schedule on the trusted side
-    student_step: str | None  # the student's step function this run uses, if any
 
     def case(self) -> Case:
         return Case(self.description, (self.step_spec, self.state, grader_function(_QUADRATIC_GRAD, A=self.A),
@@ -426,17 +426,16 @@ def _quadratic(rng: np.random.Generator, d: int, condition: float) -> np.ndarray
     return Q @ np.diag(np.linspace(1.0, condition, d)) @ Q.T
 
 
-def _usable_step(student: Student, rule: Rule, d: int, hyper: tuple) -> bool:
-    """True when the student's own step function answers a call with (new_w, new_state dict) of the right shape."""
-    w = np.ones(d)
-    returned = student.call(rule.name, w, w, rule.initial_state(w), 0.1, *hyper,
-                            case=Case("on a probe (for run_optimiser)"))
-    value = returned.value
-    return returned.finding is None and isinstance(value, (tuple, list)) and len(value) == 2 and \
-        isinstance(value[1], Mapping) and as_float(value[0]) is not None and np.shape(value[0]) == (d,)
+def _gd_step(w: np.ndarray, g: np.ndarray, state: dict, lr: float) -> tuple:
+    return w - lr * g, state
 
 
-def _runs(student: Student, rng: np.random.Generator) -> list[Run]:
+def _runs(rng: np.random.Generator) -> list[Run]:
+    """Gradient descent with a constant rate and with a schedule; momentum; Adam with a cosine schedule.
+
+    The momentum and Adam runs pass the student's own ``momentum_step`` and ``adam_step``: while this item
+    is graded, those names answer with the grader's references, so the runs test the loop alone.
+    """
     runs = []
     d = int(rng.integers(2, 5))
     A = _quadratic(rng, d, 20.0)
@@ -444,66 +443,46 @@ def _runs(student: Student, rng: np.random.Generator) -> list[Run]:
     n = int(rng.integers(5, 9))
     lr = float(rng.uniform(0.02, 0.08))
     runs.append(Run(f"with a plain gradient-descent step, a constant lr = {lr:.3g}, {n} steps on a quadratic "
-                    f"(d = {d}) from a random start", grader_function(_GD_STEP), {}, A, w0, n, lr,
-                    lambda t, lr=lr: lr, {}, optim.SGD(lr), None))
+                    f"(d = {d}) from a random start", grader_function(_GD_STEP), _gd_step, {}, A, w0, n, lr,
+                    lambda t, lr=lr: lr, {}, optim.SGD(lr)))
     lr0 = float(rng.uniform(0.03, 0.09))
     source = f"lambda t: {lr0!r} * 0.5 ** (t // 2)"
     schedule = eval(source)  # noqa: S307 - the grader's own source
     n = int(rng.integers(5, 9))
     runs.append(Run(f"with a plain gradient-descent step and the schedule lr(t) = {lr0:.3g} * 0.5 ** (t // 2), "
-                    f"{n} steps (d = {d})", grader_function(_GD_STEP), {}, A, w0, n, grader_function(source),
-                    schedule, {}, optim.SGD(schedule), None))
+                    f"{n} steps (d = {d})", grader_function(_GD_STEP), _gd_step, {}, A, w0, n,
+                    grader_function(source), schedule, {}, optim.SGD(schedule)))
     beta = float(rng.uniform(0.5, 0.9))
     lr = float(rng.uniform(0.01, 0.05))
     n = int(rng.integers(5, 9))
-    own = _usable_step(student, MOMENTUM, d, (beta,))
-    runs.append(Run(f"with {'your' if own else 'a'} momentum_step (beta = {beta:.3g} passed as a keyword), "
-                    f"lr = {lr:.3g}, {n} steps (d = {d})",
-                    student_function("momentum_step") if own else grader_function(_MOMENTUM_STEP),
-                    {"v": np.zeros(d)}, A, w0, n, lr, lambda t, lr=lr: lr, {"beta": beta}, optim.Momentum(lr, beta),
-                    "momentum_step" if own else None))
+    runs.append(Run(f"with momentum_step (the grader's, standing in for yours; beta = {beta:.3g} passed as a "
+                    f"keyword), lr = {lr:.3g}, {n} steps (d = {d})", student_function("momentum_step"),
+                    _momentum_step, {"v": np.zeros(d)}, A, w0, n, lr, lambda t, lr=lr: lr, {"beta": beta},
+                    optim.Momentum(lr, beta)))
     hyper = {"beta1": 0.9, "beta2": 0.99, "eps": 1e-8}
-    if _usable_step(student, ADAM, d, tuple(hyper.values())):
-        total = int(rng.integers(6, 10))
-        lr0 = float(rng.uniform(0.05, 0.3))
-        source = f"lambda t: 0.5 * {lr0!r} * (1.0 + np.cos(np.pi * min(t, {total}) / {total}))"
-        schedule = eval(source, {"np": np})  # noqa: S307 - the grader's own source
-        runs.append(Run(f"with your adam_step (beta1 = 0.9, beta2 = 0.99, eps = 1e-8 as keywords) and a cosine "
-                        f"schedule from lr0 = {lr0:.3g}, {total} steps (d = {d})", student_function("adam_step"),
-                        {"m": np.zeros(d), "v": np.zeros(d), "t": 0}, A, w0, total, grader_function(source),
-                        schedule, hyper, optim.Adam(schedule, **hyper), "adam_step"))
+    total = int(rng.integers(6, 10))
+    lr0 = float(rng.uniform(0.05, 0.3))
+    source = f"lambda t: 0.5 * {lr0!r} * (1.0 + np.cos(np.pi * min(t, {total}) / {total}))"
+    schedule = eval(source, {"np": np})  # noqa: S307 - the grader's own source
+    runs.append(Run(f"with adam_step (the grader's, standing in for yours; beta1 = 0.9, beta2 = 0.99, eps = 1e-8 "
+                    f"as keywords) and a cosine schedule from lr0 = {lr0:.3g}, {total} steps (d = {d})",
+                    student_function("adam_step"), _adam_step, {"m": np.zeros(d), "v": np.zeros(d), "t": 0}, A, w0,
+                    total, grader_function(source), schedule, hyper, optim.Adam(schedule, **hyper)))
     return runs
 
 
-def _loop(step: Callable[..., Any], run: Run, lr_shift: int = 0, reset_state: bool = False,
-          fixed_grad: bool = False, fixed_lr: bool = False) -> np.ndarray:
-    """The loop on the trusted side, with ``step`` (w, g, state, lr, *hyper) -> (w, state); switches for mistakes."""
+def _loop(run: Run, lr_shift: int = 0, reset_state: bool = False, fixed_grad: bool = False,
+          fixed_lr: bool = False) -> np.ndarray:
+    """The loop on the trusted side, with the run's step (w, g, state, lr, *hyper) -> (w, state); switches for
+    mistakes."""
     w, state, path = np.array(run.w0, dtype=np.float64), dict(run.state), [np.array(run.w0, dtype=np.float64)]
     for t in range(run.num_steps):
         g = run.A @ (run.w0 if fixed_grad else w)
-        new = step(w, g, dict(run.state) if reset_state else state, run.lr_of(0 if fixed_lr else t + lr_shift),
-                   *run.hyper.values())
+        new = run.step(w, g, dict(run.state) if reset_state else state, run.lr_of(0 if fixed_lr else t + lr_shift),
+                       *run.hyper.values())
         w, state = np.asarray(new[0], dtype=np.float64), new[1]
         path.append(w)
     return np.stack(path)
-
-
-def _trusted_step(run: Run) -> Callable[..., Any]:
-    """The reference optimiser as a step function in the students' format."""
-    if isinstance(run.optimiser, optim.SGD):
-        return lambda w, g, state, lr: (w - lr * g, state)
-    if isinstance(run.optimiser, optim.Momentum):
-        def momentum(w: np.ndarray, g: np.ndarray, state: dict, lr: float, beta: float) -> tuple:
-            v = beta * state["v"] + g
-            return w - lr * v, {"v": v}
-        return momentum
-
-    def adam(w: np.ndarray, g: np.ndarray, state: dict, lr: float, beta1: float, beta2: float, eps: float) -> tuple:
-        t = state["t"] + 1
-        m = beta1 * state["m"] + (1 - beta1) * g
-        v = beta2 * state["v"] + (1 - beta2) * g ** 2
-        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), {"m": m, "v": v, "t": t}
-    return adam
 
 
 def _explain_run(run: Run) -> Callable[[Any, Any, Case], Finding | None]:
@@ -519,7 +498,6 @@ def _explain_run(run: Run) -> Callable[[Any, Any, Case], Finding | None]:
             return None
         if path.shape != expected.shape:
             return None
-        step = _trusted_step(run)
         variants = [
             (dict(lr_shift=1), "the learning rate of update t is lr(t + 1): t counts the updates from 0, so the "
                                "first update uses lr(0)."),
@@ -531,7 +509,7 @@ def _explain_run(run: Run) -> Callable[[Any, Any, Case], Finding | None]:
                                   "lr_t = lr(t) for t = 0, 1, 2, ..."),
         ]
         for switches, why in variants:
-            alternative = _loop(step, run, **switches)
+            alternative = _loop(run, **switches)
             if values_match(path, alternative) and not values_match(alternative, expected):
                 return Finding("wrong-value", f"{case.opening}, the path is wrong: {why}")
         if np.allclose(path, path[-1]) and not np.allclose(expected, expected[-1]):
@@ -548,33 +526,71 @@ def _explain_run(run: Run) -> Callable[[Any, Any, Case], Finding | None]:
     return explain
 
 
-def _run_with(run: Run) -> Callable[[Callable[..., Any]], Callable[..., np.ndarray]]:
-    """The reference loop built on the student's own step function (error carried forward)."""
-    def build(step: Callable[..., Any]) -> Callable[..., np.ndarray]:
-        return lambda *args, **kwargs: _loop(step, run)
-    return build
-
-
 def check_run_optimiser(student: Student, rng: np.random.Generator) -> Result:
     """``run_optimiser(step_fn, state, grad_fn, w0, num_steps, lr, **hyper) -> path (num_steps + 1, d)`` against
-    ``optim.run_trajectory``; with the student's own step functions, the reference loop built on them counts too."""
-    results = []
-    for run in _runs(student, rng):
+    ``optim.run_trajectory``, with the grader's gradient-descent step, momentum and Adam (the last two passed as the
+    student's own step functions, which answer with the grader's references while this item is graded)."""
+    for run in _runs(rng):
         expected = optim.run_trajectory(lambda w, A=run.A: A @ w, run.w0, run.optimiser, run.num_steps)
-        helpers = (Helper(run.student_step, _run_with(run)),) if run.student_step else ()
         result = check_against_reference(student, "run_optimiser", lambda *args, expected=expected, **kw: expected,
                                          [run.case()], ("the path (row t = the point after t updates)",),
-                                         helpers=helpers, explain=_explain_run(run))
+                                         explain=_explain_run(run))
         if isinstance(result, Finding):
             return result
-        results.append(result)
-    carried = next((r.helper for r in results if r.helper), None)
-    if carried:
-        return Pass(f"`run_optimiser`: all hidden checks passed, graded with your own `{carried}`, which is wrong "
-                    "(see its item): its mistake is not counted twice.", carried)
     return Pass("`run_optimiser`: all hidden checks passed (gradient descent with a constant rate and with a "
                 "schedule, momentum and Adam).")
 
+
+# ----------------------------------------------------------------------------- references of the earlier functions
+
+# What run_optimiser's code gets when it calls an earlier function by name, or is passed the student's own
+# momentum_step or adam_step (error carried forward, served by the grader): the notebook's signatures and defaults.
+
+
+def _momentum_step(w: Any, g: Any, state: Mapping[str, Any], lr: float, beta: float = 0.9) -> tuple:
+    v = beta * np.asarray(state["v"]) + np.asarray(g)
+    return np.asarray(w) - lr * v, {"v": v}
+
+
+def _adagrad_step(w: Any, g: Any, state: Mapping[str, Any], lr: float, eps: float = 1e-8) -> tuple:
+    g = np.asarray(g)
+    s = np.asarray(state["s"]) + g ** 2
+    return np.asarray(w) - lr * g / (np.sqrt(s) + eps), {"s": s}
+
+
+def _rmsprop_step(w: Any, g: Any, state: Mapping[str, Any], lr: float, rho: float = 0.9,
+                  eps: float = 1e-8) -> tuple:
+    g = np.asarray(g)
+    s = rho * np.asarray(state["s"]) + (1.0 - rho) * g ** 2
+    return np.asarray(w) - lr * g / (np.sqrt(s) + eps), {"s": s}
+
+
+def _adam_step(w: Any, g: Any, state: Mapping[str, Any], lr: float, beta1: float = 0.9, beta2: float = 0.999,
+               eps: float = 1e-8) -> tuple:
+    g = np.asarray(g)
+    t = int(state["t"]) + 1
+    m = beta1 * np.asarray(state["m"]) + (1.0 - beta1) * g
+    v = beta2 * np.asarray(state["v"]) + (1.0 - beta2) * g ** 2
+    m_hat, v_hat = m / (1.0 - beta1 ** t), v / (1.0 - beta2 ** t)
+    return np.asarray(w) - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
+
+
+def _step_decay(t: int, lr0: float, drop: float = 0.5, every: int = 10) -> float:
+    return schedules.step_decay(lr0, drop, every)(t)
+
+
+def _cosine_schedule(t: int, lr0: float, total_steps: int, lr_min: float = 0.0) -> float:
+    return schedules.cosine(lr0, total_steps, lr_min)(t)
+
+
+REFERENCES = {
+    "momentum_step": _momentum_step,
+    "adagrad_step": _adagrad_step,
+    "rmsprop_step": _rmsprop_step,
+    "adam_step": _adam_step,
+    "step_decay": _step_decay,
+    "cosine_schedule": _cosine_schedule,
+}
 
 ASSIGNMENT = Assignment("06-optimisation", (
     Item("momentum-test", ("momentum_step",), check_momentum),
@@ -582,5 +598,5 @@ ASSIGNMENT = Assignment("06-optimisation", (
     Item("rmsprop-test", ("rmsprop_step",), check_rmsprop),
     Item("adam-test", ("adam_step",), check_adam),
     Item("schedules-test", ("step_decay", "cosine_schedule"), check_schedules),
-    Item("run-test", ("run_optimiser",), check_run_optimiser),
-))
+    Item("run-test", ("run_optimiser",), check_run_optimiser, calls=tuple(REFERENCES)),
+), references=REFERENCES)

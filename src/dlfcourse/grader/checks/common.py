@@ -1,4 +1,4 @@
-"""What every assignment's checks share: items, the reference comparison, and error carried forward.
+"""What every assignment's checks share: items, assignments and the reference comparison.
 
 A check is a function ``check(student, rng) -> Finding | Pass``: it draws its
 inputs from ``rng`` (seeded by the grader), calls the student's functions
@@ -7,18 +7,18 @@ returned data with the reference computed here, and returns what it found.
 It never raises for a wrong answer; an exception out of a check is the
 grader's own failure (the grader reports it as such).
 
-**Error carried forward.** When an item's function is meant to use an earlier
-item's function (softmax regression calls ``cross_entropy``), the check also
-computes the reference *with the student's own earlier function* in its place
-(:class:`Helper`). If that earlier function is wrong and the item matches the
-reference built on it, the item passes, and its message names the helper at
-fault: one mistake costs its own item only.
+**Error carried forward** is not a check's business. An :class:`Item` names
+the earlier functions its function may call (``calls``), and the assignment
+holds the reference of each (``references``); while the item is graded, those
+names answer with the reference's values (:mod:`dlfcourse.grader.proxy`). A
+check therefore always compares with the plain reference: a wrong earlier
+function costs its own item only, and never makes a later one easier.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,16 +26,15 @@ import numpy as np
 from dlfoundations.kit.compare import Case, Finding, compare_result
 from dlfcourse.grader.student import Student
 
-__all__ = ["Pass", "Result", "Item", "Assignment", "Helper", "StudentHelperFailed", "check_against_reference",
-           "first_failure", "as_float", "same_data"]
+__all__ = ["Pass", "Result", "Item", "Assignment", "check_against_reference", "first_failure", "as_float",
+           "same_data"]
 
 
 @dataclass(frozen=True)
 class Pass:
-    """The item is right; ``helper`` names the wrong earlier function it was graded with, if any."""
+    """The item is right."""
 
     message: str
-    helper: str | None = None
 
 
 Result = Finding | Pass
@@ -43,20 +42,37 @@ Result = Finding | Pass
 
 @dataclass(frozen=True)
 class Item:
-    """A graded item: its test cell's grade id, the functions it grades, and its check."""
+    """A graded item: its test cell's grade id, the functions it grades, its check, and the earlier
+    functions its functions may call (served by the reference while it is graded)."""
 
     grade_id: str
     functions: tuple[str, ...]
     check: Callable[[Student, np.random.Generator], Result]
+    calls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Assignment:
-    """An assignment's items (by grade id) and the kit modules its sandbox withholds."""
+    """An assignment's items in grading order (by grade id), the reference of every function an item may
+    call, and the kit modules its sandbox withholds.
+
+    Items are graded in the order given; an item may call only functions of the items before it
+    (checked here), so each earlier function's own verdict is known when a later item uses it.
+    """
 
     name: str
     items: tuple[Item, ...]
     withheld_kit: tuple[str, ...] = ()
+    references: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        graded: set[str] = set()
+        for item in self.items:
+            for name in item.calls:
+                if name in item.functions or name not in graded or name not in self.references:
+                    raise ValueError(f"{self.name}: item {item.grade_id} calls `{name}`, which is not the function "
+                                     "of an earlier item with a reference")
+            graded.update(item.functions)
 
     def item(self, grade_id: str) -> Item | None:
         """The item graded in the test cell ``grade_id``, or None."""
@@ -67,66 +83,12 @@ class Assignment:
         return next((item for item in self.items if name in item.functions), None)
 
 
-class StudentHelperFailed(Exception):
-    """The student's earlier function could not give a value for the reference (so no error carried forward)."""
-
-
-@dataclass(frozen=True)
-class Helper:
-    """An earlier function of the student's that the reference can be built on.
-
-    ``name`` is the student's function; ``reference_with(fn)`` returns the item's
-    reference function built on ``fn`` in place of the correct helper.
-    """
-
-    name: str
-    reference_with: Callable[[Callable[..., Any]], Callable[..., Any]]
-
-
-def _student_callable(student: Student, name: str, case: Case) -> Callable[..., Any]:
-    def call(*args: Any) -> Any:
-        returned = student.call(name, *args, case=case)
-        if returned.finding is not None:
-            raise StudentHelperFailed(returned.finding.message)
-        return returned.value
-    return call
-
-
-def _carried(student: Student, helper: Helper, case: Case, got: Any, expected: Any, names: Sequence[str]) -> bool:
-    """True when the student's own helper is wrong here and ``got`` matches the reference built on it."""
-    try:
-        with np.errstate(all="ignore"):
-            carried = helper.reference_with(_student_callable(student, helper.name, case))(*case.args, **case.kwargs)
-    except (StudentHelperFailed, TypeError, ValueError, IndexError, KeyError, ArithmeticError):
-        return False
-    if compare_result(carried, expected, names, case) is None:
-        return False  # the helper gives the right answer here: nothing to carry
-    return same_data(got, carried, rtol=1e-6, atol=1e-9, equal_nan=True)
-
-
-def _crashes_alike(student: Student, helper: Helper, case: Case, error: str) -> bool:
-    """True when the reference built on the student's own helper raises the same exception as the item.
-
-    The item's code then does what the reference does; the crash comes from the helper's mistake
-    (a gradient of the wrong shape that cannot be subtracted from W, say).
-    """
-    try:
-        with np.errstate(all="ignore"):
-            helper.reference_with(_student_callable(student, helper.name, case))(*case.args, **case.kwargs)
-    except StudentHelperFailed:
-        return False
-    except Exception as raised:  # noqa: BLE001 - the reference failing on the helper's output
-        return type(raised).__name__ == error
-    return False
-
-
 def check_against_reference(
     student: Student,
     name: str,
     reference: Callable[..., Any],
     cases: Iterable[Case],
     names: Sequence[str],
-    helpers: Sequence[Helper] = (),
     explain: Callable[[Any, Any, Case], Finding | None] | None = None,
 ) -> Result:
     """Call the student's ``name`` on every case and compare with ``reference``; the first mismatch is the finding.
@@ -134,28 +96,14 @@ def check_against_reference(
     ``names`` label the returned values (``("loss", "dscores")``). ``explain(got, expected, case)``
     may name an item-specific mistake when the generic comparison fails.
     """
-    carried_by: str | None = None
     for case in cases:
         returned = student.call(name, *case.args, case=case, **case.kwargs)
-        if returned.error is not None:  # it crashed: so does the reference built on a wrong helper?
-            helper = next((h for h in helpers if _crashes_alike(student, h, case, returned.error)), None)
-            if helper is not None:
-                carried_by = helper.name
-                continue
         if returned.finding is not None:
             return returned.finding
         expected = reference(*case.args, **case.kwargs)
         finding = compare_result(returned.value, expected, names, case)
-        if finding is None:
-            continue
-        helper = next((h for h in helpers if _carried(student, h, case, returned.value, expected, names)), None)
-        if helper is not None:
-            carried_by = helper.name
-            continue
-        return _explained(explain, returned.value, expected, case) or finding
-    if carried_by:
-        return Pass(f"`{name}`: all hidden checks passed, graded with your own `{carried_by}`, which is wrong "
-                    f"(see its item): its mistake is not counted twice.", carried_by)
+        if finding is not None:
+            return _explained(explain, returned.value, expected, case) or finding
     return Pass(f"`{name}`: all hidden checks passed.")
 
 
@@ -178,8 +126,7 @@ def first_failure(results: Iterable[Result]) -> Result:
         if isinstance(result, Finding):
             return result
         passes.append(result)
-    helper = next((p.helper for p in passes if p.helper), None)
-    return Pass(" ".join(p.message for p in passes), helper)
+    return Pass(" ".join(p.message for p in passes))
 
 
 def as_float(value: Any) -> np.ndarray | None:
