@@ -46,7 +46,7 @@ from dlfcourse.autograde.command import GradingOptions, autograde
 from dlfcourse.intake.collect import collect
 from dlfcourse.course import Course
 from dlfcourse.demo.demo import DEFAULT_ASSIGNMENT, prepare_course
-from dlfcourse.intake.lmszip import write_lms_zip
+from dlfcourse.demo.lmszip import write_lms_zip
 from dlfcourse.demo.synthetic import make_class
 
 REPO = Path(__file__).resolve().parents[1]

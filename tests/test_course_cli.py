@@ -21,7 +21,7 @@ from dlfcourse.demo import sample
 from dlfcourse.cli import main
 from dlfcourse.course import Course
 from dlfcourse.demo.demo import file_hashes, gradebook_intact, prepare_course
-from dlfcourse.intake.lmszip import MALFORMED_ENTRIES, write_lms_zip
+from dlfcourse.demo.lmszip import MALFORMED_ENTRIES, write_lms_zip
 from dlfcourse.demo.synthetic import default_targets, make_class
 
 A = sample.SAMPLE_ASSIGNMENT

@@ -15,8 +15,8 @@ import nbformat
 import pytest
 
 from dlfcourse.intake import inbox
-from dlfcourse.intake.collect import collect, read_timestamp
-from dlfcourse.course import Course, CourseError
+from dlfcourse.intake.collect import collect
+from dlfcourse.course import Course, CourseError, read_timestamp
 from dlfcourse.intake.roster import import_roster
 from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
 from dlfcourse.demo.sample import sample_notebook, write_sample_course

@@ -9,11 +9,13 @@ gradebook; the score of every item is decided here, outside the student's proces
     release            regenerate the student release with nbgrader
 
     intake/            handed-in files
-      inbox            read a folder or an LMS zip (nested zips, backslashes, a shared top folder)
+      inbox            list a folder or an LMS zip (nested zips, backslashes, a shared top folder);
+                       files are read on demand, under the limits of one archive
+      archive, budget  zips read lazily: members counted before parsing, unpacked one at a time,
+                       each against the archive's budget (bytes unpacked, packing ratio, files listed)
       lms              whose file is it: the Moodle, Canvas, Blackboard and generic layouts
       collect          import the notebooks into submitted/, one line for each file not collected
       roster           the class list (ids, names, emails, LMS ids)
-      lmszip           write a class as an LMS-style zip (demo, tests)
 
     sandbox/           running untrusted code (imports only the standard library and numpy)
       worker_main      the program inside the sandbox: runs cells, answers calls (sent over stdin)
@@ -55,6 +57,7 @@ gradebook; the score of every item is decided here, outside the student's proces
       sample           a tiny two-item assignment with its checks
       synthetic        synthetic students (correct, partial, broken, malicious)
       attacks          the code malicious students try
+      lmszip           write a class as an LMS-style zip (demo, tests)
 
 Run ``dlf-course --help``; the book's *Instructors* page explains the workflow.
 """

@@ -14,12 +14,17 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Course", "CourseError", "open_gradebook", "put_alembic_on_path"]
+__all__ = ["Course", "CourseError", "open_gradebook", "put_alembic_on_path", "read_timestamp", "format_timestamp",
+           "TIMESTAMP_FILE"]
 
 STATE_DIR = ".dlf-course"
+#: nbgrader's record of when a submission was handed in, in ``submitted/<student>/<assignment>/``.
+TIMESTAMP_FILE = "timestamp.txt"
+_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class CourseError(ValueError):
@@ -31,6 +36,20 @@ def put_alembic_on_path() -> None:
     binary = str(Path(sys.executable).parent)
     if binary not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join(filter(None, [binary, os.environ.get("PATH")]))
+
+
+def format_timestamp(moment: datetime) -> str:
+    """``moment`` as nbgrader writes it in ``timestamp.txt``: UTC, with microseconds and the suffix `` UTC``."""
+    return moment.astimezone(timezone.utc).strftime(_TIMESTAMP_FORMAT) + " UTC"
+
+
+def read_timestamp(folder: Path) -> datetime | None:
+    """The time in ``folder/timestamp.txt`` (nbgrader's format), or None if missing or unreadable."""
+    try:
+        text = (folder / TIMESTAMP_FILE).read_text().strip()
+        return datetime.strptime(text.removesuffix(" UTC"), _TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
+    except (OSError, ValueError):
+        return None
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from dlfcourse.intake.collect import CollectReport, collect
 from dlfcourse.course import Course, CourseError
 from dlfcourse.outputs.export import ExportResult, export
 from dlfcourse.outputs.feedback import FeedbackOutcome, generate_feedback
-from dlfcourse.intake.lmszip import MALFORMED_ENTRIES, write_lms_zip
+from dlfcourse.demo.lmszip import MALFORMED_ENTRIES, write_lms_zip
 from dlfcourse.release import release
 from dlfcourse.outputs.report import build_report
 from dlfcourse.outputs.report_html import write_report

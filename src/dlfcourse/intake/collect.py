@@ -15,11 +15,18 @@ gets one line saying why:
 * an empty file, a file too large to read, invalid JSON, JSON that is not a notebook,
   a notebook without nbgrader cells, one of another assignment, a path that names
   no student: **not collected**;
+* a member of a zip, or a zip inside it, that breaks a limit of what one archive may
+  unpack (a zip bomb, too many files, too much in all: see :mod:`dlfcourse.intake.inbox`):
+  **not collected**, with the limit it broke; the rest of the archive is still collected;
 * two different students (two LMS keys: two Moodle participants, two Canvas users,
   two folder names that differ only by accents) whose files would get the same id:
   **conflict**, none of their files is collected;
 * an older copy of a notebook that the same student also handed in later: superseded;
 * not newer than the submission already collected for that student: kept as it is.
+
+Files are read one at a time and only when they are notebooks: the bytes of one
+notebook at most are held at once (an accepted notebook is read again when it is
+written, and must be the same bytes).
 
 The command exits non-zero when a notebook file was not collected or a conflict
 was found: then fewer notebooks were collected than were offered, and the lines
@@ -32,26 +39,29 @@ time zone given (``--timezone``, default this machine's).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 import nbformat
 
-from dlfcourse.course import Course, CourseError
-from dlfcourse.intake.inbox import MAX_BYTES, Entry, is_hidden, read_entries, strip_shared_top, zone_named
+from dlfcourse.course import Course, CourseError, format_timestamp, read_timestamp
+from dlfcourse.intake.budget import Refused
+from dlfcourse.intake.inbox import Entry, is_hidden, open_entries, strip_shared_top, zone_named
 from dlfcourse.intake.lms import LAYOUTS, Owner, describe, detect_layout, owner_of
 from dlfcourse.intake.roster import Student, load_roster, remember_names
 
-__all__ = ["Accepted", "Skipped", "CollectReport", "collect", "grade_ids", "read_timestamp"]
+__all__ = ["Accepted", "Skipped", "CollectReport", "collect", "grade_ids"]
 
 LOST, SUPERSEDED, KEPT, IGNORED = "not collected", "superseded", "kept", "ignored"
 KEPT_LINES = 5  # more submissions than this that were already collected are listed on one line
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Skipped:
     """A file that was not collected, why, and what kind of skip it is (LOST, SUPERSEDED, KEPT, IGNORED)."""
 
@@ -67,13 +77,17 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Accepted:
-    """A notebook to collect: from which file, for which student and which notebook of the assignment."""
+    """A notebook to collect: from which file, for which student and which notebook of the assignment.
+
+    It holds the way to read the file again (``entry``) and a digest of the bytes examined, not the notebook.
+    """
 
     path: str
     student: str
     notebook: str
     modified: datetime
-    content: nbformat.NotebookNode
+    entry: Entry = field(repr=False, compare=False)
+    digest: str = ""
     owner: Owner | None = None
 
 
@@ -147,22 +161,37 @@ def _is_notebook(path: str) -> bool:
     return PurePosixPath(path).suffix.lower() == ".ipynb"
 
 
-def _parse(entry: Entry) -> nbformat.NotebookNode | str:
-    """The entry as a notebook, or the reason it is not one."""
-    if entry.size == 0:
-        return "empty file"
-    if entry.data is None:
-        return f"too large ({entry.size} bytes, the limit is {MAX_BYTES})"
+def _digest(data: bytes) -> str:
+    """A fingerprint of a file's bytes, to check that what is written is what was examined."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _notebook(data: bytes) -> nbformat.NotebookNode | str:
+    """``data`` as a notebook, or the reason it is not one."""
     try:
-        raw = json.loads(entry.data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
+        raw = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         return f"invalid JSON ({error})"
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list) or "nbformat" not in raw:
         return "JSON, but not a Jupyter notebook (no cells or nbformat)"
+    del raw
     try:
-        return nbformat.reads(entry.data.decode("utf-8-sig"), as_version=4)
+        return nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises several kinds of errors for malformed notebooks
         return f"not a valid Jupyter notebook ({type(error).__name__}: {error})"
+
+
+def _parse(entry: Entry) -> tuple[nbformat.NotebookNode, str] | str:
+    """The entry as a notebook with the digest of its bytes, or the reason it is not one (read now)."""
+    if entry.size == 0:
+        return "empty file"
+    try:
+        data = entry.read()
+    except Refused as refusal:
+        return str(refusal)
+    parsed = _notebook(data)
+    return parsed if isinstance(parsed, str) else (parsed, _digest(data))
 
 
 def _catalog(course: Course) -> dict[tuple[str, str], set[str]]:
@@ -201,21 +230,25 @@ def _layout_help(layout: str) -> str:
 
 def _examine(entry: Entry, assignment: str, catalog: dict, layout: str, roster, pattern: str | None, zone
              ) -> Accepted | Skipped:
+    """Whose notebook ``entry`` is, and which of the assignment's, or why it is not collected (read here only)."""
     if is_hidden(entry.path):
         return Skipped(entry.shown, "hidden or system file", IGNORED)
+    if entry.refused:
+        return Skipped(entry.shown, entry.refused)
     if not _is_notebook(entry.path):
         suffix = PurePosixPath(entry.path).suffix or "no extension"
         return Skipped(entry.shown, f"not a notebook ({suffix})", IGNORED)
     parsed = _parse(entry)
     if isinstance(parsed, str):
         return Skipped(entry.shown, parsed)
+    notebook, digest = parsed
     owner = owner_of(entry.path, layout, roster, pattern, zone)
     if owner is None or not owner.id:
         return Skipped(entry.shown, _layout_help(layout))
-    name = _identify(parsed, assignment, catalog)
+    name = _identify(notebook, assignment, catalog)
     if isinstance(name, Skipped):
         return Skipped(entry.shown, name.reason)
-    return Accepted(entry.shown, owner.id, name, owner.submitted or entry.modified, parsed, owner)
+    return Accepted(entry.shown, owner.id, name, owner.submitted or entry.modified, entry, digest, owner)
 
 
 def _conflicts(candidates: list[Accepted], report: CollectReport) -> list[Accepted]:
@@ -254,32 +287,39 @@ def _keep_latest(candidates: list[Accepted], report: CollectReport) -> list[Acce
     return sorted(latest.values(), key=lambda a: (a.student, a.notebook))
 
 
-def _format_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-
-
-def read_timestamp(folder: Path) -> datetime | None:
-    """The time in ``folder/timestamp.txt`` (nbgrader's format), or None if missing or unreadable."""
+def _reread(item: Accepted) -> nbformat.NotebookNode | str:
+    """The accepted notebook read again to be written, or why it cannot be (it changed since it was examined)."""
     try:
-        text = (folder / "timestamp.txt").read_text().strip()
-        return datetime.strptime(text.removesuffix(" UTC"), "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
-    except (OSError, ValueError):
-        return None
+        data = item.entry.read()
+    except Refused as refusal:
+        return str(refusal)
+    if _digest(data) != item.digest:
+        return "it changed while it was being collected: collect again"
+    parsed = _notebook(data)
+    return parsed if not isinstance(parsed, str) else f"it changed while it was being collected ({parsed})"
 
 
-def _write(course: Course, assignment: str, accepted: list[Accepted]) -> None:
-    """Write notebooks (each through a temporary file, so none is ever half-written) and timestamps."""
+def _write(course: Course, assignment: str, accepted: list[Accepted]) -> list[Skipped]:
+    """Write notebooks one at a time (each through a temporary file, so none is ever half-written), then
+    timestamps; returns those that could not be read again (nothing of theirs is written)."""
+    failed, written = [], []
     for item in accepted:
+        notebook = _reread(item)
+        if isinstance(notebook, str):
+            failed.append(Skipped(item.path, notebook))
+            continue
         folder = course.submitted_dir / item.student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         temporary = folder / f".{item.notebook}.ipynb.tmp"
-        nbformat.write(item.content, temporary)
+        nbformat.write(notebook, temporary)
         temporary.replace(folder / f"{item.notebook}.ipynb")
-    for student in {a.student for a in accepted}:
+        written.append(item)
+    for student in {a.student for a in written}:
         folder = course.submitted_dir / student / assignment
-        times = [a.modified for a in accepted if a.student == student]
+        times = [a.modified for a in written if a.student == student]
         previous = read_timestamp(folder)
-        (folder / "timestamp.txt").write_text(_format_time(max(times + ([previous] if previous else []))))
+        (folder / "timestamp.txt").write_text(format_timestamp(max(times + ([previous] if previous else []))))
+    return failed
 
 
 def _choose_layout(entries: list[Entry], lms: str | None, pattern: str | None) -> tuple[str, str]:
@@ -298,44 +338,56 @@ def _choose_layout(entries: list[Entry], lms: str | None, pattern: str | None) -
                     f"match; --lms to force another)")
 
 
-def collect(course: Course, assignment: str, source: Path, pattern: str | None = None, *,
-            lms: str | None = None, timezone_name: str | None = None) -> CollectReport:
-    """Collect the notebooks of ``assignment`` found in ``source`` (a folder or a zip); see the module docstring."""
-    course.source_notebooks(assignment)
-    zone, zone_name = zone_named(timezone_name)
-    source = Path(source)
-    entries = read_entries(source, zone)
+def _check_offered(source: Path, entries: list[Entry]) -> None:
+    """CourseError if ``source`` offers nothing to collect: no file, or no notebook (nor an archive not opened)."""
     if not entries:
         raise CourseError(f"{source} is empty: there is no file to collect in it")
-    entries, stripped = strip_shared_top(entries)
     visible = [e for e in entries if not is_hidden(e.path)]
-    if not any(_is_notebook(e.path) for e in visible):
+    if not any(_is_notebook(e.path) or e.refused for e in visible):
         others = ", ".join(e.shown for e in visible[:3]) or "only hidden or system files"
         raise CourseError(f"no notebook (.ipynb) in {source}: {len(visible)} other file(s) ({others})")
-    layout, note = _choose_layout(entries, lms, pattern)
-    report = CollectReport(layout, note)
+
+
+def _start(source: Path, entries: list[Entry], lms: str | None, pattern: str | None, zone_name: str
+           ) -> tuple[CollectReport, list[Entry]]:
+    """The report with its layout and notes, and the entries with a shared top folder stripped."""
+    entries, stripped = strip_shared_top(entries)
+    _check_offered(source, entries)
+    report = CollectReport(*_choose_layout(entries, lms, pattern))
     if stripped:
         report.notes.append(f"the top folder {stripped!r} that every file shares was stripped")
     if source.is_file():
         report.notes.append(f"zip times read as {zone_name} time (--timezone to change)")
-    roster = load_roster(course)
-    catalog = _catalog(course)
-    candidates = []
+    report.offered = sum(_is_notebook(e.path) and not is_hidden(e.path) for e in entries)
+    return report, entries
+
+
+def _examine_all(entries: list[Entry], report: CollectReport, assignment: str, catalog: dict, roster,
+                 pattern: str | None, zone) -> Iterator[Accepted]:
+    """The entries that are notebooks of the assignment with an owner; the others go to the report."""
     for entry in entries:
-        decision = _examine(entry, assignment, catalog, layout, roster, pattern, zone)
+        decision = _examine(entry, assignment, catalog, report.layout, roster, pattern, zone)
         if isinstance(decision, Skipped):
             report.skipped.append(decision)
         else:
-            candidates.append(decision)
-    report.offered = sum(_is_notebook(e.path) and not is_hidden(e.path) for e in entries)
-    for item in _keep_latest(_conflicts(candidates, report), report):
+            yield decision
+
+
+def _newer(course: Course, assignment: str, accepted: list[Accepted], report: CollectReport) -> list[Accepted]:
+    """The accepted notebooks newer than what was already collected for their student; the others are KEPT."""
+    newer = []
+    for item in accepted:
         previous = read_timestamp(course.submitted_dir / item.student / assignment)
         if previous is not None and previous >= item.modified:
             report.skipped.append(Skipped(item.path, f"not newer than the submission of {item.student} "
                                                      f"already collected ({previous:%Y-%m-%d %H:%M:%S} UTC)", KEPT))
         else:
-            report.collected.append(item)
-    _write(course, assignment, report.collected)
+            newer.append(item)
+    return newer
+
+
+def _finish(course: Course, assignment: str, report: CollectReport, roster) -> None:
+    """Remember the students' names; note late submissions, students not on the roster and those missing."""
     owners = {a.owner.id: a.owner for a in report.collected if a.owner is not None}
     remember_names(course, [o.as_student() for o in owners.values()])
     late = sorted(a.student for a in report.collected if a.owner is not None and a.owner.late)
@@ -346,4 +398,22 @@ def collect(course: Course, assignment: str, source: Path, pattern: str | None =
         report.not_on_roster = [o for o in owners.values() if not o.on_roster]
         handed_in = set(course.submitted_students(assignment))
         report.missing = [roster.get(s) for s in sorted(roster.imported_ids - handed_in)]
+
+
+def collect(course: Course, assignment: str, source: Path, pattern: str | None = None, *,
+            lms: str | None = None, timezone_name: str | None = None) -> CollectReport:
+    """Collect the notebooks of ``assignment`` found in ``source`` (a folder or a zip); see the module docstring."""
+    course.source_notebooks(assignment)
+    zone, zone_name = zone_named(timezone_name)
+    source = Path(source)
+    roster = load_roster(course)
+    with open_entries(source, zone) as entries:
+        report, entries = _start(source, entries, lms, pattern, zone_name)
+        candidates = list(_examine_all(entries, report, assignment, _catalog(course), roster, pattern, zone))
+        report.collected = _newer(course, assignment, _keep_latest(_conflicts(candidates, report), report), report)
+        failed = _write(course, assignment, report.collected)
+    unwritten = {f.path for f in failed}
+    report.skipped += failed
+    report.collected = [a for a in report.collected if a.path not in unwritten]
+    _finish(course, assignment, report, roster)
     return report

@@ -43,8 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dlfcourse.course import Course, CourseError, open_gradebook
-from dlfcourse.intake.collect import read_timestamp
+from dlfcourse.course import Course, CourseError, open_gradebook, read_timestamp
 from dlfcourse.intake.roster import Roster, load_roster
 
 __all__ = ["GradeTable", "Ungraded", "grade_table", "ungraded_students", "write_csv", "write_canvas",
