@@ -12,6 +12,14 @@ preprocessors are added to it:
   in words (the verdict the trusted grader stored in the test cell's metadata,
   :mod:`dlfcourse.grader.verdict`; its seed is for the instructor, not shown here).
 
+What the student wrote is inert on the page: the notebook is rendered by
+:class:`~dlfcourse.outputs.notebook_html.InertHTMLExporter`, which cleans every piece of
+their HTML and markdown (and :class:`~dlfcourse.outputs.notebook_html.InertNotebook`, the
+last preprocessor, takes out what nbconvert's templates print unescaped); names, ids and
+the grader's messages in the summary are escaped; and the page declares a
+Content-Security-Policy under which only its own scripts (MathJax) run
+(:mod:`dlfcourse.outputs.sanitize`).
+
 Then every HTML file is checked: if any line of a hidden test (one that does
 not also appear in the released notebook) shows up in its text, the file is
 deleted and the student is reported as failed, rather than leaking the test.
@@ -38,9 +46,12 @@ from nbconvert.preprocessors import Preprocessor
 from nbformat.v4 import new_markdown_cell
 from traitlets import Bool, Dict, List, Unicode
 
-from dlfcourse.course import Course, CourseError
+from dlfcourse.course import Course, CourseError, open_gradebook
+from dlfcourse.grader.repair import read_notes
 from dlfcourse.grader.verdict import read_verdict
 from dlfcourse.intake.roster import load_roster
+from dlfcourse.outputs.notebook_html import InertHTMLExporter, InertNotebook
+from dlfcourse.outputs.sanitize import policy_meta
 from dlfcourse.outputs.titles import item_titles
 from dlfoundations.kit.compare import DIAGNOSES
 
@@ -98,15 +109,31 @@ def _row(cell: Any, title: str, pending: bool) -> str:
     score = meta.get("score")
     shown = "—" if pending or score is None else f"{score:g}"
     cells = [html.escape(title), f"{shown}&nbsp;/&nbsp;{meta.get('points', 0):g}", _what(cell, pending)]
-    return "<tr>" + "".join(f"<td style='{_TD}'>{c}</td>" for c in cells) + "</tr>"
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
-_TD = "border: 1px solid #ccc; padding: 0.35em 0.7em; text-align: left; vertical-align: top"
-_TH = _TD + "; background: #f2f2f2; font-weight: bold"
+#: The summary table's style, in the page's head (the cleaner keeps classes, not boxes drawn by ``style``).
+SUMMARY_CSS = """
+.rendered_html table.dlf-summary { border-collapse: collapse; margin: 0.5em 0 1.5em 0; }
+.rendered_html table.dlf-summary td, .rendered_html table.dlf-summary th {
+  border: 1px solid #ccc; padding: 0.35em 0.7em; text-align: left; vertical-align: top; }
+.rendered_html table.dlf-summary th { background: #f2f2f2; font-weight: bold; }
+.rendered_html table.dlf-summary tbody tr { background: none; }
+"""
+
+
+def _repairs(nb: Any) -> str:
+    """The repairs made to the notebook's grading metadata before grading, as an HTML list ('' if none)."""
+    notes = [re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(note)) for note in read_notes(nb)]
+    if not notes:
+        return ""
+    return ("<p>Before grading, your notebook's grading settings were repaired:</p><ul>"
+            + "".join(f"<li>{note}</li>" for note in notes) + "</ul>")
 
 
 class FeedbackSummary(Preprocessor):
-    """Insert a cell at the top: who, the notebook's score and one table row per graded item.
+    """Insert a cell at the top: who, the notebook's score, the repairs made before grading (if any)
+    and one table row per graded item.
 
     ``titles`` maps "notebook/grade_id" to the item's title, ``names`` a student id to the
     student's name, ``pending`` "student/notebook" to the grade ids still to be graded by hand.
@@ -132,12 +159,13 @@ class FeedbackSummary(Preprocessor):
         score = f"{grading.get('score', 0):g} / {grading.get('max_score', 0):g}"
         note = (f"<p>{len(waiting)} item(s) still to be graded by hand: the score will change.</p>"
                 if waiting else "")
-        head = "".join(f"<th style='{_TH}'>{h}</th>" for h in ("item", "score", "what the grader found"))
-        table = (f"<table style='border-collapse: collapse; margin: 0.5em 0 1.5em 0'><thead><tr>{head}</tr></thead>"
+        head = "".join(f"<th>{h}</th>" for h in ("item", "score", "what the grader found"))
+        table = (f"<table class='dlf-summary'><thead><tr>{head}</tr></thead>"
                  f"<tbody>{''.join(rows)}</tbody></table>")
         summary = (f"<h2>Feedback for {who}: {html.escape(grading.get('assignment', ''))}</h2>"
-                   f"<p><b>Your score: {score}</b></p>{note}{table}")
+                   f"<p><b>Your score: {score}</b></p>{note}{_repairs(nb)}{table}")
         nb.cells.insert(0, new_markdown_cell(summary))
+        resources.setdefault("inlining", {}).setdefault("css", []).append(SUMMARY_CSS)
         return nb, resources
 
 
@@ -178,8 +206,9 @@ def _feedback_config(titles: dict[str, str], names: dict[str, str], pending: dic
     from traitlets.config import Config
 
     config = Config()
+    config.GenerateFeedback.exporter_class = InertHTMLExporter
     config.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, RedactTestTracebacks,
-                                             ClearHiddenTests, FeedbackSummary]
+                                             ClearHiddenTests, FeedbackSummary, InertNotebook]
     config.FeedbackSummary.titles = titles
     config.FeedbackSummary.names = names
     config.FeedbackSummary.pending = pending
@@ -202,12 +231,16 @@ def _check(files: list[Path], hidden: set[str]) -> str:
 #: MathJax 3's TeX-to-SVG component: one file, no fonts to fetch (from the pinned django-static-mathjax wheel).
 MATHJAX_FILE = "tex-svg.js"
 _MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
-_MATHJAX_CONFIG = """<script>
+_MATHJAX_SETTINGS = """
 window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']],
                         processEscapes: true, processEnvironments: true, tags: 'ams'},
                   svg: {fontCache: 'global'}, options: {enableMenu: false}};
-</script>
-<script src="mathjax/%s" async></script>""" % MATHJAX_FILE
+"""
+_MATHJAX_CONFIG = f"""<script>{_MATHJAX_SETTINGS}</script>
+<script src="mathjax/{MATHJAX_FILE}" async></script>"""
+#: The page's own scripts run (MathJax from ``mathjax/``, and its settings, by hash); nothing else does.
+_POLICY = policy_meta(own_scripts=True, inline_scripts=[_MATHJAX_SETTINGS])
+_HEAD = re.compile(r"<head(?:\s[^>]*)?>\s*(?:<meta charset=[^>]*>)?", re.IGNORECASE)
 
 
 def mathjax_source() -> Path:
@@ -237,6 +270,15 @@ def tidy_page(page: Path, pending: Iterable[str]) -> None:
     page.write_text(text, encoding="utf-8")
 
 
+def declare_policy(page: Path) -> None:
+    """Put the page's Content-Security-Policy first in its head (after the charset), before any script."""
+    text = page.read_text(encoding="utf-8")
+    text, found = _HEAD.subn(lambda head: head.group(0) + "\n" + _POLICY, text, count=1)
+    if not found:
+        raise CourseError(f"{page} has no <head>: cannot declare its Content-Security-Policy")
+    page.write_text(text, encoding="utf-8")
+
+
 def offline_math(page: Path, course: Course) -> None:
     """Make ``page`` load MathJax from ``mathjax/`` next to it (hard-linked from one copy in the course), not a CDN."""
     text = page.read_text(encoding="utf-8")
@@ -263,26 +305,20 @@ def offline_math(page: Path, course: Course) -> None:
 
 def _pending(course: Course, assignment: str) -> dict[str, list[str]]:
     """"student/notebook" -> grade ids still to be graded by hand, from the gradebook."""
-    import warnings
-
     from nbgrader.api import MissingEntry
 
-    from dlfcourse.outputs.export import _open_gradebook
-
     found: dict[str, list[str]] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with _open_gradebook(course) as gradebook:
-            try:
-                submissions = gradebook.find_assignment(assignment).submissions
-            except MissingEntry:
-                return found
-            for submission in submissions:
-                for notebook in submission.notebooks:
-                    waiting = [g.name for g in notebook.grades if g.manual_score is None
-                               and (g.auto_score is None or g.needs_manual_grade)]
-                    if waiting:
-                        found[f"{submission.student.id}/{notebook.name}"] = waiting
+    with open_gradebook(course.db_url) as gradebook:
+        try:
+            submissions = gradebook.find_assignment(assignment).submissions
+        except MissingEntry:
+            return found
+        for submission in submissions:
+            for notebook in submission.notebooks:
+                waiting = [g.name for g in notebook.grades if g.manual_score is None
+                           and (g.auto_score is None or g.needs_manual_grade)]
+                if waiting:
+                    found[f"{submission.student.id}/{notebook.name}"] = waiting
     return found
 
 
@@ -332,4 +368,5 @@ def _feedback_for(api: Any, course: Course, assignment: str, student: str, hidde
     for page in files:
         tidy_page(page, pending.get(f"{student}/{page.stem}", []))
         offline_math(page, course)
+        declare_policy(page)
     return FeedbackOutcome(student, tuple(files))

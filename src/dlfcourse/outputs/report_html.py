@@ -1,4 +1,9 @@
-"""Render a :class:`~dlfcourse.outputs.report.ClassReport` as one self-contained HTML page."""
+"""Render a :class:`~dlfcourse.outputs.report.ClassReport` as one self-contained HTML page.
+
+Everything the students control (ids, names, messages, flagged lines, file names) is escaped where it is
+written, and the page needs no script: its Content-Security-Policy runs none, and loads nothing but styles
+and images from the page itself (:func:`dlfcourse.outputs.sanitize.policy_meta`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from pathlib import Path
 
 from dlfcourse.outputs import charts
 from dlfcourse.outputs.report import ClassReport
+from dlfcourse.outputs.sanitize import policy_meta
 from dlfoundations.kit.compare import DIAGNOSES
 
 __all__ = ["render", "write_report"]
@@ -129,7 +135,8 @@ def render(report: ClassReport) -> str:
                  f"<img alt='failure rate per item' src='{charts.failure_rates(rates)}'>")
     ungraded = {u.student: u.reason for u in report.ungraded}
     return "".join([
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Report: {escape(report.assignment)}</title>",
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'>{policy_meta()}",
+        f"<title>Report: {escape(report.assignment)}</title>",
         f"<style>{_STYLE}</style></head><body><h1>Class report: {escape(report.assignment)}</h1>",
         _summary(report), plots,
         "<h2>Mistakes per item, and who made them</h2>", _mistakes_table(report),
