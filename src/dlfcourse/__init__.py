@@ -27,6 +27,10 @@ gradebook; the score of every item is decided here, outside the student's proces
 
     grader/            the trusted decisions
       student          call a student's function by name and get data or a finding back
+      proxy            error carried forward: earlier functions answered with the reference's values
+      boundary         returned values validated and converted once (float64 arrays, plain data)
+      outputs          what of a notebook's own output is kept (a budget per notebook)
+      repair           a submission's grading metadata rebuilt from the source before nbgrader
       items            run an item's check and make its verdict
       verdict          the verdict of one item, kept in the test cell's metadata
       inputs           item seeds and the standard input situations of the checks
@@ -47,6 +51,7 @@ gradebook; the score of every item is decided here, outside the student's proces
 
     outputs/           what comes out of a graded assignment
       feedback         per-student HTML feedback with the verdicts, checked for hidden-test leaks
+      notebook_html, sanitize   the notebook rendered inert: student HTML cleaned, a Content-Security-Policy
       export           grades as CSV, or as a Canvas or Moodle import
       report, report_html, charts   the class report
       similarity       pairs of near-identical submissions
