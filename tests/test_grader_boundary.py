@@ -176,3 +176,32 @@ def test_an_error_from_a_forged_reply_is_clipped():
     error = {"ename": "E" * 10_000, "evalue": "v" * 1_000_000, "traceback": ["t" * 10_000] * 10_000}
     [output] = keeper.outputs(CellRun(0, error=error))
     assert len(output["ename"]) <= 80 and len(output["evalue"]) <= 2000 and len(output["traceback"]) <= 13
+
+
+ODD_VALUES = [None, "text", {}, [], [1, [2, 3]], {"a": 1}, np.zeros((0,)), np.array(True), float("inf"), float("nan"),
+              (1, 2, 3, 4, 5), 10**18, -0.0, np.zeros((3, 3, 3)), [[1.0, 2.0], [3.0]], {"W1": "x"}, (None, None),
+              np.array([np.nan]), ([], []), (np.zeros(2), "s", None), [True, False], 10**400]
+
+
+def _returning(value):
+    def function(*args, **kwargs):
+        return value
+    return function
+
+
+@pytest.mark.parametrize("assignment", ["01-perceptron", "02-gradient-descent", "03-maximum-likelihood", "04-softmax",
+                                        "05-backprop", "06-optimisation", "00-sample"])
+def test_no_plain_value_a_student_returns_makes_a_grader_error(assignment):
+    """``grader-error`` means the grader's own failure: whatever plain data every function returns, each item
+    gets a verdict about the student's answer (wrong-type, wrong-shape, ...)."""
+    from dlfcourse.grader import checks
+    from dlfcourse.grader.items import grade_items
+
+    graded = checks.find(assignment)
+    functions = sorted({name for item in graded.items for name in item.functions})
+    for number, value in enumerate(ODD_VALUES):
+        student = LocalStudent({name: _returning(value) for name in functions})
+        verdicts = grade_items(graded, student, 1000 + number, {item.grade_id: 1.0 for item in graded.items})
+        errors = {g: v.detail for g, v in verdicts.items() if v.code == "grader-error"}
+        assert not errors, f"returning {value!r:.40}: {errors}"
+        assert not any(v.ok for v in verdicts.values()), f"returning {value!r:.40} passed an item"
