@@ -170,6 +170,17 @@ STUDENTS: dict[str, tuple[dict[str, str], str, dict[str, float]]] = {
 }
 FLOOD_CELLS = 300  # the output flood: this many cells, each printing 200,000 characters
 
+# HTML a student writes, taken through the production path into the feedback page (opened in Chromium below).
+HTML_ATTACKS = {
+    "html_in_markdown": "<script>window.__pwned_md_script = 1</script>\n\n"
+                        "<img src=x onerror=\"window.__pwned_md_img = 1\"> <svg onload=\"window.__pwned_md_svg=1\"></svg>",
+    "html_in_an_error": None,  # the answer raises an exception whose message is HTML
+}
+STUDENTS["html_in_markdown"] = ({"softmax-answer": _SOFTMAX}, "", {"softmax-test": 2.0})
+STUDENTS["html_in_an_error"] = ({**_ZEROS, "softmax-answer": _SOFTMAX, "ce-answer": (
+    "def cross_entropy(scores, y):\n    raise ValueError('<img src=x onerror=\"window.__pwned_error=1\">')")},
+    "", {"softmax-test": 2.0})
+
 
 def _hashes(paths: list[Path]) -> dict[str, str]:
     files = [f for p in paths for f in ([p] if p.is_file() else sorted(p.rglob("*"))) if f.is_file()]
@@ -185,6 +196,13 @@ def _flood(course: Path) -> None:
     nbformat.write(notebook, path)
 
 
+def _markdown_attack(course: Path) -> None:
+    path = course / "submitted" / "html_in_markdown" / ASSIGNMENT / NOTEBOOK
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.insert(1, nbformat.v4.new_markdown_cell(HTML_ATTACKS["html_in_markdown"]))
+    nbformat.write(notebook, path)
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     from dlfcourse.autograde.command import GradingOptions, autograde
@@ -197,6 +215,7 @@ def graded(tmp_path_factory):
     for student, (answers, prepend, _) in STUDENTS.items():
         build_submission(course, ASSIGNMENT, Submission(student, answers=answers, prepend=prepend, blank=True))
     _flood(course)
+    _markdown_attack(course)
     protected = [course / "solutions", course / "exercises", course / "submitted" / "honest"]
     before = _hashes(protected)
     options = GradingOptions(jobs=2, force=True, cell_timeout=10, call_timeout=10, notebook_timeout=300,
@@ -293,3 +312,22 @@ def test_the_flood_is_noted_and_its_feedback_stays_small_with_little_memory(grad
 def test_nothing_outside_the_students_own_folders_changed(graded):
     _, _, before, protected = graded
     assert _hashes(protected) == before
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("student", ["html_in_markdown", "html_in_an_error"])
+def test_html_a_student_wrote_does_not_run_in_the_feedback_page(graded, student):
+    """Collected, graded and fed back like any student: the page shows the HTML, Chromium runs none of it."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from test_feedback_inert import CHROMIUM, CHROMIUM_FLAGS, assert_inert, visit
+
+    course, _, _, _ = graded
+    page = course / "feedback" / student / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            state = visit(browser, page)
+        finally:
+            browser.close()
+    assert_inert(state, page.name)
+    assert "onerror" in state["text"] or "<script>" in state["text"], "the student's HTML is shown as text"
