@@ -7,7 +7,9 @@
    student must not lose the item for it);
 2. runs the notebook's code cells in a sandboxed worker (the test cells are
    not run: their visible tests are the student's business in JupyterLab, and
-   their hidden part lives only here) and records each cell's outputs;
+   their hidden part lives only here) and records each cell's outputs, its
+   traceback lines naming the item and function rather than a cell number
+   (:mod:`dlfcourse.grader.places`);
 3. grades every item of the assignment through calls into that worker, and
    writes each verdict into its test cell: as the cell's only output, and in
    its metadata, where the gradebook writer reads it.
@@ -27,6 +29,7 @@ from dlfcourse.grader.checks.common import Assignment
 from dlfcourse.grader.items import grade_items
 from dlfcourse.sandbox.policy import Policy
 from dlfcourse.grader.outputs import OutputKeeper
+from dlfcourse.grader.places import notebook_places
 from dlfcourse.sandbox.session import NotebookSession, TimeLimits
 from dlfcourse.grader.student import RemoteStudent
 from dlfcourse.grader.verdict import METADATA_KEY, Verdict, store_verdict
@@ -107,12 +110,16 @@ def grade_notebook(nb: NotebookNode, source: NotebookNode | None, checks: Assign
     session = NotebookSession(_code_cells(nb), policy, workdir, limits)
     keeper = OutputKeeper()
     try:
-        for run in session.run_cells():
+        runs = session.run_cells()
+        places = notebook_places(nb, source, runs)  # cells by item and function; imports of the absent reference
+        for run in runs:
+            run.error = places.error(run.error) if run.error else run.error
+            run.stopped = places.text(run.stopped) if run.stopped else run.stopped
             nb.cells[run.index].outputs = keeper.outputs(run)
             nb.cells[run.index].execution_count = run.index
         tests = {_nbgrader(c)["grade_id"]: c for c in nb.cells if is_test_cell(c)}
         points = {grade_id: float(_nbgrader(c).get("points", 0)) for grade_id, c in tests.items()}
-        verdicts = _grade(checks, tests, points, RemoteStudent(session, limits.call), base_seed)
+        verdicts = _grade(checks, tests, points, RemoteStudent(session, limits.call, places), base_seed)
     finally:
         session.close()
     for grade_id, cell in tests.items():

@@ -30,6 +30,7 @@ import numpy as np
 
 from dlfoundations.kit.compare import Case, Finding, describe
 from dlfcourse.grader.boundary import NotData, as_data, clipped
+from dlfcourse.grader.places import Places
 from dlfcourse.grader.proxy import Proxy
 from dlfcourse.sandbox.codec import decode, encode
 from dlfcourse.sandbox.worker_main import MAX_COLLECT, Worker
@@ -99,11 +100,14 @@ def _same(before: Any, now: Any) -> bool:
     return True
 
 
-def reply_to_returned(name: str, reply: Mapping[str, Any], sent: list[Any], case: Case) -> Returned:
+def reply_to_returned(name: str, reply: Mapping[str, Any], sent: list[Any], case: Case,
+                      places: Places | None = None) -> Returned:
     """Turn a worker's reply to a call into a :class:`Returned`, with the finding built here.
 
     This is where the student's data enters the grader: the value is validated and converted once
-    (:func:`dlfcourse.grader.boundary.as_data`), and every text the reply carries is clipped.
+    (:func:`dlfcourse.grader.boundary.as_data`), and every text the reply carries is clipped. With the
+    notebook's ``places``, a traceback names the item and function rather than a cell number, and a name
+    that an import of the (absent) reference left undefined says so.
     """
     what, opening = f"`{name}`", case.opening
     kind = reply.get("kind")
@@ -124,8 +128,9 @@ def reply_to_returned(name: str, reply: Mapping[str, Any], sent: list[Any], case
         seconds = reply.get("seconds")
         return Returned(value, seconds=float(seconds) if type(seconds) is float else 0.0)
     if kind == "missing":
-        return Returned(finding=Finding("missing", f"{what} is not defined in your notebook: check its name, and "
-                                        "that its cell runs without an error from a fresh start."))
+        why = places.missing(name) if places is not None else None
+        return Returned(finding=Finding("missing", f"{what} is not defined in your notebook: " + (why or (
+            "check its name, and that its cell runs without an error from a fresh start."))))
     if kind == "not-callable":
         return Returned(finding=Finding("wrong-type", f"{what} should be a function, but in your notebook it is a "
                                         f"{clipped(reply.get('type', 'value'), 60)}."))
@@ -135,7 +140,8 @@ def reply_to_returned(name: str, reply: Mapping[str, Any], sent: list[Any], case
     if kind == "raised":
         ename = clipped((reply.get("error") or {}).get("ename", "") if isinstance(reply.get("error"), dict)
                         else "", 80) or None
-        return Returned(finding=Finding("raised-error", f"{opening}, {what} raised {_error_text(reply)}"), error=ename)
+        return Returned(finding=Finding("raised-error", f"{opening}, {what} raised {_error_text(name, reply, places)}"),
+                        error=ename)
     if kind == "unsendable":
         return Returned(finding=Finding("wrong-type", f"{opening}, {what} returned something the grader cannot "
                                         f"use: {clipped(reply.get('message', 'not plain data'), 300)}. Return "
@@ -143,12 +149,13 @@ def reply_to_returned(name: str, reply: Mapping[str, Any], sent: list[Any], case
     return Returned(finding=Finding("crashed", f"{opening}, the grader got no usable answer from {what}."))
 
 
-def _error_text(reply: Mapping[str, Any]) -> str:
+def _error_text(name: str, reply: Mapping[str, Any], places: Places | None = None) -> str:
     error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
     lines = error.get("traceback") if isinstance(error.get("traceback"), list) else []
-    where = clipped(lines[-1], 300).strip() if lines else ""
+    where = clipped(places.line(lines[-1]) if places is not None else lines[-1], 300).strip() if lines else ""
     text = f"{clipped(error.get('ename', 'an error'), 80)}: {clipped(error.get('evalue', ''), 1000)}"
-    return f"{text} ({where})." if where else f"{text}."
+    why = places.raised(name, error) if places is not None else None
+    return (f"{text} ({where})." if where else f"{text}.") + (f" {why}" if why else "")
 
 
 @dataclass
@@ -228,9 +235,10 @@ class WithProxy:
 class RemoteStudent:
     """The functions of a submission running in its sandboxed worker (a :class:`~.session.NotebookSession`)."""
 
-    def __init__(self, session: Any, call_seconds: float) -> None:
+    def __init__(self, session: Any, call_seconds: float, places: Places | None = None) -> None:
         self.session = session
         self.call_seconds = call_seconds
+        self.places = places  # the notebook's cells by item and function, for the messages
 
     def call(self, name: str, *args: Any, case: Case, collect: bool = False, raise_on_overflow: bool = False,
              proxy: Proxy | None = None, **kwargs: Any) -> Returned:
@@ -250,8 +258,9 @@ class RemoteStudent:
                                          proxy.answer if proxy is not None else None)
         except WorkerFailure as failure:
             code = "time-limit" if failure.kind == "time-limit" else "crashed"
-            return Returned(finding=Finding(code, f"{case.opening}, `{name}` did not return: {failure}."))
+            failed = self.places.text(str(failure)) if self.places is not None else str(failure)
+            return Returned(finding=Finding(code, f"{case.opening}, `{name}` did not return: {failed}."))
         if not isinstance(reply, dict):
             return Returned(finding=Finding("crashed", f"{case.opening}, the grader got {describe(reply)} instead "
                                             f"of an answer from `{name}`."))
-        return reply_to_returned(name, reply, list(args), case)
+        return reply_to_returned(name, reply, list(args), case, self.places)

@@ -5,17 +5,24 @@ wrong ("off by a factor N: did you forget the mean?") and does nothing when
 all is well. None of them returns a value, so a test cell never ends on a bare
 number (nbgrader's Validate would read it as partial credit).
 
+Each helper also fails, as the grader will, when the function under test leans
+on the reference implementation (``dlfoundations.losses`` and the other modules
+outside the kit): when your notebook is graded, only numpy, matplotlib and the
+kit are there (see :mod:`dlfoundations.kit.absent`).
+
 The hidden tests are not here: they run in the course's grader, outside your
 notebook, on inputs you never see.
 """
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from dlfoundations.kit.absent import function_use, notebook_use
 from dlfoundations.kit.compare import Case, Finding, compare_result
 
 __all__ = ["Case", "CheckFailure", "call_student", "check_result", "check_own_gradient", "check_at_least"]
@@ -41,10 +48,32 @@ class CheckFailure(AssertionError):
         return [f"CheckFailure: [{self.code}] {self.message}"]
 
 
+def _as_graded(function: Any = None, name: str | None = None) -> None:
+    """Fail as the grader will if ``function``, or a function the running test cell uses, leans on the reference."""
+    use = None
+    if function is not None:
+        label = name if name and name.isidentifier() else getattr(function, "__name__", None) or "your function"
+        use = function_use(label, function)
+    use = use or notebook_use(depth=2)
+    if use is not None:
+        raise CheckFailure(use.code, use.message)
+
+
+def _where(error: BaseException) -> str:
+    """ " (in `f`, line 3)": the innermost line of the notebook's own code the error passed through, or ""."""
+    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)
+              if frame.f_globals.get("__name__") == "__main__"]
+    if not frames:
+        return ""
+    code = frames[-1].f_code
+    return f" (in `{code.co_name}`, line {frames[-1].f_lineno})" if code.co_name.isidentifier() else ""
+
+
 def call_student(fn: Callable, *args: Any, what: str = "your function", **kwargs: Any) -> Any:
     """Call ``fn(*args, **kwargs)`` on copies of the array arguments; explain a crash or an in-place change."""
     if not callable(fn):
         raise CheckFailure("wrong-type", f"{what} should be a function, but it is a {type(fn).__name__}.")
+    _as_graded(fn, what)
     before = [a.copy() if isinstance(a, np.ndarray) else None for a in (*args, *kwargs.values())]
     try:
         result = fn(*args, **kwargs)
@@ -52,7 +81,7 @@ def call_student(fn: Callable, *args: Any, what: str = "your function", **kwargs
         raise CheckFailure("not-implemented", f"{what} is not implemented yet (it raises NotImplementedError).") \
             from None
     except Exception as error:
-        raise CheckFailure("raised-error", f"{what} raised {type(error).__name__}: {error}") from error
+        raise CheckFailure("raised-error", f"{what} raised {type(error).__name__}: {error}{_where(error)}") from error
     for position, (saved, value) in enumerate(zip(before, (*args, *kwargs.values()))):
         if saved is not None and not np.array_equal(saved, value):
             raise CheckFailure("mutates-input", f"{what} changed its argument number {position + 1} in place: "
@@ -62,6 +91,7 @@ def call_student(fn: Callable, *args: Any, what: str = "your function", **kwargs
 
 def check_result(got: Any, expected: Any, names: Sequence[str], case: Case) -> None:
     """Raise :class:`CheckFailure` naming the mistake unless ``got`` matches ``expected`` (see ``compare``)."""
+    _as_graded()
     if not isinstance(expected, tuple):
         expected = np.asarray(expected, dtype=np.float64) if not isinstance(expected, dict) else expected
     finding = compare_result(got, expected, names, case)
@@ -83,6 +113,7 @@ def check_own_gradient(
     """
     from dlfoundations.kit.gradcheck import numerical_gradient, rel_error
 
+    _as_graded(loss_and_grad)
     x = np.array(x, dtype=np.float64)
     analytic = np.asarray(loss_and_grad(x.copy(), *rest)[1], dtype=np.float64)
     numeric = numerical_gradient(lambda v: float(loss_and_grad(v.copy(), *rest)[0]), x)
@@ -98,6 +129,7 @@ def check_own_gradient(
 
 def check_at_least(value: float, minimum: float, what: str) -> None:
     """Raise ``did-not-learn`` unless ``value >= minimum`` (e.g. a test accuracy)."""
+    _as_graded()
     if not np.isfinite(value) or value < minimum:
         raise CheckFailure("did-not-learn", f"{what} is {value:.4g}, below the required {minimum:.4g}.")
     print(f"{what}: {value:.4g} (required: at least {minimum:.4g})")
