@@ -8,14 +8,22 @@ STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup sysdeps book book-clean test test-fast bench demo release clean
+.PHONY: help setup sysdeps book book-clean test test-fast bench demo release student-pack clean
 
 help:
-	@echo "make book     install everything and build the website into _build/html"
-	@echo "make test     install everything (system packages included) and run all tests"
-	@echo "make demo     grade a demo class of 30 synthetic students end to end"
-	@echo "make bench    run the benchmarks (prints ratios, asserts nothing)"
-	@echo "make release  regenerate exercises/ from solutions/ with nbgrader"
+	@echo "make setup       create .venv (python3 -m venv: on Debian/Ubuntu apt install python3-venv) and install"
+	@echo "                 the pinned requirements, the library and the instructor package into it"
+	@echo "make sysdeps     install the Debian packages the tests need (bubblewrap, Chromium; root or sudo)"
+	@echo "make book        install everything and build the website into _build/html"
+	@echo "make book-clean  remove _build, so that the next make book executes every chapter again"
+	@echo "make test        install everything (system packages included) and run all tests (about 9-10 min on 2 cores)"
+	@echo "make test-fast   the tests without the slow ones (notebooks, site build) and without the browser"
+	@echo "make demo        grade a demo class of 30 synthetic students end to end"
+	@echo "make bench       run the benchmarks (prints ratios, asserts nothing)"
+	@echo "make release     regenerate exercises/ from solutions/ with nbgrader"
+	@echo "make student-pack  what students receive: exercises, the library's wheel and a guide, in"
+	@echo "                 _build/student-pack/ (a folder and a zip; no solutions, no instructor package)"
+	@echo "make clean       remove _build, .venv and the test caches"
 
 setup: $(STAMP)
 
@@ -40,6 +48,10 @@ book-clean:
 test: setup sysdeps
 	$(BIN)/python -m pytest
 
+# No slow marks (notebook execution, the site build), no browser, no nbval run of solutions/ (tests/ only).
+test-fast: setup sysdeps
+	$(BIN)/python -m pytest tests -m "not slow and not browser"
+
 bench: setup
 	$(BIN)/python bench/bench_mlp.py
 	$(BIN)/python bench/bench_grading.py
@@ -49,6 +61,10 @@ demo: setup sysdeps
 
 release: setup
 	$(BIN)/dlf-course release
+
+# What students receive (DESIGN.md "What each audience receives"): built, never committed.
+student-pack: setup
+	$(BIN)/python scripts/build_student_pack.py
 
 clean:
 	rm -rf _build $(VENV) .pytest_cache

@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository paths and one build of the website per test session."""
+"""Shared fixtures: the repository paths, one build of the website per test session, and axe-core."""
 
 from __future__ import annotations
 
@@ -35,3 +35,11 @@ def site():
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"the book build failed:\n{log[-6000:]}"
     return REPO / "_build" / "html", log
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> str:
+    """The text of the current axe-core 4.x (``npm pack axe-core@4``, cached in _build/axe-core): see tests/axe.py."""
+    from axe import axe_source
+
+    return axe_source()

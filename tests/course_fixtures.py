@@ -14,7 +14,8 @@ bob       two items failed (``not-finite``, ``forgot-mean``, the latter through 
           the written answers still to be graded by hand
 cara      collected, never graded
 eve, fay  the same unusual code with other names and spacing (a similar pair)
-gus, hal  handed in the stub unchanged (``not-implemented``): similar, but only in the stub
+gus, hal  handed in the stub unchanged (``not-implemented``): similar, but only in the stub;
+          gus's training cell raised NotImplementedError, hal's was stopped at the time limit
 ========  ================================================================================
 
 The roster also lists ivy, who handed in nothing.
@@ -81,6 +82,14 @@ FAY = {
     g = np.exp(lp)
     g[np.arange(n), y] -= 1.0
     return loss, g / n''',
+}
+
+
+#: the training cell's error output in the graded notebook, as the grader writes it (grader/outputs.py)
+STOPPED = "This cell was stopped: running cell 23 took longer than 60 s. The cells after it ran in a fresh process."
+NEVER_RAN = {
+    "gus": {"ename": "NotImplementedError", "evalue": "", "traceback": ["NotImplementedError: "]},
+    "hal": {"ename": "Stopped", "evalue": STOPPED, "traceback": [f"Stopped: {STOPPED}"]},
 }
 
 
@@ -176,6 +185,8 @@ def build_graded_course(root: Path) -> Course:
             for cell in graded.cells:
                 if _meta(cell).get("grade_id") in verdicts:
                     store_verdict(cell, verdicts[_meta(cell)["grade_id"]])
+                if _meta(cell).get("grade_id") == "digits-answer" and student in NEVER_RAN:
+                    cell.outputs = [nbformat.v4.new_output("error", **NEVER_RAN[student])]
             out = course.autograded_dir / student / ASSIGNMENT
             out.mkdir(parents=True)
             nbformat.write(graded, out / f"{NOTEBOOK}.ipynb")

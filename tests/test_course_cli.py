@@ -171,6 +171,15 @@ def test_a_second_run_grades_nobody_again(graded: dict):
     assert "0 graded, 11 skipped, 0 failed" in graded["again"]
 
 
+def test_autograde_lists_the_cells_a_time_limit_stopped(graded: dict):
+    lines = graded["grade"].splitlines()
+    stopped = [line for line in lines if line.startswith("  malicious-loop: ")]
+    assert stopped and stopped[0].startswith('  malicious-loop: the cell under "Sample assignment" (relu-answer): '
+                                             "stopped by the grader: This cell was stopped"), graded["grade"]
+    summary = next(line for line in lines if "with cells that never ran to their end" in line)
+    assert "malicious-loop" in summary and "correct," not in summary and "their items were still graded" in summary
+
+
 def test_collect_reports_each_malformed_file_on_one_line(graded: dict):
     lines = graded["collect"].splitlines()
     expected = {
@@ -183,9 +192,9 @@ def test_collect_reports_each_malformed_file_on_one_line(graded: dict):
     for path, reason in expected.items():
         assert sum(line.startswith(f"{path}: {reason}") for line in lines) == 1, graded["collect"]
     offered = len(KINDS) + 3  # one notebook each, a duplicate, an empty and a broken one
-    summary = (f"collected {len(KINDS)} notebook(s) from {len(KINDS)} student(s); {offered} notebook file(s) "
-               "offered, 1 older cop(y/ies) superseded, 2 NOT COLLECTED (see above), 2 other file(s) ignored")
-    assert summary in lines and lines[-1].endswith("2 notebook file(s) of 14 not collected: see the lines above")
+    summary = (f"collected {len(KINDS)} notebooks from {len(KINDS)} students; {offered} notebook files "
+               "offered, 1 older copy superseded, 2 NOT COLLECTED (see above), 2 other files ignored")
+    assert summary in lines and lines[-1].endswith("2 notebook files of 14 not collected: see the lines above")
 
 
 def test_feedback_has_the_verdicts_and_no_grader_code(graded: dict):

@@ -93,9 +93,9 @@ def test_collect_that_would_lose_a_notebook_exits_1_and_says_so(course: Path, tm
     status, out, err = run("collect", A, str(archive), "--course", str(course))
     assert status == 1
     assert "NOT COLLECTED Ann Lee_2_assignsubmission_file_/sample.ipynb: empty file" in out
-    assert out.splitlines()[-1] == ("collected 1 notebook(s) from 1 student(s); 2 notebook file(s) offered, "
+    assert out.splitlines()[-1] == ("collected 1 notebook from 1 student; 2 notebook files offered, "
                                     "1 NOT COLLECTED (see above)")
-    assert err == "dlf-course collect: 1 notebook file(s) of 2 not collected: see the lines above\n"
+    assert err == "dlf-course collect: 1 notebook file of 2 not collected: see the lines above\n"
 
 
 def test_commands_on_a_folder_that_is_not_a_course(tmp_path: Path):
@@ -148,3 +148,25 @@ def test_bad_options_are_refused_by_the_parser(argv: list[str], message: str):
 def test_every_command_of_mine_has_help(command: str):
     status, out, err = run(command, "--help")
     assert status == 0 and "usage: dlf-course" in out
+
+
+def _every_parser(parser) -> list:
+    """The parser and every sub-command's parser, sub-sub-commands included (roster import, roster show)."""
+    import argparse
+
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found += _every_parser(child)
+    return found
+
+
+def test_help_shows_no_restructuredtext_markup():
+    from dlfcourse.cli import build_parser
+
+    parsers = _every_parser(build_parser())
+    assert len(parsers) >= 12
+    for parser in parsers:
+        text = parser.format_help()
+        assert "`" not in text, f"{parser.prog}: {text[text.index('`') - 40:text.index('`') + 40]!r}"

@@ -103,8 +103,8 @@ def test_every_malformed_input_is_reported_on_one_line_and_skipped(course: Cours
     }
     lines = report.lines()
     assert len(lines) == len(files) + 1  # the layout line, one line per file but dan's, the summary
-    assert lines[-1] == ("collected 1 notebook(s) from 1 student(s); 7 notebook file(s) offered, "
-                         "6 NOT COLLECTED (see above), 3 other file(s) ignored")
+    assert lines[-1] == ("collected 1 notebook from 1 student; 7 notebook files offered, "
+                         "6 NOT COLLECTED (see above), 3 other files ignored")
     assert not report.ok and len(report.lost) == 6
     assert sorted(p.name for p in course.submitted_dir.iterdir()) == ["dan"]
 
@@ -296,13 +296,60 @@ def test_two_students_who_would_share_an_id_are_a_conflict(course: Course, tmp_p
     assert list(collected(report)) == ["ann"] and not report.ok
     assert len(report.conflicts) == 1 and "2 different students would get the id 'Jurgen'" in report.conflicts[0]
     assert not (course.submitted_dir / "Jurgen").exists()
-    namesakes = lms_zip(tmp_path / "m.zip", {"Ann Lee_1_assignsubmission_file_/a.ipynb": NOTEBOOK,
-                                             "Ann Lee_2_assignsubmission_file_/a.ipynb": NOTEBOOK})
-    report = collect(course, A, namesakes)
-    assert report.collected == [] and "'ann-lee'" in report.conflicts[0]
     cases = lms_zip(tmp_path / "case.zip", {"Kim_sample.ipynb": NOTEBOOK, "kim/sample.ipynb": NOTEBOOK})
     report = collect(course, A, cases)
     assert report.collected == [] and "the ids 'Kim' and 'kim' (one folder)" in report.conflicts[0]
+
+
+def test_two_moodle_participants_with_one_name_are_two_students_with_stable_ids(course: Course, tmp_path: Path):
+    first = lms_zip(tmp_path / "week1.zip", {"Ann Lee_20231235_assignsubmission_file_/a.ipynb": NOTEBOOK,
+                                             "Ann Lee_20231236_assignsubmission_file_/a.ipynb": NOTEBOOK,
+                                             "Bob Bo_20231237_assignsubmission_file_/a.ipynb": NOTEBOOK})
+    report = collect(course, A, first)
+    assert report.ok and report.conflicts == []
+    assert sorted(collected(report)) == ["ann-lee-20231235", "ann-lee-20231236", "bob-bo"]
+    assert ("2 different students would share the id 'ann-lee': Ann Lee (Moodle participant 20231235), Ann Lee "
+            "(Moodle participant 20231236); told apart by their numbers as ann-lee-20231235, ann-lee-20231236 "
+            "(kept for the next downloads in .dlf-course/names.csv; a roster with canvas_id or participant_id "
+            "columns gives them its ids)") in report.lines()
+    # next week, each is found again by their number, whoever else hands in
+    second = lms_zip(tmp_path / "week2.zip", {"Ann Lee_20231236_assignsubmission_file_/a.ipynb": NOTEBOOK},
+                     when=(2025, 3, 8, 12, 0, 0))
+    assert list(collected(collect(course, A, second))) == ["ann-lee-20231236"]
+    # a third Ann Lee later is told apart too, although no student has the bare id ann-lee
+    third = lms_zip(tmp_path / "week3.zip", {"Ann Lee_20231299_assignsubmission_file_/a.ipynb": NOTEBOOK},
+                    when=(2025, 3, 15, 12, 0, 0))
+    assert list(collected(collect(course, A, third))) == ["ann-lee-20231299"]
+
+
+def test_a_new_namesake_does_not_join_the_student_collected_before(course: Course, tmp_path: Path):
+    collect(course, A, lms_zip(tmp_path / "w1.zip", {"Ann Lee_1_assignsubmission_file_/a.ipynb": NOTEBOOK}))
+    later = lms_zip(tmp_path / "w2.zip", {"Ann Lee_1_assignsubmission_file_/a.ipynb": NOTEBOOK,
+                                          "Ann Lee_2_assignsubmission_file_/a.ipynb": NOTEBOOK},
+                    when=(2025, 3, 8, 12, 0, 0))
+    report = collect(course, A, later)
+    assert collected(report) == {"ann-lee": "Ann Lee_1_assignsubmission_file_/a.ipynb",
+                                 "ann-lee-2": "Ann Lee_2_assignsubmission_file_/a.ipynb"} and report.ok
+    assert ("Ann Lee (Moodle participant 2) is not ann-lee (another Moodle participant of the same name): "
+            "collected as ann-lee-2") in report.lines()
+
+
+def test_two_canvas_users_with_one_name_and_a_roster_that_numbers_them(course: Course, tmp_path: Path):
+    archive = lms_zip(tmp_path / "c.zip", {"leeann_12345_1_sample.ipynb": NOTEBOOK,
+                                           "leeann_12346_2_sample.ipynb": NOTEBOOK})
+    assert sorted(collected(collect(course, A, archive))) == ["leeann-12345", "leeann-12346"]
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name,canvas_id\ns1,Ann Lee,12346\ns2,Ann Lee,12345\n", encoding="utf-8")
+    import_roster(course, roster)
+    again = lms_zip(tmp_path / "c2.zip", {"leeann_12345_3_sample.ipynb": NOTEBOOK,
+                                          "leeann_12346_4_sample.ipynb": NOTEBOOK}, when=(2025, 3, 8, 12, 0, 0))
+    assert collected(collect(course, A, again)) == {"s2": "leeann_12345_3_sample.ipynb",
+                                                    "s1": "leeann_12346_4_sample.ipynb"}
+    moodle = tmp_path / "moodle.csv"  # Moodle's grading worksheet calls the number "Participant 7"
+    moodle.write_text("Identifier,Full name,id\nParticipant 7,Ann Lee,m7\nParticipant 8,Ann Lee,m8\n")
+    import_roster(course, moodle)
+    report = collect(course, A, lms_zip(tmp_path / "m.zip", {"Ann Lee_8_assignsubmission_file_/a.ipynb": NOTEBOOK}))
+    assert list(collected(report)) == ["m8"]
 
 
 def test_windows_backslashes_in_member_names(course: Course, tmp_path: Path):
@@ -387,7 +434,12 @@ def test_with_a_roster_ids_come_from_it_and_missing_students_are_listed(course: 
     assert "not on the roster, collected under the id shown: carl-nobody (Carl Nobody)" in lines
     assert "no submission from 2 student(s) on the roster: s001 (Judy Jones), s003 (Ann Lee)" in lines
     canvas = lms_zip(tmp_path / "canvas.zip", {"jonesjudy_12345_1_sample.ipynb": NOTEBOOK,  # by Canvas id
-                                               "leeann_99999_2_sample.ipynb": NOTEBOOK,  # by name
+                                               "leeann_12346_2_sample.ipynb": NOTEBOOK,  # by Canvas id
                                                "müllerjürgen_99998_3_sample.ipynb": NOTEBOOK},  # accents folded
                      when=(2025, 3, 2, 12, 0, 0))
     assert sorted(collected(collect(course, A, canvas))) == ["s001", "s002", "s003"]
+    # a Canvas user the roster does not know, named like a student the roster knows by another Canvas id
+    stranger = lms_zip(tmp_path / "stranger.zip", {"leeann_99999_5_sample.ipynb": NOTEBOOK})
+    report = collect(course, A, stranger)
+    assert list(collected(report)) == ["leeann"]
+    assert "not on the roster, collected under the id shown: leeann" in report.lines()

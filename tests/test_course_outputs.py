@@ -269,3 +269,74 @@ def test_answer_code_leaves_the_stub_out(course: Course):
 
     release = nbformat.read(course.release_dir / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     assert set(answer_code(release, release).values()) == {""}
+
+
+# --- an instructor's term: what the report, the feedback and the export say ------------------------------
+
+def test_export_says_how_many_rows_it_wrote(course: Course, tmp_path: Path):
+    status, out, err = run("export", "--course", str(course.root), "--output", str(tmp_path / "g.csv"),
+                           "--allow-pending")
+    written = rows(tmp_path / "g.csv")
+    assert len(written) == 8  # six graded, cara collected but not graded, ivy on the roster only
+    assert f"wrote {tmp_path / 'g.csv'} (csv): 8 students (6 graded, 2 with nothing graded: empty), " \
+           "1 assignment, 8 graded items" in out
+
+
+def test_report_lists_the_roster_students_who_handed_in_nothing(report):
+    assert report.missing == ["ivy"]
+    assert "<h2>On the roster, handed in nothing</h2><ul><li><b>ivy (Ivy Ivanova)</b>" in render(report)
+
+
+def test_report_lists_cells_that_never_ran_to_their_end(report):
+    assert sorted(report.stopped) == ["gus", "hal"]
+    [hal] = report.stopped["hal"]
+    assert hal.line() == ('the cell under "6. Train it and plot it: softmax regression on the digits" '
+                          "(digits-answer): stopped by the grader: This cell was stopped: running cell 23 took "
+                          "longer than 60 s. The cells after it ran in a fresh process.")
+    assert report.stopped["gus"][0].line().endswith("raised NotImplementedError (a stub left in place): it did "
+                                                    "not run to its end")
+    page = render(report)
+    assert "Cells that never ran to their end" in page and "hal (Hal Hope)" in page
+
+
+def test_feedback_lists_the_cells_a_time_limit_stopped(course: Course):
+    status, out, err = run("feedback", ASSIGNMENT, "--course", str(course.root), "--student", "hal")
+    assert status == 0, out + err
+    page = (course.feedback_dir / "hal" / ASSIGNMENT / f"{NOTEBOOK}.html").read_text(encoding="utf-8")
+    summary = page[page.index("Feedback for"):page.index("</table>")]
+    assert "Some cells did not run to their end" in summary
+    assert ('the cell under "6. Train it and plot it: softmax regression on the digits": stopped by the '
+            "grader: This cell was stopped") in summary
+    assert "digits-answer" not in summary  # students see headings, not grade ids
+
+
+def test_report_titles_show_math_as_text_not_tex(report):
+    assert report.title("ce-gradient-cases") == "Written question A: ∂L / ∂zₖ = pₖ - [k = y], case by case"
+    assert "\\partial" not in render(report)
+
+
+def test_histogram_axis_ends_at_the_maximum():
+    ax = charts.histogram_figure([3, 20, 15, 20], 20).axes[0]
+    assert ax.get_xlim() == (-0.5, 20.5)
+    assert list(ax.get_xticks())[0] == 0 and list(ax.get_xticks())[-1] == 20
+    assert charts.score_ticks(13)[-1] == 13 and charts.score_ticks(37) == [0, 5, 10, 15, 20, 25, 30, 37]
+
+
+def test_feedback_archive_for_moodle_from_the_command_line(course: Course, tmp_path: Path):
+    import zipfile
+
+    from course_fixtures import ROSTER
+
+    roster = tmp_path / "roster.csv"
+    lines = ROSTER.splitlines()
+    roster.write_text("\n".join([lines[0] + ",participant_id"] + [line + (",5101" if line.startswith("ann,") else ",")
+                                                                   for line in lines[1:]]) + "\n", encoding="utf-8")
+    assert run("roster", "import", str(roster), "--course", str(course.root))[0] == 0
+    output = tmp_path / "back.zip"
+    status, out, err = run("feedback", ASSIGNMENT, "--course", str(course.root), "--student", "ann", "--student",
+                           "bob", "--archive", "moodle", "--output", str(output))
+    assert status == 1  # bob has no participant number: left out, and said so
+    assert f"wrote {output}: 1 page(s) of 1 student(s) in Moodle's 'Upload multiple feedback files in a zip'" in out
+    assert "dlf-course feedback: not in the archive: bob: no Moodle participant number" in err
+    with zipfile.ZipFile(output) as archive:
+        assert archive.namelist() == ["Ann Lee_5101_assignsubmission_file_/04-softmax-feedback.html"]

@@ -157,3 +157,89 @@ def test_autograde_works_without_the_environment_on_path(course: Course):
                           capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     assert "alice: graded 1/3" in done.stdout
+
+
+# --- a resubmission that changes a written answer; two runs at once ---------------------------------------------
+
+WRITTEN = "why-relu"
+
+
+@pytest.fixture()
+def written_course(tmp_path: Path) -> Course:
+    """The sample assignment with a written answer (2 points, graded by hand) after its two items; alice's
+    submission answers every item correctly and says "It is cheap." in the written answer."""
+    from nbformat.v4 import new_markdown_cell
+
+    write_sample_course(tmp_path / "course")
+    course = Course.open(tmp_path / "course")
+    path = course.source_dir / A / "sample.ipynb"
+    source = nbformat.read(path, as_version=4)
+    meta = {"grade": True, "solution": True, "locked": False, "grade_id": WRITTEN, "points": 2, "schema_version": 3}
+    source.cells.append(new_markdown_cell("Why relu? ### BEGIN SOLUTION\nCheap.\n### END SOLUTION",
+                                          metadata={"nbgrader": meta}))
+    nbformat.write(source, path)
+    assert all(r.ok for r in release(course, [A]))
+    _hand_in(course, "It is cheap.")
+    return course
+
+
+def _hand_in(course: Course, answer: str) -> None:
+    made = make_class(course, A, 1, kinds=("correct",), name=lambda i, k: "alice")[0].notebooks["sample"]
+    for cell in made.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == WRITTEN:
+            cell.source = answer
+    (course.submitted_dir / "alice" / A).mkdir(parents=True, exist_ok=True)
+    nbformat.write(made, course.submitted_dir / "alice" / A / "sample.ipynb")
+
+
+def _grade_by_hand(course: Course, cell: str, score: float) -> None:
+    from nbgrader.api import Gradebook
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(course.db_url) as gradebook:
+            gradebook.find_grade(cell, "sample", A, "alice").manual_score = score
+            gradebook.db.commit()
+
+
+def test_a_changed_written_answer_goes_back_to_pending(written_course: Course):
+    from dlfcourse.outputs.export import export
+    from dlfcourse.outputs.report import build_report
+
+    course = written_course
+    autograde(course, A, _options(), progress=False)
+    _grade_by_hand(course, WRITTEN, 2.0)
+    [same] = autograde(course, A, _options(force=True), progress=False)  # the same answer: the grade stays
+    assert same.reopened == () and _grades(course)[WRITTEN] == (None, 2.0, True)
+    _hand_in(course, "It is cheap, and its gradient does not vanish for positive inputs.")
+    [outcome] = autograde(course, A, _options(), progress=False)
+    assert outcome.status == "graded" and outcome.reopened == (f"sample/{WRITTEN}",)
+    assert outcome.line().endswith("; answer changed since it was graded by hand, its manual score cleared "
+                                   f"(to grade again): sample/{WRITTEN}")
+    assert _grades(course)[WRITTEN] == (None, None, True)
+    result = export(course, course.root / "grades.csv", [A])
+    row = (course.root / "grades.csv").read_text().splitlines()[1].split(",")
+    header = (course.root / "grades.csv").read_text().splitlines()[0].split(",")
+    assert row[header.index(WRITTEN)] == "" and row[header.index("pending")] == "1"
+    assert result.table.pending["alice"] == {WRITTEN}
+    report = build_report(course, A)
+    assert report.reopened == {"alice": [WRITTEN]}
+
+
+def test_a_second_autograde_of_the_same_assignment_stops_and_names_the_first(course: Course):
+    import socket
+
+    from dlfcourse.autograde.lock import GradingLocked, grading_lock
+
+    with grading_lock(course, A):
+        holder = rf"\(pid {os.getpid()} on {socket.gethostname()}, since 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC\)"
+        with pytest.raises(GradingLocked, match=rf"autograde {A} is already running {holder}"):
+            autograde(course, A, _options(), progress=False)
+        done = subprocess.run([sys.executable, "-m", "dlfcourse.cli", "autograde", A, "--course", str(course.root),
+                               "--no-progress"], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2 and done.stdout == ""
+        [line] = done.stderr.splitlines()
+        assert line.startswith(f"dlf-course autograde: error: autograde {A} is already running (pid {os.getpid()} ")
+    assert not (course.autograded_dir / "alice").exists()  # nothing was graded
+    [outcome] = autograde(course, A, _options(), progress=False)  # released: the next run grades
+    assert outcome.status == "graded"

@@ -22,7 +22,8 @@ ALLOWED = {
     "grader": {"sandbox"},
     "autograde": {"sandbox", "grader"},
     "intake": set(),
-    "outputs": {"grader", "intake.roster"},  # the class list is the term's: intake keeps it, outputs read it
+    # the class list and where each hand-in came from are the term's: intake keeps them, outputs read them
+    "outputs": {"grader", "intake.roster", "intake.handins"},
     "demo": {"sandbox", "grader", "autograde", "intake", "outputs", "release"},
 }
 TOP = {"cli", "commands"}  # the command line on top may import every folder

@@ -22,7 +22,7 @@ __all__ = ["main", "build_parser"]
 
 _COLLECT_EPILOG = """\
 whose notebook is it? From its path inside SOURCE, in the layout of the LMS (detected, or --lms):
-  moodle      Full Name_12345_assignsubmission_file_/name.ipynb   (the full name; 12345 tells namesakes apart)
+  moodle      Full Name_12345_assignsubmission_file_/name.ipynb   (the full name; participant 12345)
   canvas      lastfirst_12345_67890_name.ipynb, lastfirst_LATE_12345_67890_name.ipynb  (Canvas user id 12345)
   blackboard  Assignment_username_attempt_2024-10-01-12-00-00_name.ipynb  (the attempt time is the time)
   generic     <student>/<anything>.ipynb, or <student>_<anything>.ipynb / <student>.ipynb
@@ -30,10 +30,14 @@ or from --pattern, a regular expression with a group named "student" searched in
 e.g. --pattern 'submissions/(?P<student>[^/]+)/'. With a roster (dlf-course roster import) students
 get the roster's ids (matched by Canvas id, name, user name or email); otherwise ids are made from the
 path, accents dropped (Jürgen -> Jurgen), and the name as written is kept for the exports.
+Namesakes (two Moodle participants, two Canvas users with one name) are told apart by their LMS
+numbers: ann-lee-20231235 and ann-lee-20231236, the same ids in the next downloads (collect keeps
+the numbers in .dlf-course/names.csv; a roster with canvas_id or participant_id gives its own ids).
 Zips inside the zip are opened, backslashes read as folders, a top folder shared by all files stripped.
 A notebook is matched to the assignment's notebook by its nbgrader cell ids, whatever its name.
 Every file not collected gets one line. Exit status 1 when a notebook was not collected (empty,
-invalid, of another assignment, naming no student) or two students would share an id: nothing is
+invalid, of another assignment, naming no student) or two students would share an id that no LMS
+number tells apart: nothing is
 lost silently. Older copies of a student's notebook and submissions not newer than the one already
 collected are skipped with a line but are not errors."""
 
@@ -44,9 +48,23 @@ FILE is a CSV (comma, semicolon or tab) with a header row. Columns, in any order
   name (required), email
   canvas_id, sis_user_id, sis_login_id, section   (Canvas: the ID, SIS User ID, SIS Login ID, Section
                                                    columns of its gradebook export)
-  id_number       Moodle's ID number;  username: the LMS login (Blackboard file names)
+  id_number       Moodle's ID number;  participant_id: Moodle's participant number (the 12345 of its
+                  download's Full Name_12345_assignsubmission_file_, or "Participant 12345")
+  username        the LMS login (Blackboard file names)
 It is stored as .dlf-course/roster.csv and used by collect (ids, who handed in nothing),
-export (names, LMS ids) and feedback (names)."""
+export (names, LMS ids), feedback (names, Moodle participant numbers) and report (who handed in
+nothing)."""
+
+
+_FEEDBACK_EPILOG = """\
+--archive also packs every student's pages into one zip that the LMS's bulk upload maps back:
+  canvas  Submissions > Re-upload Submissions: files named like Canvas's submission download,
+          lastfirst_<user id>_<file id>_<notebook>-feedback.html (needs a Canvas download: collect)
+  moodle  View all submissions > Upload multiple feedback files in a zip (Feedback files enabled):
+          Full Name_<participant>_assignsubmission_file_/<notebook>-feedback.html (needs a Moodle
+          download, or a roster with participant_id)
+Students who cannot be mapped are listed and left out (exit 1; the archive is written). In the LMS,
+equations show as TeX: the mathjax/ folder next to each page in feedback/ is not packed."""
 
 
 _EXPORT_EPILOG = """\
@@ -119,6 +137,11 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
                        "started on this machine")
 
 
+def plain_text(text: str) -> str:
+    """Docstring text for a terminal: reStructuredText's double backticks removed (``x`` becomes x)."""
+    return re.sub(r"``([^`]+)``", r"\1", text)
+
+
 def version() -> str:
     """The installed version of the dlfcourse package."""
     from importlib.metadata import PackageNotFoundError
@@ -133,8 +156,9 @@ def version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dlf-course`` and its subcommands."""
     from dlfcourse import commands
+    from dlfcourse.outputs.handback import ARCHIVES
 
-    parser = argparse.ArgumentParser(prog="dlf-course", description=__doc__,
+    parser = argparse.ArgumentParser(prog="dlf-course", description=plain_text(__doc__),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -179,9 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--scheduler", metavar="ADDRESS", help="run the check on every worker of this Dask "
                        "cluster (and compare their versions with this machine's) instead of here")
 
-    feedback = add("feedback", "write per-student HTML feedback (no hidden tests) into feedback/")
+    feedback = add("feedback", "write per-student HTML feedback (no hidden tests) into feedback/",
+                   epilog=_FEEDBACK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     feedback.add_argument("assignment")
     feedback.add_argument("--student", action="append", help="only this student (repeatable)")
+    feedback.add_argument("--archive", choices=ARCHIVES,
+                          help="also pack the pages into one zip in the LMS's bulk-upload layout (see below)")
+    feedback.add_argument("--output", type=Path, help="the archive (default: feedback-ASSIGNMENT-LMS.zip in the "
+                          "course)")
 
     export = add("export", "write the grades as CSV: per item, or as a Canvas or Moodle gradebook import",
                  epilog=_EXPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

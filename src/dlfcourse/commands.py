@@ -48,15 +48,15 @@ def release(args: argparse.Namespace) -> int:
 
 
 def collect(args: argparse.Namespace) -> int:
-    from dlfcourse.intake.collect import collect as run
+    from dlfcourse.intake.collect import collect as run, counted
 
     report = run(_course(args), args.assignment, args.source, args.pattern, lms=args.lms,
                  timezone_name=args.timezone)
     for line in report.lines():
         print(line)
     if not report.ok:
-        print(f"dlf-course collect: {len(report.lost)} notebook file(s) of {report.offered} not collected"
-              + (f", {len(report.conflicts)} id conflict(s)" if report.conflicts else "")
+        print(f"dlf-course collect: {counted(len(report.lost), 'notebook file')} of {report.offered} not collected"
+              + (f", {counted(len(report.conflicts), 'id conflict')}" if report.conflicts else "")
               + ": see the lines above", file=sys.stderr)
         return 1
     return 0
@@ -71,7 +71,8 @@ def roster(args: argparse.Namespace) -> int:
         for note in notes:
             print(note)
         emails = sum(bool(s.email) for s in students)
-        lms = sum(bool(s.canvas_id or s.sis_user_id or s.sis_login_id or s.id_number) for s in students)
+        lms = sum(bool(s.canvas_id or s.sis_user_id or s.sis_login_id or s.id_number or s.participant_id)
+                  for s in students)
         print(f"roster: {len(students)} student(s) from {args.file} into {course.state_dir / ROSTER_FILE} "
               f"({emails} with an email, {lms} with an LMS id)")
         return 0
@@ -86,13 +87,35 @@ def roster(args: argparse.Namespace) -> int:
 
 def autograde(args: argparse.Namespace) -> int:
     from dlfcourse.autograde.command import autograde as run
+    from dlfcourse.outputs.stopped import stopped_in
 
-    outcomes = run(_course(args), args.assignment, grading_options(args, args.force), args.student,
-                   progress=not args.no_progress, on_outcome=lambda outcome: print(outcome.line(), flush=True))
+    course = _course(args)
+    stopped: dict[str, list] = {}
+
+    def say(outcome) -> None:
+        """The student's line, then one line per cell of theirs that never ran to its end."""
+        print(outcome.line(), flush=True)
+        if outcome.status == "graded":
+            cells = stopped_in(course.autograded_dir / outcome.student / args.assignment)
+            for cell in cells:
+                print(f"  {outcome.student}: {cell.line()}", flush=True)
+            if cells:
+                stopped[outcome.student] = cells
+
+    outcomes = run(course, args.assignment, grading_options(args, args.force), args.student,
+                   progress=not args.no_progress, on_outcome=say)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("graded", "skipped", "failed")}
     scores = [o.score[0] / o.score[1] for o in outcomes if o.score]
     mean = f"; mean auto-graded score {100 * sum(scores) / len(scores):.0f} %" if scores else ""
     print(", ".join(f"{n} {s}" for s, n in counts.items()) + mean)
+    if stopped:
+        print(f"{len(stopped)} student(s) with cells that never ran to their end (a time limit, a stub left in "
+              f"place; their items were still graded on the grader's inputs): {', '.join(sorted(stopped))}")
+    reopened = [o for o in outcomes if o.reopened]
+    if reopened:
+        print(f"{sum(len(o.reopened) for o in reopened)} answer(s) graded by hand changed since, their manual "
+              "scores cleared (pending until you grade them again in formgrader): "
+              + ", ".join(f"{o.student} ({', '.join(o.reopened)})" for o in reopened))
     for outcome in outcomes:
         if outcome.status == "failed":
             print(f"  failed: {outcome.line()}")
@@ -123,7 +146,20 @@ def feedback(args: argparse.Namespace) -> int:
           f"{course.feedback_dir.relative_to(course.root)}/<student>/{args.assignment}/ "
           "(hand back each folder: the page loads its equations from mathjax/ next to it)"
           + (f"; FAILED for {len(failed)}: {', '.join(failed)}" if failed else ""))
-    return 1 if failed else 0
+    left_out = _archive(course, args) if args.archive else 0
+    return 1 if failed or left_out else 0
+
+
+def _archive(course: Course, args: argparse.Namespace) -> int:
+    """Pack the feedback pages for the LMS's bulk upload (``--archive``); print it; return how many were left out."""
+    from dlfcourse.outputs.handback import LAYOUT_SHOWN, feedback_archive
+
+    result = feedback_archive(course, args.assignment, args.archive, args.output, args.student)
+    print(f"wrote {result.path}: {result.files} page(s) of {len(result.students)} student(s) in "
+          f"{LAYOUT_SHOWN[result.lms]}; in the LMS the equations show as TeX")
+    for student, why in sorted(result.left_out.items()):
+        print(f"dlf-course feedback: not in the archive: {student}: {why}", file=sys.stderr)
+    return len(result.left_out)
 
 
 def _titles(pairs: list[str] | None) -> dict[str, str]:
@@ -139,6 +175,7 @@ def _titles(pairs: list[str] | None) -> dict[str, str]:
 
 
 def export(args: argparse.Namespace) -> int:
+    from dlfcourse.intake.collect import counted
     from dlfcourse.outputs.export import export as run
 
     course = _course(args)
@@ -153,9 +190,11 @@ def export(args: argparse.Namespace) -> int:
         print(f"dlf-course export: {len(result.ungraded)} collected submission(s) not graded: nothing written; "
               f"run `dlf-course autograde` for them, or pass --allow-pending to export them empty", file=sys.stderr)
         return 1
-    rows = len(set(table.scores))
-    print(f"wrote {output} ({args.format}): {rows} student(s), {len(table.assignments)} assignment(s), "
-          f"{len(table.items)} graded item(s)")
+    empty = len(result.without_grades)
+    rows = f"{counted(len(result.students), 'student')}" + (
+        f" ({len(result.students) - empty} graded, {empty} with nothing graded: empty)" if empty else "")
+    print(f"wrote {output} ({args.format}): {rows}, {counted(len(table.assignments), 'assignment')}, "
+          f"{counted(len(table.items), 'graded item')}")
     if table.pending_count():
         what = "left empty" if args.format == "csv" else "their assignment total left empty"
         print(f"{table.pending_count()} item score(s) of {result.pending_students} student(s) still to be graded "
@@ -185,7 +224,10 @@ def report(args: argparse.Namespace) -> int:
           f"{len(built.similar)} pair(s) of similar submissions, {len(built.flagged)} flagged by the static scan, "
           f"{len(built.failed)} failed grading(s)"
           + (f", {pending} with items still to grade by hand" if pending else "")
-          + (f", {len(built.ungraded)} collected but not graded" if built.ungraded else ""))
+          + (f", {len(built.ungraded)} collected but not graded" if built.ungraded else "")
+          + (f", {len(built.reopened)} with an answer changed since it was graded by hand" if built.reopened else "")
+          + (f", {len(built.stopped)} with cells that never ran to their end" if built.stopped else "")
+          + (f", {len(built.missing)} on the roster who handed in nothing" if built.missing else ""))
     return 0
 
 

@@ -22,7 +22,12 @@ submission changed or ``force`` is set, so an interrupted run resumes where it
 stopped. A failed grading's marker keeps nbgrader's last line; everything nbgrader
 said (its log and traceback) is kept beside it in ``<student>.log``, which the line names.
 The repairs made to a submission's grading metadata before nbgrader saw it
-(:mod:`dlfcourse.grader.repair`) are in the outcome's line and its marker.
+(:mod:`dlfcourse.grader.repair`) are in the outcome's line and its marker, and so are
+the answers graded by hand that the resubmission changed (their manual scores are
+cleared: :mod:`dlfcourse.autograde.ledger`).
+
+One run per course and assignment at a time (:mod:`dlfcourse.autograde.lock`): a second
+run stops before it changes anything and says which process holds the lock.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from dlfcourse.course import Course, CourseError, open_gradebook
 from dlfcourse.autograde.interrupts import deferred_interrupts
 from dlfcourse.autograde.jobs import AssignmentBundle, GradedSubmission, SubmissionJob, read_folder
 from dlfcourse.autograde.ledger import Ledger, assignment_bundle, extensions
+from dlfcourse.autograde.lock import grading_lock
 from dlfcourse.autograde.pool import TaskResult, run_tasks
 from dlfcourse.sandbox.policy import Limits, Policy, check_available
 from dlfcourse.autograde.scratch import grade_submission, preload
@@ -80,10 +86,15 @@ class GradeOutcome:
     message: str = ""
     score: tuple[float, float] | None = None  # (points, max points) of the auto-graded items
     repairs: tuple[str, ...] = ()  # "notebook: note" for each repair of the submission's grading metadata
+    reopened: tuple[str, ...] = ()  # "notebook/grade_id" of answers graded by hand that changed: pending again
 
     def line(self) -> str:
-        """One line for the terminal: "alice: graded 11/13 in 4.2 s", and the repairs made before grading."""
+        """One line for the terminal: "alice: graded 11/13 in 4.2 s", the repairs made before grading, and the
+        answers graded by hand that changed since (back to pending)."""
         repaired = f"; repaired before grading: {' | '.join(self.repairs)}" if self.repairs else ""
+        if self.reopened:
+            repaired += (f"; answer changed since it was graded by hand, its manual score cleared (to grade again): "
+                         f"{', '.join(self.reopened)}")
         if self.status == "graded" and self.score:
             return f"{self.student}: graded {self.score[0]:g}/{self.score[1]:g} in {self.seconds:.1f} s{repaired}"
         detail = f" ({self.message})" if self.message else ""
@@ -274,18 +285,14 @@ def autograde(course: Course, assignment: str, options: GradingOptions | None = 
               on_outcome: Callable[[GradeOutcome], None] | None = None) -> list[GradeOutcome]:
     """Grade the submissions of ``assignment`` (default: all collected); return one outcome per student.
 
-    ``on_outcome`` is called with each student's outcome as soon as it is known.
+    ``on_outcome`` is called with each student's outcome as soon as it is known. GradingLocked (a
+    CourseError) if another run grades the assignment now.
     """
-    from functools import partial
-
-    from tqdm import tqdm
-
     options = options or GradingOptions()
     course.source_notebooks(assignment)
     _check_gradebook(course, assignment)
     if options.sandbox:
         check_available(need_setpriv=os.geteuid() == 0)
-    preload()
     chosen = sorted(students) if students is not None else course.submitted_students(assignment)
     if not chosen:
         raise CourseError(f"no collected submissions of {assignment}: run `dlf-course collect {assignment} "
@@ -293,6 +300,18 @@ def autograde(course: Course, assignment: str, options: GradingOptions | None = 
     missing = [s for s in chosen if not (course.submitted_dir / s / assignment).is_dir()]
     if missing:
         raise CourseError(f"no collected submission of {assignment} for: {', '.join(missing)}")
+    with grading_lock(course, assignment):
+        return _run(course, assignment, options, chosen, progress, on_outcome)
+
+
+def _run(course: Course, assignment: str, options: GradingOptions, chosen: list[str], progress: bool,
+         on_outcome: Callable[[GradeOutcome], None] | None) -> list[GradeOutcome]:
+    """Grade ``chosen`` (those that need it), holding the assignment's grading lock."""
+    from functools import partial
+
+    from tqdm import tqdm
+
+    preload()
     todo, resumed = _todo(course, assignment, chosen, options.force)
     if resumed and progress:
         print(f"resuming an interrupted --force run: {len(todo)} students left")
@@ -353,13 +372,15 @@ def _accept(ledger: Ledger, result: TaskResult) -> GradeOutcome:
     if graded.error is not None:
         message = f"{graded.error}; full log: {where}" if where else graded.error
         return GradeOutcome(graded.student, "failed", graded.seconds, message, repairs=_repairs(graded))
+    reopened: list[tuple[str, str]] = []
     for attempt in range(_LOCK_RETRIES):
         try:
-            ledger.record(graded)
+            reopened = ledger.record(graded)
             break
         except Exception as error:  # the gradebook busy (formgrader writing) or unwritable
             if "database is locked" not in str(error) or attempt == _LOCK_RETRIES - 1:
                 return GradeOutcome(graded.student, "failed", graded.seconds,
                                     f"graded, but the result could not be written: {error}", repairs=_repairs(graded))
             time.sleep(random.uniform(0.2, 1.0) * (attempt + 1))
-    return GradeOutcome(graded.student, "graded", graded.seconds, score=graded.score, repairs=_repairs(graded))
+    return GradeOutcome(graded.student, "graded", graded.seconds, score=graded.score, repairs=_repairs(graded),
+                        reopened=tuple(f"{notebook}/{cell}" for notebook, cell in reopened))

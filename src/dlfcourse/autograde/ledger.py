@@ -7,11 +7,18 @@ cells, made with nbgrader's API). :class:`Ledger` writes each task's
 autograded folder is replaced as a whole, then the student's automatic scores,
 comments and late penalties go into the gradebook together, with
 nbgrader's own rule for manual grades (a cell with a manual score, or without
-an automatic one, needs a grader's look). Manual scores are never touched.
+an automatic one, needs a grader's look).
+
+A manual score stays as long as the answer it graded stays: when a resubmission
+changed a cell that was graded by hand (a written answer), its manual score is
+cleared and the cell waits for a grade by hand again (nbgrader itself would keep
+the old score). :meth:`Ledger.record` returns those cells, for the command's line,
+the export (pending) and the report.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from datetime import timedelta
@@ -21,7 +28,7 @@ from typing import Any
 from dlfcourse.course import Course, open_gradebook
 from dlfcourse.autograde.jobs import AssignmentBundle, GradedSubmission, NotebookGrades, read_folder, write_folder
 
-__all__ = ["Ledger", "assignment_bundle", "extensions", "template_gradebook"]
+__all__ = ["Ledger", "assignment_bundle", "changed_answers", "extensions", "template_gradebook"]
 
 
 def _copy_cells(source: Any, target: Any, assignment: str) -> None:
@@ -100,11 +107,57 @@ def _named(session: Any, model: Any, notebook: Any) -> list[tuple[Any, str]]:
     return list(query.filter(model.notebook_id == notebook.id))
 
 
-def _write_notebook(session: Any, notebook: Any, results: NotebookGrades) -> None:
+def _hand_graded(session: Any, assignment: str, student: str) -> set[tuple[str, str]]:
+    """(notebook, cell) of every grade of the student's submission that has a manual score: one query."""
+    from nbgrader.api import Assignment, BaseCell, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
+
+    query = (session.query(Notebook.name, BaseCell.name).select_from(Grade)
+             .join(BaseCell, Grade.cell_id == BaseCell.id)
+             .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+             .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+             .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+             .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+             .filter(Assignment.name == assignment, SubmittedAssignment.student_id == student,
+                     Grade.manual_score.isnot(None)))
+    return {(notebook, cell) for notebook, cell in query}
+
+
+def _cell_sources(data: bytes, wanted: set[str]) -> dict[str, str]:
+    """grade_id -> source (stripped) of the ``wanted`` cells of a notebook file; {} if it cannot be read."""
+    try:
+        cells = json.loads(data.decode("utf-8")).get("cells", [])
+    except (ValueError, AttributeError):
+        return {}
+    found = {}
+    for cell in cells if isinstance(cells, list) else []:
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+        if isinstance(meta, dict) and meta.get("grade_id") in wanted:
+            source = cell.get("source", "")
+            found[meta["grade_id"]] = ("".join(source) if isinstance(source, list) else str(source)).strip()
+    return found
+
+
+def changed_answers(before: dict[str, bytes], after: dict[str, bytes],
+                    hand_graded: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The hand-graded cells (notebook, grade_id) whose text differs between two autograded folders (path -> bytes);
+    a cell the new notebook no longer has counts as changed."""
+    changed = []
+    for notebook in sorted({n for n, _ in hand_graded}):
+        wanted = {cell for n, cell in hand_graded if n == notebook}
+        old = _cell_sources(before.get(f"{notebook}.ipynb", b""), wanted)
+        new = _cell_sources(after.get(f"{notebook}.ipynb", b""), wanted)
+        changed += [(notebook, cell) for cell in sorted(wanted) if cell in old and old[cell] != new.get(cell)]
+    return changed
+
+
+def _write_notebook(session: Any, notebook: Any, results: NotebookGrades, reopened: set[str]) -> None:
+    """The notebook's automatic results; the manual scores of the ``reopened`` cells (answers changed) cleared."""
     from nbgrader.api import Comment, Grade
 
     for grade, name in _named(session, Grade, notebook):
         grade.auto_score = results.auto_scores.get(name)
+        if name in reopened:
+            grade.manual_score = None
         grade.needs_manual_grade = grade.auto_score is None or grade.manual_score is not None
     for comment, name in _named(session, Comment, notebook):
         comment.auto_comment = results.auto_comments.get(name)
@@ -152,28 +205,36 @@ class Ledger:
     def __exit__(self, *exc_info: Any) -> None:
         self._opened.__exit__(*exc_info)
 
-    def record(self, graded: GradedSubmission) -> None:
-        """Write a successful grading: the autograded folder, then the gradebook.
+    def record(self, graded: GradedSubmission) -> list[tuple[str, str]]:
+        """Write a successful grading: the autograded folder, then the gradebook; return the cells
+        (notebook, grade_id) whose manual score was cleared because the answer changed.
 
         Per grade cell: ``auto_score`` as graded, ``needs_manual_grade`` when there
-        is no automatic score or a manual score exists; per solution or task cell:
-        ``auto_comment``; per notebook: ``late_submission_penalty``. nbgrader's own
-        calls commit the student and a new submission first; the scores follow in
-        one commit, rolled back on an error (the submission then has no automatic
-        scores, shows as pending, and the student is graded again on the next run).
+        is no automatic score or a manual score exists, the manual score cleared when
+        the cell's text differs from the one that was graded by hand (the previous
+        autograded notebook's); per solution or task cell: ``auto_comment``; per
+        notebook: ``late_submission_penalty``. nbgrader's own calls commit the student
+        and a new submission first; the scores follow in one commit, rolled back on an
+        error (the submission then has no automatic scores, shows as pending, and the
+        student is graded again on the next run).
         """
         if graded.error is not None:
             raise ValueError(f"{graded.student}: a failed grading has nothing to record ({graded.error})")
         student_folder = self.course.autograded_dir / graded.student
         student_folder.mkdir(parents=True, exist_ok=True)
-        _replace_folder(graded.files, student_folder / self.assignment)
+        folder = student_folder / self.assignment
+        hand_graded = _hand_graded(self._gradebook.db, self.assignment, graded.student)
+        before = read_folder(folder) if hand_graded and folder.is_dir() else {}
+        reopened = changed_answers(before, graded.files, hand_graded)
+        _replace_folder(graded.files, folder)
         try:
-            self._write(graded)
+            self._write(graded, reopened)
         except Exception:
             self._gradebook.db.rollback()
             raise
+        return reopened
 
-    def _write(self, graded: GradedSubmission) -> None:
+    def _write(self, graded: GradedSubmission, reopened: list[tuple[str, str]]) -> None:
         gradebook = self._gradebook
         gradebook.update_or_create_student(graded.student)
         stamp = {"timestamp": graded.timestamp} if graded.timestamp else {}
@@ -182,5 +243,5 @@ class Ledger:
             results = graded.notebooks.get(notebook.name)
             if results is None:
                 raise ValueError(f"{graded.student}: the grading has no results for notebook {notebook.name!r}")
-            _write_notebook(gradebook.db, notebook, results)
+            _write_notebook(gradebook.db, notebook, results, {cell for n, cell in reopened if n == notebook.name})
         gradebook.db.commit()

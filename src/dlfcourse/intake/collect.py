@@ -18,9 +18,12 @@ gets one line saying why:
 * a member of a zip, or a zip inside it, that breaks a limit of what one archive may
   unpack (a zip bomb, too many files, too much in all: see :mod:`dlfcourse.intake.inbox`):
   **not collected**, with the limit it broke; the rest of the archive is still collected;
-* two different students (two LMS keys: two Moodle participants, two Canvas users,
-  two folder names that differ only by accents) whose files would get the same id:
-  **conflict**, none of their files is collected;
+* two Moodle participants or two Canvas users whose ids would be the same (namesakes): told
+  apart by their LMS numbers (``ann-lee-20231235``, ``ann-lee-20231236``; see
+  :mod:`dlfcourse.intake.lms`), with a line saying so, and both collected;
+* two other different students (two folder names that differ only by accents, two LMS users
+  the roster cannot tell apart) whose files would get the same id: **conflict**, none of their
+  files is collected;
 * an older copy of a notebook that the same student also handed in later: superseded;
 * not newer than the submission already collected for that student: kept as it is.
 
@@ -34,7 +37,9 @@ say which and why. Accepted notebooks go to
 ``submitted/<student>/<assignment>/<notebook>.ipynb`` (renamed to the assignment's
 notebook name) with a ``timestamp.txt`` in UTC (nbgrader's format): the file's
 modification time, Blackboard's attempt time, or a zip member's time read in the
-time zone given (``--timezone``, default this machine's).
+time zone given (``--timezone``, default this machine's). Where each one came from
+(its path in the download) is remembered (:mod:`dlfcourse.intake.handins`), so that
+feedback can be handed back in the LMS's own layout.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -51,14 +56,20 @@ import nbformat
 
 from dlfcourse.course import Course, CourseError, format_timestamp, read_timestamp
 from dlfcourse.intake.budget import Refused
+from dlfcourse.intake.handins import remember_handins
 from dlfcourse.intake.inbox import Entry, is_hidden, open_entries, strip_shared_top, zone_named
-from dlfcourse.intake.lms import LAYOUTS, Owner, describe, detect_layout, owner_of
-from dlfcourse.intake.roster import Student, load_roster, remember_names
+from dlfcourse.intake.lms import LAYOUTS, NUMBERS, Owner, describe, detect_layout, owner_of, tell_apart
+from dlfcourse.intake.roster import NAMES_FILE, Student, load_roster, remember_names
 
 __all__ = ["Accepted", "Skipped", "CollectReport", "collect", "grade_ids"]
 
 LOST, SUPERSEDED, KEPT, IGNORED = "not collected", "superseded", "kept", "ignored"
 KEPT_LINES = 5  # more submissions than this that were already collected are listed on one line
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """``count`` with the noun in the right number: "1 older copy", "3 older copies"."""
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,16 +128,17 @@ class CollectReport:
     def summary(self) -> str:
         students = {a.student for a in self.collected}
         count = lambda kind: sum(s.kind == kind for s in self.skipped)  # noqa: E731
-        parts = [f"{self.offered} notebook file(s) offered"]
+        parts = [f"{counted(self.offered, 'notebook file')} offered"]
         if count(SUPERSEDED):
-            parts.append(f"{count(SUPERSEDED)} older cop(y/ies) superseded")
+            parts.append(f"{counted(count(SUPERSEDED), 'older copy', 'older copies')} superseded")
         if count(KEPT):
             parts.append(f"{count(KEPT)} not newer than what was already collected")
         if count(LOST):
             parts.append(f"{count(LOST)} NOT COLLECTED (see above)")
         if count(IGNORED):
-            parts.append(f"{count(IGNORED)} other file(s) ignored")
-        return f"collected {len(self.collected)} notebook(s) from {len(students)} student(s); " + ", ".join(parts)
+            parts.append(f"{counted(count(IGNORED), 'other file')} ignored")
+        return (f"collected {counted(len(self.collected), 'notebook')} from {counted(len(students), 'student')}; "
+                + ", ".join(parts))
 
     def lines(self) -> list[str]:
         """Notes, one line per skipped file, conflicts, roster lines, then a summary line."""
@@ -251,6 +263,38 @@ def _examine(entry: Entry, assignment: str, catalog: dict, layout: str, roster, 
     return Accepted(entry.shown, owner.id, name, owner.submitted or entry.modified, entry, digest, owner)
 
 
+def _owners_by_id(candidates: list[Accepted]) -> dict[str, dict[str, Owner]]:
+    """Lower-cased id -> the owners (by key) whose files would get it."""
+    owners: dict[str, dict[str, Owner]] = defaultdict(dict)
+    for candidate in candidates:
+        owners[candidate.student.lower()][candidate.owner.key] = candidate.owner
+    return owners
+
+
+def _numbers_note(owners: list[Owner], ids: list[str]) -> str:
+    """The line saying that namesakes were told apart by their LMS numbers."""
+    return (f"{len(owners)} different students would share the id {owners[0].id!r}: "
+            + ", ".join(o.shown() for o in owners)
+            + f"; told apart by their numbers as {', '.join(ids)} (kept for the next downloads in "
+            f".dlf-course/{NAMES_FILE}; a roster with canvas_id or participant_id columns gives them its ids)")
+
+
+def _tell_namesakes_apart(candidates: list[Accepted], report: CollectReport) -> list[Accepted]:
+    """Namesakes of one download that an LMS numbers (two Moodle participants, two Canvas users) get their
+    numbers appended to their ids, with a line saying so; an owner an earlier collect told apart also gets one."""
+    renamed: dict[str, Owner] = {}
+    for owners in _owners_by_id(candidates).values():
+        apart = tell_apart(list(owners.values())) if len(owners) > 1 else None
+        if apart:
+            renamed.update(apart)
+            report.notes.append(_numbers_note(list(owners.values()), sorted(o.id for o in apart.values())))
+    for owner in {c.owner.key: c.owner for c in candidates if c.owner.apart_from}.values():
+        report.notes.append(f"{owner.shown()} is not {owner.apart_from} (another {NUMBERS[owner.number[0]][1]}"
+                            f" of the same name): collected as {owner.id}")
+    return [replace(c, student=renamed[c.owner.key].id, owner=renamed[c.owner.key]) if c.owner.key in renamed
+            else c for c in candidates]
+
+
 def _conflicts(candidates: list[Accepted], report: CollectReport) -> list[Accepted]:
     """Drop every file of an id that two different owners would share, with a CONFLICT line.
 
@@ -266,8 +310,9 @@ def _conflicts(candidates: list[Accepted], report: CollectReport) -> list[Accept
         shown = "; ".join(f"{c.path} ({c.owner.key})" for c in files)
         named = f"the id {ids[0]!r}" if len(ids) == 1 else f"the ids {' and '.join(map(repr, ids))} (one folder)"
         report.conflicts.append(f"{len(keys[student])} different students would get {named}: {shown}. "
-                                "None of them was collected: import a roster that tells them apart "
-                                "(dlf-course roster import) or give --pattern")
+                                "None of them was collected: import a roster that tells them apart, by id "
+                                "or by LMS number (canvas_id, participant_id: dlf-course roster import), "
+                                "or give --pattern")
         for candidate in files:
             report.skipped.append(Skipped(candidate.path, f"conflict on the id {candidate.student!r} (see below)"))
     return [c for c in candidates if c.student.lower() not in clashing]
@@ -410,10 +455,13 @@ def collect(course: Course, assignment: str, source: Path, pattern: str | None =
     with open_entries(source, zone) as entries:
         report, entries = _start(source, entries, lms, pattern, zone_name)
         candidates = list(_examine_all(entries, report, assignment, _catalog(course), roster, pattern, zone))
-        report.collected = _newer(course, assignment, _keep_latest(_conflicts(candidates, report), report), report)
+        candidates = _conflicts(_tell_namesakes_apart(candidates, report), report)
+        report.collected = _newer(course, assignment, _keep_latest(candidates, report), report)
         failed = _write(course, assignment, report.collected)
     unwritten = {f.path for f in failed}
     report.skipped += failed
     report.collected = [a for a in report.collected if a.path not in unwritten]
+    remember_handins(course, assignment, report.layout,
+                     [(a.student, a.notebook, a.entry.path) for a in report.collected])
     _finish(course, assignment, report, roster)
     return report

@@ -13,23 +13,34 @@ generic       ``<student>/<anything>.ipynb`` or ``<student>_<anything>.ipynb``  
 Each file gets an :class:`Owner`: a *key* that is the same for every file of one
 student in one download (two different keys must never share an id), a proposed
 id, the name as the LMS wrote it and the LMS ids it shows. With a roster, the
-owner is looked up there (Canvas user id, names, user names, emails) and takes
-the roster's id.
+owner is looked up there (Canvas user id, Moodle participant number, names, user
+names, emails) and takes the roster's id.
+
+Namesakes: Moodle and Canvas number their users (:data:`NUMBERS`), and a number
+decides. A student the roster (or an earlier collect, ``names.csv``) knows by their
+number keeps the id they had; a name matches only students without a number. A new
+LMS user whose proposed id is already a student with another number gets the number
+appended (``ann-lee-20231236``), and so do two new users of one download who would
+share an id (:func:`tell_apart`). Collect remembers the numbers, so the same student
+gets the same id in the next download.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone, tzinfo
 from pathlib import PurePosixPath
 
 from dlfcourse.intake.inbox import student_of
 from dlfcourse.intake.roster import Roster, Student, normalise_id
 
-__all__ = ["LAYOUTS", "Owner", "owner_of", "detect_layout", "describe"]
+__all__ = ["LAYOUTS", "NUMBERS", "Owner", "owner_of", "detect_layout", "describe", "tell_apart", "numbered_id",
+           "path_parts"]
 
 LAYOUTS = ("moodle", "canvas", "blackboard")
+#: The layouts that number their users: layout -> (the Student field holding the number, what the LMS calls it).
+NUMBERS = {"moodle": ("participant_id", "Moodle participant"), "canvas": ("canvas_id", "Canvas user")}
 
 _MOODLE = re.compile(r"(?:^|/)(?P<name>[^/]+?)_(?P<number>\d+)_assignsubmission_[a-z]+_")
 _CANVAS = re.compile(r"(?:^|/)(?P<login>[^/_]+?)(?P<late>_LATE)?_(?P<uid>\d+)_(?P<sub>\d+)_[^/]+$")
@@ -54,10 +65,43 @@ class Owner:
     lms: dict[str, str] = field(default_factory=dict)  # Student field -> value seen in the path
     late: bool = False  # Canvas marked it late
     submitted: datetime | None = None  # Blackboard's attempt time, in UTC
-    on_roster: bool = False
+    on_roster: bool = False  # found on the imported roster
+    known: bool = False  # found on the roster or among the students an earlier collect learnt
+    apart_from: str = ""  # the id of a namesake with another LMS number, whose id this owner's would have been
 
     def as_student(self) -> Student:
         return Student(self.id, name=self.name, **self.lms)
+
+    @property
+    def number(self) -> tuple[str, str] | None:
+        """(layout, number) for an owner an LMS numbers (Moodle participant, Canvas user); None otherwise."""
+        layout = self.key.split(":", 1)[0]
+        if layout not in NUMBERS:
+            return None
+        value = self.lms.get(NUMBERS[layout][0], "")
+        return (layout, value) if value else None
+
+    def shown(self) -> str:
+        """The owner as the LMS names them: "Ann Lee (Moodle participant 20231236)"."""
+        number = self.number
+        label = f"{NUMBERS[number[0]][1]} {number[1]}" if number else self.key
+        return f"{self.name} ({label})" if self.name else label
+
+
+def numbered_id(base: str, number: str) -> str:
+    """The id of a student told apart from a namesake by their LMS number: ``ann-lee`` -> ``ann-lee-20231236``."""
+    return f"{base}-{number}"
+
+
+def path_parts(path: str, layout: str) -> dict[str, str] | None:
+    """What a Moodle or Canvas download's path says, or None if it does not follow ``layout``.
+
+    moodle: ``name``, ``number`` (the participant); canvas: ``login``, ``late`` ('' or ``_LATE``), ``uid``
+    (the user), ``sub`` (the submitted file's id).
+    """
+    pattern = {"moodle": _MOODLE, "canvas": _CANVAS}.get(layout)
+    found = pattern.search(path) if pattern else None
+    return {k: v or "" for k, v in found.groupdict().items()} if found else None
 
 
 def describe(layout: str) -> str:
@@ -70,7 +114,8 @@ def _raw(path: str, layout: str, pattern: str | None, zone: tzinfo) -> Owner | N
         m = _MOODLE.search(path)
         if not m:
             return None
-        return Owner(f"moodle:{m['number']}", normalise_id(m["name"], lower=True), m["name"].strip())
+        return Owner(f"moodle:{m['number']}", normalise_id(m["name"], lower=True), m["name"].strip(),
+                     {"participant_id": m["number"]})
     if layout == "canvas":
         m = _CANVAS.search(path)
         if not m:
@@ -96,10 +141,10 @@ def _on_roster(owner: Owner, layout: str, path: str, roster: Roster) -> Student 
     if not roster.students:
         return None
     if layout == "moodle":
-        return roster.find(name=owner.name)
+        return roster.find_numbered("participant_id", owner.lms["participant_id"], name=owner.name)
     if layout == "canvas":
         login = _CANVAS.search(path)["login"]
-        return roster.find(canvas_id=owner.lms["canvas_id"], canvas_name=login)
+        return roster.find_numbered("canvas_id", owner.lms["canvas_id"], canvas_name=login)
     if layout == "blackboard":
         user = owner.lms["username"]
         return roster.find(username=user, id=normalise_id(user), sis_login_id=user, email_local=user)
@@ -117,8 +162,32 @@ def owner_of(path: str, layout: str, roster: Roster, pattern: str | None = None,
         return None
     student = _on_roster(owner, layout, path, roster)
     if student is None:
+        return _apart(owner, roster)
+    return replace(owner, id=student.id, name=owner.name or student.name,
+                   on_roster=student.id in roster.imported_ids, known=True)
+
+
+def _apart(owner: Owner, roster: Roster) -> Owner:
+    """A new LMS user whose proposed id, or name, a known student with another number of the same LMS has:
+    the proposed id with the user's number appended."""
+    number = owner.number
+    if number is None or not owner.id:
         return owner
-    return Owner(owner.key, student.id, owner.name or student.name, owner.lms, owner.late, owner.submitted, True)
+    field_name = NUMBERS[number[0]][0]
+    holder = roster.holder(owner.id)
+    known = ([holder] if holder else []) + roster.namesakes(owner.name)
+    others = [s for s in known if getattr(s, field_name) and getattr(s, field_name) != number[1]]
+    if not others:
+        return owner
+    return replace(owner, id=numbered_id(owner.id, number[1]), apart_from=others[0].id)
+
+
+def tell_apart(owners: list[Owner]) -> dict[str, Owner] | None:
+    """Owners who would share an id, each with their LMS number appended to it (by key); None if they cannot
+    be told apart so (one has no LMS number, or the roster gave them its id)."""
+    if any(o.number is None or o.known for o in owners):
+        return None
+    return {o.key: replace(o, id=numbered_id(o.id, o.number[1])) for o in owners}
 
 
 def detect_layout(paths: list[str]) -> tuple[str, int]:

@@ -13,6 +13,8 @@ without regard to case, spaces or underscores; only ``id`` and ``name`` are requ
 ``section``     the Canvas section
 ``id_number``   Moodle's "ID number" (Moodle's export identifies students by it or by email)
 ``username``    the LMS login (Blackboard downloads name files after it)
+``participant_id`` Moodle's participant number (the ``12345`` of ``Full Name_12345_assignsubmission_file_``;
+                its grading worksheet's ``Identifier`` column, ``Participant 12345``, is read as ``12345``)
 ============== ===================================================================
 
 A Canvas gradebook export (``Student, ID, SIS User ID, SIS Login ID, Section, ...``) can be
@@ -20,7 +22,11 @@ imported as it is: its ``ID`` becomes both the id and the Canvas id.
 
 Aliases: ``student id`` for ``id``; ``full name``/``student`` for ``name``;
 ``email address`` for ``email``; ``canvas user id`` for ``canvas_id``; ``id number``/``moodle id`` for
-``id_number``; ``login`` for ``username``.
+``id_number``; ``login`` for ``username``; ``participant``/``identifier`` for ``participant_id``.
+
+Students are told apart by their LMS numbers (Canvas user id, Moodle participant number): a
+student whose number is known is found by it, and a name matches only students without a
+number of that kind (two Moodle participants named ``Ann Lee`` are two students).
 
 Ids are made safe for folder names and nbgrader by :func:`normalise_id`
 (``Jürgen.Müller`` becomes ``Jurgen.Muller``); names are kept as written.
@@ -56,6 +62,8 @@ _ALIASES = {
     "section": "section",
     "idnumber": "id_number", "moodleid": "id_number", "moodleidnumber": "id_number",
     "username": "username", "login": "username", "user": "username",
+    "participantid": "participant_id", "participant": "participant_id", "identifier": "participant_id",
+    "moodleparticipantid": "participant_id",
 }
 #: Letters that NFKD does not take apart into an ASCII letter and an accent.
 _LETTERS = {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L",
@@ -75,6 +83,7 @@ class Student:
     section: str = ""
     id_number: str = ""
     username: str = ""
+    participant_id: str = ""  # Moodle's participant number, as in its download's folder names
 
 
 FIELDS = [f.name for f in fields(Student)]
@@ -156,6 +165,28 @@ class Roster:
                 return found[0]
         return None
 
+    def find_numbered(self, number_field: str, number: str, **wanted: str) -> Student | None:
+        """The student whose LMS number ``number_field`` is ``number`` (on the imported roster first); else the
+        one :meth:`find` matches among the students without such a number (one with another number is another
+        LMS user, whatever the name)."""
+        numbered = [s for s in self.students.values() if getattr(s, number_field) == number] if number else []
+        if len(numbered) > 1:  # the imported roster before what collect learnt
+            numbered = [s for s in numbered if s.id in self.imported_ids] or numbered
+        if numbered:
+            return numbered[0] if len(numbered) == 1 else None
+        unnumbered = {k: s for k, s in self.students.items() if not getattr(s, number_field)}
+        return Roster(unnumbered, self.imported_ids).find(**wanted)
+
+    def namesakes(self, name: str) -> list[Student]:
+        """The students whose name is ``name`` (compared by :func:`name_key`); none for an empty name."""
+        wanted = name_key(name)
+        return [s for s in self.students.values() if wanted and s.name and name_key(s.name) == wanted]
+
+    def holder(self, student_id: str) -> Student | None:
+        """The student whose id is ``student_id`` regardless of case (one folder on macOS and Windows), or None."""
+        wanted = student_id.lower()
+        return next((s for key, s in self.students.items() if key.lower() == wanted), None)
+
 
 def _header(name: str) -> str | None:
     return _ALIASES.get(re.sub(r"[\s_]+", "", name.strip().lower()).replace("-", ""))
@@ -190,6 +221,8 @@ def read_roster_csv(text: str, origin: str = "the roster", notes: list[str] | No
             values.setdefault("canvas_id", values.get("id", ""))
         if values.get("name", "").lower() == "points possible":
             continue  # the second row of a Canvas gradebook export
+        if values.get("participant_id"):  # Moodle's worksheet writes "Participant 12345"
+            values["participant_id"] = re.sub(r"^\D+", "", values["participant_id"])
         raw = values.get("id", "")
         student_id = normalise_id(raw)
         if not student_id:

@@ -325,10 +325,16 @@ class ExportResult:
     ungraded: list[Ungraded]
     unmatched: list[str]  # students an LMS cannot match (no LMS id / email)
     written: bool
+    students: list[str] = field(default_factory=list)  # one row each, in the order written
 
     @property
     def pending_students(self) -> int:
         return sum(bool(p) for p in self.table.pending.values())
+
+    @property
+    def without_grades(self) -> list[str]:
+        """The rows of students with no graded submission (on the roster, or collected and not graded)."""
+        return [s for s in self.students if not self.table.submitted.get(s)]
 
 
 def _unmatched(table: GradeTable, roster: Roster, form: str) -> list[str]:
@@ -382,4 +388,5 @@ def export(course: Course, output: Path, assignments: Iterable[str] | None = Non
     temporary = output.with_name(f".{output.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(output)
-    return ExportResult(table, output, ungraded, _unmatched(table, roster, form) if form != "csv" else [], True)
+    return ExportResult(table, output, ungraded, _unmatched(table, roster, form) if form != "csv" else [], True,
+                        _students(table, roster))

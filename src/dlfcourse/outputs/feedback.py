@@ -20,6 +20,12 @@ the grader's messages in the summary are escaped; and the page declares a
 Content-Security-Policy under which only its own scripts (MathJax) run
 (:mod:`dlfcourse.outputs.sanitize`).
 
+Everyone can read the page (WCAG 2.1 AA, checked with axe-core by ``tests/test_outputs_accessible.py``):
+each verdict in the summary opens with a symbol and a word ("✔ passed", "✘ not passed"), never a colour
+alone; the page declares its language, its title bar is its first heading, code colours reach 4.5:1, links
+in text are underlined and long lines wrap rather than scroll
+(:class:`~dlfcourse.outputs.notebook_html.ReadableNotebook`, :func:`~dlfcourse.outputs.notebook_html.readable_page`).
+
 Then every HTML file is checked: if any line of a hidden test (one that does
 not also appear in the released notebook) shows up in its text, the file is
 deleted and the student is reported as failed, rather than leaking the test.
@@ -50,8 +56,9 @@ from dlfcourse.course import Course, CourseError, open_gradebook
 from dlfcourse.grader.repair import read_notes
 from dlfcourse.grader.verdict import read_verdict
 from dlfcourse.intake.roster import load_roster
-from dlfcourse.outputs.notebook_html import InertHTMLExporter, InertNotebook
+from dlfcourse.outputs.notebook_html import InertHTMLExporter, InertNotebook, ReadableNotebook, readable_page
 from dlfcourse.outputs.sanitize import policy_meta
+from dlfcourse.outputs.stopped import stopped_cells
 from dlfcourse.outputs.titles import item_titles
 from dlfoundations.kit.compare import DIAGNOSES
 
@@ -84,7 +91,8 @@ def _is_graded(cell: Any) -> bool:
 
 
 def _what(cell: Any, pending: bool) -> str:
-    """What the grader found for one graded cell, as HTML."""
+    """What the grader found for one graded cell, as HTML: an automatic verdict opens with a symbol and a word
+    ("✔ passed", "✘ not passed"), which the summary's style colours (the colour is never the only sign)."""
     meta = cell.metadata.nbgrader
     if meta.get("solution"):
         return "a written answer: <i>to be graded by hand</i>" if pending else "a written answer, graded by hand"
@@ -95,9 +103,13 @@ def _what(cell: Any, pending: bool) -> str:
                    "(was its test cell changed or deleted?)"
         return "graded by nbgrader's own tests"
     if verdict.ok:
-        return "passed"
+        if verdict.helper:  # error carried forward: the proxy stood in for an earlier function that is wrong
+            return (f"<span class='dlf-passed'>✔ passed</span>, graded as if your <code>{html.escape(verdict.helper)}"
+                    "</code> were right (it is not: see its item)")
+        return "<span class='dlf-passed'>✔ passed</span>"
     label = DIAGNOSES.get(verdict.code, verdict.code)
-    text = f"<b title='{html.escape(verdict.code)}'>{html.escape(verdict.message or label)}</b>"
+    text = (f"<span class='dlf-failed'>✘ not passed:</span> "
+            f"<b title='{html.escape(verdict.code)}'>{html.escape(verdict.message or label)}</b>")
     if verdict.helper:
         text += (f" (this item uses your <code>{html.escape(verdict.helper)}</code>, which is wrong: "
                  "fix that first)")
@@ -119,6 +131,8 @@ SUMMARY_CSS = """
   border: 1px solid #ccc; padding: 0.35em 0.7em; text-align: left; vertical-align: top; }
 .rendered_html table.dlf-summary th { background: #f2f2f2; font-weight: bold; }
 .rendered_html table.dlf-summary tbody tr { background: none; }
+.rendered_html table.dlf-summary .dlf-passed { color: #17692e; font-weight: bold; }
+.rendered_html table.dlf-summary .dlf-failed { color: #b42318; font-weight: bold; }
 """
 
 
@@ -129,6 +143,16 @@ def _repairs(nb: Any) -> str:
         return ""
     return ("<p>Before grading, your notebook's grading settings were repaired:</p><ul>"
             + "".join(f"<li>{note}</li>" for note in notes) + "</ul>")
+
+
+def _stopped(nb: Any) -> str:
+    """The cells that never ran to their end (a time limit, a stub left in place), as HTML ('' if none)."""
+    lines = [html.escape(cell.line(grade_id=False)) for cell in stopped_cells(nb, "")]
+    if not lines:
+        return ""
+    return ("<p>Some cells did not run to their end, so what they print or plot is missing below. Your functions "
+            "were still graded, on the grader's own inputs:</p><ul>" + "".join(f"<li>{x}</li>" for x in lines)
+            + "</ul>")
 
 
 class FeedbackSummary(Preprocessor):
@@ -163,7 +187,7 @@ class FeedbackSummary(Preprocessor):
         table = (f"<table class='dlf-summary'><thead><tr>{head}</tr></thead>"
                  f"<tbody>{''.join(rows)}</tbody></table>")
         summary = (f"<h2>Feedback for {who}: {html.escape(grading.get('assignment', ''))}</h2>"
-                   f"<p><b>Your score: {score}</b></p>{note}{_repairs(nb)}{table}")
+                   f"<p><b>Your score: {score}</b></p>{note}{_repairs(nb)}{_stopped(nb)}{table}")
         nb.cells.insert(0, new_markdown_cell(summary))
         resources.setdefault("inlining", {}).setdefault("css", []).append(SUMMARY_CSS)
         return nb, resources
@@ -207,8 +231,8 @@ def _feedback_config(titles: dict[str, str], names: dict[str, str], pending: dic
 
     config = Config()
     config.GenerateFeedback.exporter_class = InertHTMLExporter
-    config.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, RedactTestTracebacks,
-                                             ClearHiddenTests, FeedbackSummary, InertNotebook]
+    config.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ReadableNotebook,
+                                             RedactTestTracebacks, ClearHiddenTests, FeedbackSummary, InertNotebook]
     config.FeedbackSummary.titles = titles
     config.FeedbackSummary.names = names
     config.FeedbackSummary.pending = pending
@@ -260,8 +284,9 @@ _TOC = re.compile(r'<div id="toc">.*?</div>', re.DOTALL)
 
 
 def tidy_page(page: Path, pending: Iterable[str]) -> None:
-    """Drop nbgrader's list of cells (the summary table replaces it); show pending cells' scores as "—", not 0."""
-    text = _TOC.sub("", page.read_text(encoding="utf-8"), count=1)
+    """Drop nbgrader's list of cells (the summary table replaces it); show pending cells' scores as "—", not 0;
+    declare the page's language and make its title bar its first heading (:func:`readable_page`)."""
+    text = readable_page(_TOC.sub("", page.read_text(encoding="utf-8"), count=1))
     for grade_id in pending:
         anchor = text.find(f'<a name="{grade_id}"></a>')
         if anchor < 0:

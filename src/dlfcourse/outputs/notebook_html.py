@@ -16,12 +16,23 @@ paragraphs, headings or images. So:
 
 Plain text (streams, errors and their tracebacks, ``text/plain``, LaTeX) and highlighted code are escaped
 by nbconvert and pygments themselves.
+
+The page is also one everyone can read (WCAG 2.1 AA, checked with axe-core by ``tests/test_outputs_accessible.py``):
+
+* :class:`ReadableNotebook` darkens the colours of the highlighted code just enough to reach a 4.5:1
+  contrast on the code's background (:func:`dlfcourse.outputs.contrast.readable_css`), and adds
+  :data:`READABLE_CSS`: links in text are underlined, the heading anchors (¶) show when their heading is
+  pointed at or they have the keyboard's focus (as in Jupyter), the "(Top)" links on the cells' blue
+  headings are white, and long lines of code and output wrap instead of scrolling out of a keyboard's reach;
+* :func:`readable_page` gives the written page its language and makes the title bar above the notebook
+  its first heading, ``<h1>`` (nbgrader's template writes an ``<h4>`` there), in the same size.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Any
 
 from jinja2 import pass_context
@@ -29,9 +40,10 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
-from dlfcourse.outputs.sanitize import clean_html
+from dlfcourse.outputs.contrast import readable_css
+from dlfcourse.outputs.sanitize import LANGUAGE, clean_html
 
-__all__ = ["InertHTMLExporter", "InertNotebook"]
+__all__ = ["InertHTMLExporter", "InertNotebook", "ReadableNotebook", "READABLE_CSS", "readable_page"]
 
 
 class InertHTMLExporter(HTMLExporter):
@@ -106,3 +118,46 @@ class InertNotebook(Preprocessor):
             shown["notebook"] = html.escape(str(grading["notebook"]))  # the page is written under unique_key
             resources["nbgrader"] = shown
         return nb, resources
+
+
+# --- a page everyone can read ----------------------------------------------------------------------------
+
+#: Backgrounds highlighted code is shown on: bootstrap's ``pre``, pygments' own, nbgrader's answer cells.
+CODE_BACKGROUNDS = ("#f5f5f5", "#f8f8f8", "#ffffff")
+
+#: What the page's style adds (nbgrader's template and bootstrap 3 set the rest); ids and ``body`` in the
+#: selectors outrank the template's own rules, which come later in the head.
+READABLE_CSS = """
+#notebook .rendered_html a { text-decoration: underline; }
+#notebook a.anchor-link { opacity: 0; text-decoration: none; }
+#notebook h1:hover > a.anchor-link, #notebook h2:hover > a.anchor-link, #notebook h3:hover > a.anchor-link,
+#notebook h4:hover > a.anchor-link, #notebook h5:hover > a.anchor-link, #notebook h6:hover > a.anchor-link,
+#notebook a.anchor-link:focus { opacity: 1; text-decoration: underline; }
+body div.nbgrader_cell .panel-heading a { color: #fff; text-decoration: underline; }
+#notebook pre { white-space: pre-wrap; word-break: normal; overflow-wrap: anywhere; }
+body h1.dlf-title { font-size: 18px; font-weight: 500; line-height: 1.1; margin: 10px 0; }
+"""
+
+
+class ReadableNotebook(Preprocessor):
+    """Run after nbconvert's ``CSSHTMLHeaderPreprocessor``: readable code colours, and :data:`READABLE_CSS`."""
+
+    enabled = Bool(True)
+
+    def preprocess(self, nb: Any, resources: Any) -> tuple[Any, Any]:
+        inlining = resources.setdefault("inlining", {})
+        inlining["css"] = [readable_css(css, CODE_BACKGROUNDS) for css in inlining.get("css", [])] + [READABLE_CSS]
+        return nb, resources
+
+
+_HTML_TAG = re.compile(r"<html(?![^>]*\blang=)(?=[\s>])", re.IGNORECASE)  # one without a lang
+_TITLE = re.compile(r"<h4>(.*?)</h4>", re.DOTALL)
+
+
+def readable_page(text: str) -> str:
+    """A written feedback page with its language declared and its title bar as its first heading (``<h1>``).
+
+    The title bar is the template's first ``<h4>``, before any cell of the notebook.
+    """
+    text = _HTML_TAG.sub(f'<html lang="{LANGUAGE}"', text, count=1)
+    return _TITLE.sub(lambda m: f'<h1 class="dlf-title">{m.group(1)}</h1>', text, count=1)

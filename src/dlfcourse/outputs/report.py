@@ -10,6 +10,10 @@ failed or who are collected but not graded, the submissions that a static scan
 of their code flags (:mod:`dlfcourse.grader.scan`), and pairs of submissions
 whose answer code is near-identical (:mod:`dlfcourse.outputs.similarity`).
 Items still to be graded by hand are left out of the means and the failure rates.
+It also lists the students on the roster who handed nothing in, the answers graded by
+hand that a resubmission changed (their manual scores were cleared: to grade again),
+and the cells that never ran to their end (stopped by a time limit, or a stub left in
+place: :mod:`dlfcourse.outputs.stopped`), whose items were still graded.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import nbformat
 
 from dlfcourse.course import Course, CourseError
 from dlfcourse.grader.verdict import verdicts_of
-from dlfcourse.intake.roster import load_roster
+from dlfcourse.intake.roster import Roster, load_roster
 from dlfcourse.outputs.export import GradeTable, Ungraded, grade_table, ungraded_students
 from dlfcourse.outputs.similarity import SimilarPair, read_submissions, similar_pairs
+from dlfcourse.outputs.stopped import StoppedCell, stopped_in
 from dlfcourse.outputs.titles import item_titles, plain
 
 __all__ = ["ClassReport", "build_report", "scan_submission"]
@@ -48,6 +53,9 @@ class ClassReport:
     flagged: dict[str, list[str]] = field(default_factory=dict)  # student -> suspicious lines
     similar: list[SimilarPair] = field(default_factory=list)
     ungraded: list[Ungraded] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # on the roster, nothing of theirs collected
+    reopened: dict[str, list[str]] = field(default_factory=dict)  # student -> items graded by hand, answer changed
+    stopped: dict[str, list[StoppedCell]] = field(default_factory=dict)  # student -> cells that did not finish
 
     @property
     def students(self) -> list[str]:
@@ -60,9 +68,14 @@ class ClassReport:
     def title(self, item: str) -> str:
         return self.titles.get(item, item)
 
-    def failure_rate(self, item: str) -> float:
+    def failures(self, item: str) -> tuple[int, int]:
+        """(students without full marks on ``item``, students graded on it): those still to grade by hand left out."""
         scores = [self.table.scores[s][item] for s in self.students if item not in self.table.pending.get(s, ())]
-        return sum((x or 0.0) < self.table.max_points[item] for x in scores) / max(1, len(scores))
+        return sum((x or 0.0) < self.table.max_points[item] for x in scores), len(scores)
+
+    def failure_rate(self, item: str) -> float:
+        failed, graded = self.failures(item)
+        return failed / max(1, graded)
 
 
 def _graded_only(table: GradeTable, ungraded: list[Ungraded]) -> GradeTable:
@@ -109,16 +122,39 @@ def _add_verdicts(report: ClassReport, course: Course, student: str) -> None:
             report.examples.setdefault((item, verdict.code), verdict.message)
 
 
-def _failed_gradings(course: Course, assignment: str) -> dict[str, str]:
-    failed = {}
+def _markers(course: Course, assignment: str) -> list[dict]:
+    """The records autograde left for each student (``.dlf-course/autograde/<assignment>/<student>.json``)."""
+    records = []
     for marker in sorted((course.state_dir / "autograde" / assignment).glob("*.json")):
         try:
             record = json.loads(marker.read_text())
         except (OSError, ValueError):
             continue
-        if record.get("status") == "failed":
-            failed[record.get("student", marker.stem)] = record.get("message", "")
-    return failed
+        if isinstance(record, dict):
+            records.append({"student": marker.stem, **record})
+    return records
+
+
+def _failed_gradings(records: list[dict]) -> dict[str, str]:
+    return {r["student"]: r.get("message", "") for r in records if r.get("status") == "failed"}
+
+
+def _reopened(report: ClassReport, records: list[dict]) -> dict[str, list[str]]:
+    """Student -> the items whose answer changed after it was graded by hand, while they still wait for a grade."""
+    found = {}
+    for record in records:
+        student = record["student"]
+        items = [_column(report, *entry.split("/", 1)) for entry in record.get("reopened") or [] if "/" in entry]
+        waiting = [item for item in items if item in report.table.pending.get(student, ())]
+        if waiting:
+            found[student] = waiting
+    return found
+
+
+def _missing(course: Course, assignment: str, roster: Roster, graded: list[str]) -> list[str]:
+    """The students of the imported roster of whom nothing was collected for ``assignment``."""
+    handed_in = set(course.submitted_students(assignment)) | set(graded)
+    return sorted(set(roster.imported_ids) - handed_in)
 
 
 def _base_seeds(course: Course, assignment: str) -> dict[str, int]:
@@ -149,13 +185,20 @@ def build_report(course: Course, assignment: str) -> ClassReport:
     report.titles.update({_column(report, notebook, grade_id): plain(title, math=False)
                           for (notebook, grade_id), title in titles.items()})
     roster = load_roster(course)
-    report.names = {s: roster.name(s) for s in [*report.students, *(u.student for u in ungraded)] if roster.name(s)}
+    report.missing = _missing(course, assignment, roster, report.students)
+    shown = [*report.students, *(u.student for u in ungraded), *report.missing]
+    report.names = {s: roster.name(s) for s in shown if roster.name(s)}
     for student in report.students:
         _add_verdicts(report, course, student)
         flagged = scan_submission(course.submitted_dir / student / assignment, course.release_dir / assignment)
         if flagged:
             report.flagged[student] = flagged
-    report.failed = _failed_gradings(course, assignment)
+        stopped = stopped_in(course.autograded_dir / student / assignment)
+        if stopped:
+            report.stopped[student] = stopped
+    records = _markers(course, assignment)
+    report.failed = _failed_gradings(records)
+    report.reopened = _reopened(report, records)
     report.base_seeds = _base_seeds(course, assignment)
     report.similar = _similar(course, assignment, report.students)
     return report

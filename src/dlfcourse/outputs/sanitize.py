@@ -26,7 +26,10 @@ from html import escape
 import bleach
 from bleach.css_sanitizer import CSSSanitizer
 
-__all__ = ["TAGS", "STYLES", "clean_html", "script_hash", "content_security_policy", "policy_meta"]
+__all__ = ["TAGS", "STYLES", "LANGUAGE", "clean_html", "script_hash", "content_security_policy", "policy_meta"]
+
+#: The language every page declares on its ``<html>`` (the course is taught in English).
+LANGUAGE = "en"
 
 #: The tags a student's markdown (as nbconvert renders it) or HTML output may keep.
 TAGS = frozenset({
