@@ -5,7 +5,9 @@ every request that leaves the machine, opens each chapter a few times and prints
 chapter, the time from the start of navigation to the end of the first MathJax typeset
 pass, and the same time counted from the page's load event. Works with MathJax 2
 (waits for the "End" startup hook) and MathJax 3 (waits for MathJax.startup.promise).
-Prints numbers, asserts nothing.
+It also counts, at every animation frame (before every paint), the frames in which a
+formula still holding TeX source was visible: 0 since the site hides formulas until they
+are typeset (book/_ext/offline_mathjax.py). Prints numbers, asserts nothing.
 
     .venv/bin/python bench/bench_math.py [--repeats 3] [--site _build/html]
 """
@@ -33,6 +35,18 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 # fires for late registrations; MathJax 3: startup.promise, resolved after the initial typeset).
 RECORD_TYPESET_END = """
 (() => {
+  const backslash = String.fromCharCode(92);
+  window.__rawTexFrames = 0;
+  const frame = () => {
+    const raw = Array.from(document.querySelectorAll('.math')).some(e => {
+      const t = e.textContent, r = e.getBoundingClientRect();
+      return (t.includes(backslash + '(') || t.includes(backslash + '[')) && r.width > 0
+             && getComputedStyle(e).visibility === 'visible';
+    });
+    if (raw) window.__rawTexFrames++;
+    if (window.__typesetEnd === undefined) requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
   const poll = setInterval(() => {
     const mj = window.MathJax;
     if (!mj) return;
@@ -53,6 +67,7 @@ READ_TIMES = """() => new Promise(resolve => {
     if (window.__typesetEnd !== undefined || performance.now() - started > 30000) {
       const nav = performance.getEntriesByType('navigation')[0];
       resolve({end: window.__typesetEnd ?? null, load: nav.loadEventStart, dcl: nav.domContentLoadedEventStart,
+               rawTexFrames: window.__rawTexFrames,
                math: document.querySelectorAll('.MathJax, .MathJax_Display, mjx-container').length,
                version: window.MathJax && (window.MathJax.version || (window.MathJax.Hub && 'v2')) || null});
     } else setTimeout(wait, 10);
@@ -92,9 +107,9 @@ def main() -> None:
         print("milliseconds until the first typeset pass ends, median of the runs; a negative time after")
         print("the load event means the math was typeset before the page finished loading")
         print(f"{'chapter':24s} {'math':>5s} {'MathJax':>8s} {'after navigation start':>30s} "
-              f"{'after DOMContentLoaded':>23s} {'after load':>17s}")
+              f"{'after DOMContentLoaded':>23s} {'after load':>17s} {'raw TeX frames':>15s}")
         for chapter in chapters:
-            from_start, from_load, from_dcl, count, version = [], [], [], 0, None
+            from_start, from_load, from_dcl, count, version, raw_frames = [], [], [], 0, None, 0
             for _ in range(args.repeats):
                 context = browser.new_context(viewport={"width": 1280, "height": 900})  # cold cache every time
                 context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
@@ -111,11 +126,12 @@ def main() -> None:
                 from_load.append(times["end"] - times["load"])
                 from_dcl.append(times["end"] - times["dcl"])
                 count, version = times["math"], times["version"]
+                raw_frames += times["rawTexFrames"]
             if from_start:
                 print(f"{chapter:24s} {count:5d} {str(version):>8s} "
                       f"{statistics.median(from_start):14.0f} (min {min(from_start):5.0f}, max {max(from_start):5.0f}) "
                       f"{statistics.median(from_dcl):10.0f} (max {max(from_dcl):5.0f}) "
-                      f"{statistics.median(from_load):6.0f} (max {max(from_load):5.0f})")
+                      f"{statistics.median(from_load):6.0f} (max {max(from_load):5.0f}) {raw_frames:15d}")
         browser.close()
     httpd.shutdown()
     print(f"requests blocked (would have left the machine): {len(blocked)}")

@@ -96,3 +96,43 @@ def test_bibliography_lists_goodfellow(site):
     html_dir, _ = site
     page = (html_dir / "book" / "references.html").read_text()
     assert "Goodfellow" in page and "Deep Learning" in page
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_equations_and_figures_are_numbered_per_chapter(site, chapter):
+    """Chapter k numbers its equations (k.1), (k.2), ... and its figures Fig. k.1, Fig. k.2, ..."""
+    html_dir, _ = site
+    page = (html_dir / "book" / f"{chapter}.html").read_text()
+    number = int(chapter[:2])
+    equations = re.findall(r'<span class="eqno">\(([\d.]+)\)', page)
+    figures = re.findall(r'<span class="caption-number">Fig\. ([\d.]+)', page)
+    assert equations and figures, f"{chapter} should have numbered equations and figures"
+    assert equations == [f"{number}.{i}" for i in range(1, len(equations) + 1)], equations
+    assert figures == [f"{number}.{i}" for i in range(1, len(figures) + 1)], figures
+
+
+def _code_cells(chapter: str) -> list[str]:
+    import jupytext
+
+    notebook = jupytext.read(REPO / "book" / f"{chapter}.md")
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_code_is_wrapped_for_the_page(chapter):
+    """Code lines of at most 85 characters fit the page's code blocks without scrolling sideways."""
+    long = [line for source in _code_cells(chapter) for line in source.splitlines() if len(line) > 85]
+    assert not long, f"{chapter}: {len(long)} code lines longer than 85 characters, e.g. {long[0][:90]!r}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_figures_are_drawn_for_the_page(chapter):
+    """At most two panels side by side, at most 6.6 inches wide (shown at full size), no text under 9 pt."""
+    code = "\n".join(_code_cells(chapter))
+    for rows, columns in re.findall(r"subplots\(\s*(\d+)\s*,\s*(\d+)", code):
+        assert int(columns) <= 2, f"{chapter}: a figure with {columns} panels in a row"
+    for width in re.findall(r"figsize=\(\s*([\d.]+)\s*,", code):
+        assert float(width) <= 6.6, f"{chapter}: a figure {width} inches wide (the column shows 6.7 in at 100 dpi)"
+    for size in re.findall(r"fontsize=([\d.]+)", code):
+        assert float(size) >= 9, f"{chapter}: text of {size} pt"
+    assert not re.search(r"fontsize=\"(x+-)?small\"", code), f"{chapter}: text set smaller than the default"
