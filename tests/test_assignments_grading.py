@@ -66,7 +66,7 @@ def test_a_term_of_the_assignment_grades_every_student_as_expected(term):
     """One test per assignment (its course is built once, on one worker): the commands, the scores, the codes."""
     course, cases, collected, graded, exported, rows = term
     assert collected[0] == 0, collected[1]
-    assert f"collected {len(cases.SUBMISSIONS)} notebook(s)" in collected[1]
+    assert f"collected {len(cases.SUBMISSIONS)} notebooks from {len(cases.SUBMISSIONS)} students" in collected[1]
     assert graded[0] == 0 and f"{len(cases.SUBMISSIONS)} graded, 0 skipped, 0 failed" in graded[1], graded[1]
     assert exported[0] == 0, exported[1]
     points = graded_item_points(course, cases.ASSIGNMENT)

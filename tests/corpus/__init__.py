@@ -2,8 +2,10 @@
 
 Each module ``aNN_<name>.py`` defines ``ENTRIES``, a list of :class:`Entry`:
 a small function written the way students write it, a label, the verdict code
-its grading must give (``"passed"`` for the correct ones) and the words its
-message must contain, so that the feedback names the actual mistake.
+its grading must give (``"passed"`` for the correct ones), the words its
+message must contain, so that the feedback names the actual mistake, and, when
+a known mistake of the item's table must recognise it, that mistake's key
+(every known mistake has at least one such entry).
 ``tests/test_feedback_corpus.py`` grades every entry through the item's check
 (:func:`dlfcourse.grader.api.grade_function`) on many seeds.
 """
@@ -32,6 +34,7 @@ class Entry:
     helpers: dict[str, Callable[..., Any]] = field(default_factory=dict)  # the student's other functions
     expensive: bool = False  # a trainer: graded on fewer seeds
     grade_id: str | None = None  # the item, when several items grade the same function
+    mistake: str | None = None  # the key of the known mistake (of the item's table) that must name it
 
     @property
     def correct(self) -> bool:

@@ -486,25 +486,30 @@ ENTRIES = [
     wrong(A, "perceptron_loss", "sum instead of mean", loss_sum, "forgot-mean", "divide by N"),
     wrong(A, "perceptron_loss", "gradient without 1/N", loss_grad_not_mean, "forgot-mean", "`dz`", "batch size"),
     wrong(A, "perceptron_loss", "score 0 counted as correct", loss_strict, "wrong-value", "exactly 0",
-          "mistake", "<= 0"),
-    wrong(A, "perceptron_loss", "subgradient sign", loss_grad_sign, "sign-flipped", "`dz`", "opposite sign"),
-    wrong(A, "perceptron_loss", "max(0, y z)", loss_wrong_max, "sign-flipped", "max(0, -y z)"),
+          "mistake", "<= 0", mistake="zero-score-correct"),
+    wrong(A, "perceptron_loss", "subgradient sign", loss_grad_sign, "sign-flipped", "`dz`", "opposite sign",
+          mistake="subgradient-sign"),
+    wrong(A, "perceptron_loss", "max(0, y z)", loss_wrong_max, "sign-flipped", "max(0, -y z)", mistake="max-of-yz"),
     wrong(A, "perceptron_loss", "gradient divided by N twice", loss_grad_twice_mean, "extra-mean", "`dz`",
           "too small"),
     wrong(A, "perceptron_loss", "gradient on every example", loss_grad_everywhere, "wrong-value", "`dz`",
-          "correctly classified"),
+          "correctly classified", mistake="gradient-on-correct-examples"),
     wrong(A, "perceptron_loss", "dz a column", loss_column, "wrong-shape", "`dz`", "shape"),
 
     correct(A, "perceptron_step", "textbook", step_good),
     correct(A, "perceptron_step", "loop on a copy, 0/1 flag", step_copy_loop),
     wrong(A, "perceptron_step", "score 0 counted as correct", step_strict, "wrong-value", "exactly 0",
-          "did not update"),
+          "did not update", mistake="zero-score-correct"),
     wrong(A, "perceptron_step", "w updated in place", step_in_place, "mutates-input", "`w`", "in place",
           "w + lr * y * x"),
-    wrong(A, "perceptron_step", "update sign", step_sign, "sign-flipped", "wrong way", "w + lr * y * x"),
-    wrong(A, "perceptron_step", "learning rate ignored", step_no_lr, "factor", "learning rate"),
-    wrong(A, "perceptron_step", "bias not updated", step_no_bias, "missing-bias-grad", "b <- b + lr * y"),
-    wrong(A, "perceptron_step", "test reversed", step_reversed_test, "wrong-value", "y (w . x + b) <= 0"),
+    wrong(A, "perceptron_step", "update sign", step_sign, "sign-flipped", "wrong way", "w + lr * y * x",
+          mistake="update-sign"),
+    wrong(A, "perceptron_step", "learning rate ignored", step_no_lr, "factor", "learning rate",
+          mistake="learning-rate-ignored"),
+    wrong(A, "perceptron_step", "bias not updated", step_no_bias, "missing-bias-grad", "b <- b + lr * y",
+          mistake="bias-not-updated"),
+    wrong(A, "perceptron_step", "test reversed", step_reversed_test, "wrong-value", "y (w . x + b) <= 0",
+          mistake="test-reversed"),
 
     correct(A, "train_perceptron", "with own step", _fn(_TRAIN, perceptron_step=step_good),
             helpers={"perceptron_step": step_good}, expensive=True),
@@ -515,24 +520,29 @@ ENTRIES = [
     correct(A, "train_perceptron", "right loop, own step wrong (the reference's step is served)",
             _fn(_TRAIN, perceptron_step=step_sign), helpers={"perceptron_step": step_sign}, expensive=True),
     wrong(A, "train_perceptron", "no early stop", _fn(_TRAIN_NO_STOP, perceptron_step=step_good), "wrong-shape",
-          "stop as soon as", helpers={"perceptron_step": step_good}, expensive=True),
+          "stop as soon as", helpers={"perceptron_step": step_good}, expensive=True, mistake="no-early-stop"),
     wrong(A, "train_perceptron", "score 0 counted as correct", _fn(_TRAIN_STRICT), "wrong-value", "never left 0",
-          "exactly 0", expensive=True),
+          "exactly 0", expensive=True, mistake="zero-score-correct"),
     wrong(A, "train_perceptron", "updates deferred to the end of the epoch", _fn(_TRAIN_DEFERRED), "wrong-value",
-          "right away", expensive=True),
+          "right away", expensive=True, mistake="deferred-updates"),
     wrong(A, "train_perceptron", "rows visited backwards", _fn(_TRAIN_REVERSED, perceptron_step=step_good),
-          "wrong-value", "in order", helpers={"perceptron_step": step_good}, expensive=True),
+          "wrong-value", "in order", helpers={"perceptron_step": step_good}, expensive=True, mistake="rows-backwards"),
     wrong(A, "train_perceptron", "cumulative mistake count", _fn(_TRAIN_CUMULATIVE, perceptron_step=step_good),
-          "wrong-value", "`mistakes_per_epoch`", "adds up", helpers={"perceptron_step": step_good}, expensive=True),
+          "wrong-value", "`mistakes_per_epoch`", "adds up", helpers={"perceptron_step": step_good}, expensive=True,
+          mistake="cumulative-count"),
 
     correct(A, "mistake_bound", "vectorised", bound_good),
     correct(A, "mistake_bound", "loop", bound_loop),
     correct(A, "mistake_bound", "unit vector and |w . x|", bound_abs),
-    wrong(A, "mistake_bound", "margin not divided by the norm", bound_unnormalised, "factor", "divide by ||w*||"),
-    wrong(A, "mistake_bound", "R squared", bound_squared_R, "wrong-value", "squared", "`R`"),
-    wrong(A, "mistake_bound", "R the mean norm", bound_mean_R, "wrong-value", "the mean", "largest"),
-    wrong(A, "mistake_bound", "bound not squared", bound_not_squared, "wrong-value", "(R / gamma) ** 2"),
-    wrong(A, "mistake_bound", "divided by the squared norm", bound_norm_squared, "factor", "||w*||²"),
+    wrong(A, "mistake_bound", "margin not divided by the norm", bound_unnormalised, "factor", "divide by ||w*||",
+          mistake="margin-not-normalised"),
+    wrong(A, "mistake_bound", "R squared", bound_squared_R, "wrong-value", "squared", "`R`", mistake="r-squared"),
+    wrong(A, "mistake_bound", "R the mean norm", bound_mean_R, "wrong-value", "the mean", "largest",
+          mistake="r-mean-norm"),
+    wrong(A, "mistake_bound", "bound not squared", bound_not_squared, "wrong-value", "(R / gamma) ** 2",
+          mistake="bound-not-squared"),
+    wrong(A, "mistake_bound", "divided by the squared norm", bound_norm_squared, "factor", "||w*||²",
+          mistake="margin-over-squared-norm"),
 
     correct(A, "full_batch_gradient", "through own perceptron_loss", _fn(_FULL, perceptron_loss=loss_vectorised),
             helpers={"perceptron_loss": loss_vectorised}),
@@ -541,25 +551,85 @@ ENTRIES = [
     correct(A, "full_batch_gradient", "right chain rule, own loss without the mean (the reference's loss is served)",
             _fn(_FULL, perceptron_loss=loss_sum), helpers={"perceptron_loss": loss_sum}),
     wrong(A, "full_batch_gradient", "bias gradient missing", full_no_bias, "missing-bias-grad", "`db`", "bias"),
-    wrong(A, "full_batch_gradient", "dw a column", full_column, "wrong-shape", "`dw`", "(N,)"),
+    wrong(A, "full_batch_gradient", "dw a column", full_column, "wrong-shape", "`dw`", "(N,)", mistake="dw-column"),
     wrong(A, "full_batch_gradient", "sum instead of mean", full_sum, "forgot-mean", "`dw`", "divide by N"),
     wrong(A, "full_batch_gradient", "the update rule instead of the gradient", full_update_rule, "sign-flipped",
-          "update", "divided by N"),
-    wrong(A, "full_batch_gradient", "score 0 counted as correct", full_strict, "wrong-value", "exactly 0"),
+          "update", "divided by N", mistake="update-rule"),
+    wrong(A, "full_batch_gradient", "score 0 counted as correct", full_strict, "wrong-value", "exactly 0",
+          mistake="zero-score-correct"),
     wrong(A, "full_batch_gradient", "db a mean", full_db_mean, "extra-mean", "`db`"),
 
     correct(A, "multiclass_perceptron_update", "textbook", multi_good),
     correct(A, "multiclass_perceptron_update", "loops over the classes", multi_loop),
     wrong(A, "multiclass_perceptron_update", "argmax over all classes misses ties", multi_argmax_all,
-          "wrong-value", "tie", "other classes only"),
+          "wrong-value", "tie", "other classes only", mistake="tie-counted-correct"),
     wrong(A, "multiclass_perceptron_update", "tie counted as correct", multi_strict, "wrong-value", "tie",
-          "mistake"),
+          "mistake", mistake="tie-counted-correct"),
     wrong(A, "multiclass_perceptron_update", "rival not pushed down", multi_no_rival, "wrong-value",
-          "pushed down"),
-    wrong(A, "multiclass_perceptron_update", "update sign", multi_sign, "sign-flipped", "wrong way"),
+          "pushed down", mistake="rival-not-pushed-down"),
+    wrong(A, "multiclass_perceptron_update", "update sign", multi_sign, "sign-flipped", "wrong way",
+          mistake="update-sign"),
     wrong(A, "multiclass_perceptron_update", "W changed in place", multi_in_place, "mutates-input", "W.copy()",
           "in place"),
     wrong(A, "multiclass_perceptron_update", "rows per class, not transposed back", multi_rows, "transposed",
           "`new_W`", "transposed"),
-    wrong(A, "multiclass_perceptron_update", "bias not updated", multi_no_bias, "missing-bias-grad", "b_y += 1"),
+    wrong(A, "multiclass_perceptron_update", "bias not updated", multi_no_bias, "missing-bias-grad", "b_y += 1",
+          mistake="bias-not-updated"),
+]
+
+
+# ----------------------------------------------------------------------------- more mistakes, one per known mistake
+
+
+def step_always_updates(w, b, x, y, lr=1.0):
+    # the test was left out: every example moves the weights
+    new_w = w + lr * y * x
+    new_b = b + lr * y
+    return new_w, new_b, True
+
+
+def bound_R_sum(X, y, w_star):
+    R = 0.0
+    for row in X:
+        R += np.sqrt(np.sum(row ** 2))  # meant the largest norm
+    gamma = np.min(y * (X @ w_star)) / np.linalg.norm(w_star)
+    return R, gamma, (R / gamma) ** 2
+
+
+def bound_R_min(X, y, w_star):
+    R = np.min(np.linalg.norm(X, axis=1))
+    gamma = np.min(y * (X @ w_star)) / np.linalg.norm(w_star)
+    return R, gamma, (R / gamma) ** 2
+
+
+def bound_R_max_entry(X, y, w_star):
+    R = np.max(np.abs(X))  # the largest coordinate, not the largest norm
+    gamma = np.min(y * (X @ w_star)) / np.linalg.norm(w_star)
+    return R, gamma, (R / gamma) ** 2
+
+
+def multi_always_updates(W, b, x, y):
+    scores = x @ W + b
+    others = scores.copy()
+    others[y] = -np.inf
+    y_hat = int(np.argmax(others))
+    new_W, new_b = W.copy(), b.copy()
+    new_W[:, y] += x  # no test: an update even when y wins
+    new_W[:, y_hat] -= x
+    new_b[y] += 1
+    new_b[y_hat] -= 1
+    return new_W, new_b, True
+
+
+ENTRIES += [
+    wrong(A, "perceptron_step", "always updates", step_always_updates, "wrong-value", "classified correctly",
+          "only updates on a mistake", mistake="update-when-correct"),
+    wrong(A, "mistake_bound", "R the sum of the norms (loop)", bound_R_sum, "wrong-value", "the sum", "largest",
+          mistake="r-sum-of-norms"),
+    wrong(A, "mistake_bound", "R the smallest norm", bound_R_min, "wrong-value", "the smallest", "largest",
+          mistake="r-smallest-norm"),
+    wrong(A, "mistake_bound", "R the largest entry of X", bound_R_max_entry, "wrong-value", "largest entry",
+          "np.linalg.norm(X, axis=1)", mistake="r-largest-entry"),
+    wrong(A, "multiclass_perceptron_update", "always updates", multi_always_updates, "wrong-value",
+          "only updates on a mistake", mistake="update-when-correct"),
 ]

@@ -478,18 +478,19 @@ ENTRIES = [
     correct(A, "linear_mse", "loop", mse_loop),
     correct(A, "linear_mse", "means", mse_means),
     correct(A, "linear_mse", "bias folded into theta", mse_bias_folded),
-    wrong(A, "linear_mse", "no 1/2 in the loss", mse_no_half, "factor", "1/2"),
+    wrong(A, "linear_mse", "no 1/2 in the loss", mse_no_half, "factor", "1/2", mistake="no-half"),
     wrong(A, "linear_mse", "sum instead of mean", mse_sum, "forgot-mean", "`loss`", "divide by N"),
     wrong(A, "linear_mse", "sum in the gradient only", mse_grad_sum, "forgot-mean", "`dw`"),
-    wrong(A, "linear_mse", "residual y - prediction", mse_residual_sign, "sign-flipped", "residual"),
+    wrong(A, "linear_mse", "residual y - prediction", mse_residual_sign, "sign-flipped", "residual",
+          mistake="residual-sign"),
     wrong(A, "linear_mse", "a weight decay term", mse_weight_decay, "wrong-value", "regularisation",
-          "(0.01/2) ||w||²"),
+          "(0.01/2) ||w||²", mistake="regularisation-added"),
     wrong(A, "linear_mse", "no bias gradient", mse_no_db, "missing-bias-grad", "`db`"),
     wrong(A, "linear_mse", "dw a column", mse_column, "wrong-shape", "`dw`", "shape"),
     wrong(A, "linear_mse", "gradient of the mean square without the 1/2", mse_grad_twice, "factor", "`dw`",
           "twice"),
     wrong(A, "linear_mse", "bias left out of the prediction", mse_no_bias_in_prediction, "wrong-value",
-          "leave out the bias"),
+          "leave out the bias", mistake="bias-left-out"),
 
     correct(A, "gradient_descent_step", "through own linear_mse", _fn(_STEP, linear_mse=mse_good),
             helpers={"linear_mse": mse_good}),
@@ -498,24 +499,29 @@ ENTRIES = [
     # linear_mse in its place, so the step passes on its own merit (with mse_sum it would move N times too far)
     correct(A, "gradient_descent_step", "right step, own loss with sums (the reference's loss is served)",
             _fn(_STEP, linear_mse=mse_sum), helpers={"linear_mse": mse_sum}),
-    wrong(A, "gradient_descent_step", "uphill", step_uphill, "sign-flipped", "uphill", "w - lr * dw"),
+    wrong(A, "gradient_descent_step", "uphill", step_uphill, "sign-flipped", "uphill", "w - lr * dw", mistake="uphill"),
     wrong(A, "gradient_descent_step", "w updated in place", step_in_place, "mutates-input", "in place", "w - lr * dw"),
-    wrong(A, "gradient_descent_step", "learning rate ignored", step_no_lr, "factor", "learning rate"),
-    wrong(A, "gradient_descent_step", "bias not updated", step_bias_kept, "missing-bias-grad", "b <- b - lr * db"),
+    wrong(A, "gradient_descent_step", "learning rate ignored", step_no_lr, "factor", "learning rate",
+          mistake="learning-rate-ignored"),
+    wrong(A, "gradient_descent_step", "bias not updated", step_bias_kept, "missing-bias-grad", "b <- b - lr * db",
+          mistake="bias-not-updated"),
     wrong(A, "gradient_descent_step", "gradient summed, not averaged", step_sum_gradient, "forgot-mean",
-          "times too far"),
+          "times too far", mistake="summed-gradient"),
 
     correct(A, "numerical_gradient", "perturbed copies", num_good),
     correct(A, "numerical_gradient", "save and restore the entry", num_restore),
     correct(A, "numerical_gradient", "flattened copy", num_flat),
     correct(A, "numerical_gradient", "default h = 1e-6", num_smaller_h),
-    wrong(A, "numerical_gradient", "forward difference", num_forward, "wrong-value", "one-sided", "centred"),
-    wrong(A, "numerical_gradient", "backward difference", num_backward, "wrong-value", "one-sided"),
-    wrong(A, "numerical_gradient", "divided by h", num_over_h, "factor", "2h"),
+    wrong(A, "numerical_gradient", "forward difference", num_forward, "wrong-value", "one-sided", "centred",
+          mistake="forward-difference"),
+    wrong(A, "numerical_gradient", "backward difference", num_backward, "wrong-value", "one-sided",
+          mistake="backward-difference"),
+    wrong(A, "numerical_gradient", "divided by h", num_over_h, "factor", "2h", mistake="divided-by-h"),
     wrong(A, "numerical_gradient", "undone by subtraction", num_undo_by_subtraction, "mutates-input",
           "bit for bit", "x[i] = old"),
     wrong(A, "numerical_gradient", "x left perturbed", num_not_restored, "mutates-input", "not exactly as before"),
-    wrong(A, "numerical_gradient", "vectors only", num_vector_only, "wrong-value", "2-D", "np.ndindex"),
+    wrong(A, "numerical_gradient", "vectors only", num_vector_only, "wrong-value", "2-D", "np.ndindex",
+          mistake="vectors-only"),
 
     correct(A, "minibatches", "list of pairs", batches_good),
     correct(A, "minibatches", "generator", batches_generator),
@@ -531,22 +537,23 @@ ENTRIES = [
     wrong(A, "minibatches", "seed ignored", batches_fixed_seed, "wrong-value", "another seed"),
 ]
 
-for _label, _source, _expected in [
-    ("with own helpers", _FIT, None),
-    ("inline", _FIT_INLINE, None),
-    ("same seed every epoch", _FIT_SAME_SEED, None),
-    ("loss recorded before the epoch", _FIT_LOSS_BEFORE, ("wrong-value", "end of each epoch")),
-    ("new bias dropped", _FIT_BIAS_DROPPED, ("missing-bias-grad", "b is still 0")),
-    ("one batch per epoch", _FIT_FIRST_BATCH_ONLY, ("did-not-learn", "every minibatch")),
-    ("loss of the last batch", _FIT_BATCH_LOSS, ("wrong-value", "whole training set")),
-    ("restarted every epoch", _FIT_RESTART, ("wrong-value", "restart", "before the loop")),
+for _label, _source, _expected, _mistake in [
+    ("with own helpers", _FIT, None, None),
+    ("inline", _FIT_INLINE, None, None),
+    ("same seed every epoch", _FIT_SAME_SEED, None, None),
+    ("loss recorded before the epoch", _FIT_LOSS_BEFORE, ("wrong-value", "end of each epoch"),
+     "losses-before-the-epoch"),
+    ("new bias dropped", _FIT_BIAS_DROPPED, ("missing-bias-grad", "b is still 0"), "bias-never-updated"),
+    ("one batch per epoch", _FIT_FIRST_BATCH_ONLY, ("did-not-learn", "every minibatch"), None),
+    ("loss of the last batch", _FIT_BATCH_LOSS, ("wrong-value", "whole training set"), None),
+    ("restarted every epoch", _FIT_RESTART, ("wrong-value", "restart", "before the loop"), "restarted-every-epoch"),
 ]:
     _trainer, _helpers = _fit(_source)
     if _expected is None:
         ENTRIES.append(correct(A, "fit_linear_regression", _label, _trainer, helpers=_helpers, expensive=True))
     else:
         ENTRIES.append(wrong(A, "fit_linear_regression", _label, _trainer, *_expected, helpers=_helpers,
-                             expensive=True))
+                             expensive=True, mistake=_mistake))
 # the notebook's gradient_descent_step goes uphill: the reference's step is served in its place while the trainer
 # is graded, so the trainer passes, end point and all (with the uphill step it would diverge)
 _trainer, _helpers = _fit(_FIT, step=step_uphill)
@@ -557,10 +564,118 @@ ENTRIES += [
     correct(A, "ridge", "centred", ridge_good),
     correct(A, "ridge", "bias trick, bias unpenalised", ridge_bias_trick),
     correct(A, "ridge", "stacked least squares", ridge_lstsq),
-    wrong(A, "ridge", "bias penalised", ridge_penalised_bias, "wrong-value", "bias is penalised"),
-    wrong(A, "ridge", "no N in front of l2", ridge_without_n, "wrong-value", "N times too weak"),
-    wrong(A, "ridge", "not centred", ridge_uncentred, "wrong-value", "not centred"),
-    wrong(A, "ridge", "half the penalty", ridge_half_penalty, "wrong-value", "half as strong"),
-    wrong(A, "ridge", "no bias at all", ridge_no_bias, "wrong-value", "no bias"),
-    wrong(A, "ridge", "penalty forgotten", ridge_no_penalty, "wrong-value", "penalty is missing"),
+    wrong(A, "ridge", "bias penalised", ridge_penalised_bias, "wrong-value", "bias is penalised",
+          mistake="bias-penalised"),
+    wrong(A, "ridge", "no N in front of l2", ridge_without_n, "wrong-value", "N times too weak",
+          mistake="penalty-without-n"),
+    wrong(A, "ridge", "not centred", ridge_uncentred, "wrong-value", "not centred", mistake="not-centred"),
+    wrong(A, "ridge", "half the penalty", ridge_half_penalty, "wrong-value", "half as strong", mistake="half-penalty"),
+    wrong(A, "ridge", "no bias at all", ridge_no_bias, "wrong-value", "no bias", mistake="no-bias"),
+    wrong(A, "ridge", "penalty forgotten", ridge_no_penalty, "wrong-value", "penalty is missing",
+          mistake="penalty-missing"),
+]
+
+
+# ----------------------------------------------------------------------------- Coursera style (θ in a column) and
+# more mistakes, one per known mistake
+
+
+def mse_theta_column(X, y, w, b):
+    m = len(y)
+    Xb = np.hstack([np.ones((m, 1)), X])  # the bias as theta[0], with a column of ones
+    theta = np.concatenate([[b], w]).reshape(-1, 1)
+    err = Xb @ theta - y.reshape(-1, 1)
+    J = (err.T @ err).item() / (2 * m)
+    grad = Xb.T @ err / m
+    return J, grad[1:, 0], float(grad[0, 0])
+
+
+def mse_coursera_regularised(X, y, w, b):
+    m = len(y)
+    lambda_ = 1.0  # from the regularised exercise, left in: this item has no penalty
+    Xb = np.hstack([np.ones((m, 1)), X])
+    theta = np.concatenate([[b], w]).reshape(-1, 1)
+    err = Xb @ theta - y.reshape(-1, 1)
+    J = (err.T @ err).item() / (2 * m) + lambda_ / (2 * m) * float(np.sum(theta[1:] ** 2))
+    grad = Xb.T @ err / m
+    grad[1:] = grad[1:] + lambda_ / m * theta[1:]
+    return J, grad[1:, 0], float(grad[0, 0])
+
+
+def step_theta0_theta1(X, y, w, b, lr):
+    # ex1 of the Coursera course: one feature, theta[0] the bias, theta[1] the slope, updated together
+    m = len(y)
+    h = X @ w + b
+    temp0 = b - lr / m * np.sum(h - y)
+    temp1 = w[0] - lr / m * np.sum((h - y) * X[:, 0])
+    new_w = w.copy()
+    new_w[0] = temp1
+    return new_w, temp0
+
+
+def step_lr_twice(X, y, w, b, lr):
+    r = X @ w + b - y
+    dw, db = lr * X.T @ r / len(y), lr * np.mean(r)  # the step itself, called a gradient
+    return w - lr * dw, b - lr * db
+
+
+def num_large_h(f, x, h=1e-2):
+    grad = np.zeros_like(x, dtype=np.float64)
+    it = np.nditer(x, flags=["multi_index"])
+    while not it.finished:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + h
+        fp = f(x)
+        x[i] = old - h
+        fm = f(x)
+        x[i] = old
+        grad[i] = (fp - fm) / (2 * h)
+        it.iternext()
+    return grad
+
+
+_FIT_START_LOSS = '''
+def fit_linear_regression(X, y, lr, epochs, batch_size, seed=0):
+    w, b = np.zeros(X.shape[1]), 0.0
+    losses = [linear_mse(X, y, w, b)[0]]  # the starting loss too: one entry too many
+    for epoch in range(epochs):
+        for X_batch, y_batch in minibatches(X, y, batch_size, seed + epoch):
+            w, b = gradient_descent_step(X_batch, y_batch, w, b, lr)
+        losses.append(linear_mse(X, y, w, b)[0])
+    return w, b, losses
+'''
+
+
+def ridge_zero_bias(X, y, l2):
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    w = np.linalg.solve(Xc.T @ Xc + len(X) * l2 * np.eye(X.shape[1]), Xc.T @ yc)
+    return w, 0.0  # the intercept is never put back
+
+
+def ridge_n_squared(X, y, l2):
+    n, d = X.shape
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    lam = n * l2  # the 1/(2N) of the loss moved to the penalty ...
+    w = np.linalg.solve(Xc.T @ Xc + n * lam * np.eye(d), Xc.T @ yc)  # ... and N again
+    return w, float(y.mean() - X.mean(axis=0) @ w)
+
+
+_trainer, _helpers = _fit(_FIT_START_LOSS)
+ENTRIES += [
+    correct(A, "linear_mse", "θ in a column, bias first (Coursera style)", mse_theta_column),
+    wrong(A, "linear_mse", "regularised cost left in, λ = 1 (Coursera style)", mse_coursera_regularised,
+          "wrong-value", "regularisation", "has none", mistake="regularisation-added"),
+    wrong(A, "gradient_descent_step", "theta[0] and theta[1] only (Coursera ex1)", step_theta0_theta1,
+          "wrong-value", "only w[0] moved", "every weight", mistake="one-feature-formula"),
+    wrong(A, "gradient_descent_step", "lr applied twice", step_lr_twice, "factor", "lr²",
+          mistake="learning-rate-twice"),
+    wrong(A, "numerical_gradient", "h = 1e-2 by default", num_large_h, "wrong-value", "not accurate enough",
+          mistake="close-not-accurate"),
+    wrong(A, "fit_linear_regression", "the starting loss recorded too", _trainer, "wrong-shape",
+          "one per epoch", helpers=_helpers, expensive=True, mistake="one-loss-per-epoch"),
+    wrong(A, "ridge", "intercept never put back", ridge_zero_bias, "missing-bias-grad", "b is 0",
+          mistake="bias-zero"),
+    wrong(A, "ridge", "N twice in the penalty", ridge_n_squared, "wrong-value", "N times too strong",
+          mistake="penalty-n-squared"),
 ]

@@ -344,10 +344,14 @@ ENTRIES = [
     correct(A, "sigmoid", "e^{-|z|} once", sigmoid_good),
     correct(A, "sigmoid", "boolean masks", sigmoid_masks),
     correct(A, "sigmoid", "through logaddexp", sigmoid_logaddexp),
-    wrong(A, "sigmoid", "naive 1 / (1 + e^-z)", sigmoid_naive, "not-finite", "exactly 0", "overflow"),
-    wrong(A, "sigmoid", "e^z / (1 + e^z)", sigmoid_exp_ratio, "not-finite", "overflowed", "e^{-|z|}"),
-    wrong(A, "sigmoid", "branches swapped", sigmoid_sign, "sign-flipped", "1 - sigmoid(z)"),
-    wrong(A, "sigmoid", "math.exp in a loop", sigmoid_math, "raised-error", "OverflowError", "large scores"),
+    wrong(A, "sigmoid", "naive 1 / (1 + e^-z)", sigmoid_naive, "not-finite", "exactly 0", "overflow",
+          mistake="naive-sigmoid"),
+    wrong(A, "sigmoid", "e^z / (1 + e^z)", sigmoid_exp_ratio, "not-finite", "overflowed", "e^{-|z|}",
+          mistake="overflow"),
+    wrong(A, "sigmoid", "branches swapped", sigmoid_sign, "sign-flipped", "1 - sigmoid(z)",
+          mistake="one-minus-sigmoid"),
+    wrong(A, "sigmoid", "math.exp in a loop", sigmoid_math, "raised-error", "OverflowError", "large scores",
+          mistake="math-range-error"),
 
     correct(A, "binary_cross_entropy", "logaddexp with own sigmoid", _fn(_BCE, sigmoid=sigmoid_good),
             helpers={"sigmoid": sigmoid_good}),
@@ -358,25 +362,31 @@ ENTRIES = [
     correct(A, "binary_cross_entropy", "right loss, own sigmoid naive (the reference's sigmoid is served)",
             _fn(_BCE, sigmoid=sigmoid_exp_ratio), helpers={"sigmoid": sigmoid_exp_ratio}),
     wrong(A, "binary_cross_entropy", "log of probabilities", bce_log_of_probabilities, "not-finite",
-          "np.logaddexp(0, t)", "rounded to 0"),
-    wrong(A, "binary_cross_entropy", "log(1 + exp(z))", bce_naive_softplus, "not-finite", "np.logaddexp"),
-    wrong(A, "binary_cross_entropy", "log1p(exp(z))", bce_log1p_exp, "not-finite", "np.log1p(np.exp(t))"),
+          "np.logaddexp(0, t)", "rounded to 0", mistake="loss-overflows"),
+    wrong(A, "binary_cross_entropy", "log(1 + exp(z))", bce_naive_softplus, "not-finite", "np.logaddexp",
+          mistake="loss-overflows"),
+    wrong(A, "binary_cross_entropy", "log1p(exp(z))", bce_log1p_exp, "not-finite", "np.log1p(np.exp(t))",
+          mistake="loss-overflows"),
     wrong(A, "binary_cross_entropy", "sum instead of mean", bce_sum, "forgot-mean", "`loss`", "divide by N"),
     wrong(A, "binary_cross_entropy", "sum in the gradient only", bce_grad_sum, "forgot-mean", "`dscores`"),
-    wrong(A, "binary_cross_entropy", "gradient y - p", bce_grad_sign, "sign-flipped", "`dscores`", "sigmoid(z) - y"),
+    wrong(A, "binary_cross_entropy", "gradient y - p", bce_grad_sign, "sign-flipped", "`dscores`", "sigmoid(z) - y",
+          mistake="gradient-sign"),
     wrong(A, "binary_cross_entropy", "the {-1, +1} formula", bce_signed_formula, "wrong-value", "{-1, +1}",
-          "log 2"),
+          "log 2", mistake="signed-formula"),
 
     correct(A, "logistic_loss", "logaddexp", logistic_good),
     correct(A, "logistic_loss", "through own binary_cross_entropy",
             _fn(_LOGISTIC_VIA_BCE, binary_cross_entropy=_fn(_BCE, sigmoid=sigmoid_good))),
     correct(A, "logistic_loss", "loop", logistic_loop),
-    wrong(A, "logistic_loss", "log(1 + exp(-y z))", logistic_naive, "not-finite", "np.logaddexp"),
-    wrong(A, "logistic_loss", "the {0, 1} formula", logistic_bce_formula, "wrong-value", "{0, 1} formula"),
+    wrong(A, "logistic_loss", "log(1 + exp(-y z))", logistic_naive, "not-finite", "np.logaddexp",
+          mistake="loss-overflows"),
+    wrong(A, "logistic_loss", "the {0, 1} formula", logistic_bce_formula, "wrong-value", "{0, 1} formula",
+          mistake="01-formula"),
     wrong(A, "logistic_loss", "sigmoid(y z) in the gradient", logistic_sign_inside, "wrong-value",
-          "minus sign inside"),
+          "minus sign inside", mistake="sign-inside-sigmoid"),
     wrong(A, "logistic_loss", "sum instead of mean", logistic_sum, "forgot-mean", "`loss`"),
-    wrong(A, "logistic_loss", "gradient sign", logistic_grad_sign, "sign-flipped", "`dscores`", "-y sigmoid(-y z)"),
+    wrong(A, "logistic_loss", "gradient sign", logistic_grad_sign, "sign-flipped", "`dscores`", "-y sigmoid(-y z)",
+          mistake="gradient-sign"),
     wrong(A, "logistic_loss", "squeezed: shape () at N = 1", logistic_squeezed, "wrong-shape", "(N = 1)",
           "shape ()"),
     wrong(A, "logistic_loss", "gradient without 1/N", logistic_grad_not_mean, "forgot-mean", "`dscores`"),
@@ -392,34 +402,37 @@ ENTRIES = [
             _fn(_REGRESSION_VIA_BCE, binary_cross_entropy=bce_sum), helpers={"binary_cross_entropy": bce_sum}),
     wrong(A, "logistic_regression_loss", "gradients without 1/N", regression_no_mean, "forgot-mean", "`dw`"),
     wrong(A, "logistic_regression_loss", "db missing", regression_no_db, "missing-bias-grad", "`db`"),
-    wrong(A, "logistic_regression_loss", "y - p", regression_sign, "sign-flipped", "`dw`", "prediction minus label"),
-    wrong(A, "logistic_regression_loss", "dw a column", regression_column, "wrong-shape", "column", "(N,)"),
+    wrong(A, "logistic_regression_loss", "y - p", regression_sign, "sign-flipped", "`dw`", "prediction minus label",
+          mistake="gradient-sign"),
+    wrong(A, "logistic_regression_loss", "dw a column", regression_column, "wrong-shape", "column", "(N,)",
+          mistake="dw-column"),
     wrong(A, "logistic_regression_loss", "weight decay added", regression_weight_decay, "wrong-value",
-          "regularisation", "(0.1/2) ||w||²"),
+          "regularisation", "(0.1/2) ||w||²", mistake="regularisation-added"),
     wrong(A, "logistic_regression_loss", "{0, 1} labels into logistic_loss",
           _fn(_REGRESSION_RAW_LABELS, logistic_loss=logistic_good), "wrong-value", "2y - 1",
-          helpers={"logistic_loss": logistic_good}),
+          helpers={"logistic_loss": logistic_good}, mistake="signed-loss-on-01-labels"),
     wrong(A, "logistic_regression_loss", "log of a naive sigmoid", regression_naive_loss, "not-finite",
-          "np.logaddexp(0, z)"),
+          "np.logaddexp(0, z)", mistake="loss-overflows"),
     wrong(A, "logistic_regression_loss", "the MSE-on-sigmoid gradient", regression_mse_gradient, "wrong-value",
-          "squared error", "cancels"),
+          "squared error", "cancels", mistake="squared-error-gradient"),
 ]
 
-for _label, _source, _expected in [
-    ("with own loss", _TRAIN, None),
-    ("inline", _TRAIN_INLINE, None),
-    ("loss recorded after the update", _TRAIN_LOSS_AFTER, ("wrong-value", "before updating")),
-    ("bias never updated", _TRAIN_NO_BIAS, ("missing-bias-grad", "b <- b - lr * db")),
-    ("bias gradient after the w update", _TRAIN_LATE_BIAS, ("wrong-value", "same evaluation")),
-    ("started from ones", _TRAIN_FROM_ONES, ("wrong-value", "ln 2", "start from zeros")),
-    ("a fixed number of steps", _TRAIN_FIXED_STEPS, ("wrong-shape", "`losses`")),
-    ("uphill steps", _TRAIN_UPHILL, ("sign-flipped", "uphill", "w <- w - lr * dw")),
+for _label, _source, _expected, _mistake in [
+    ("with own loss", _TRAIN, None, None),
+    ("inline", _TRAIN_INLINE, None, None),
+    ("loss recorded after the update", _TRAIN_LOSS_AFTER, ("wrong-value", "before updating"), "loss-after-the-update"),
+    ("bias never updated", _TRAIN_NO_BIAS, ("missing-bias-grad", "b <- b - lr * db"), "bias-never-updated"),
+    ("bias gradient after the w update", _TRAIN_LATE_BIAS, ("wrong-value", "same evaluation"), "late-bias-gradient"),
+    ("started from ones", _TRAIN_FROM_ONES, ("wrong-value", "ln 2", "start from zeros"), "not-from-zero"),
+    ("a fixed number of steps", _TRAIN_FIXED_STEPS, ("wrong-shape", "`losses`"), "one-loss-per-step"),
+    ("uphill steps", _TRAIN_UPHILL, ("sign-flipped", "uphill", "w <- w - lr * dw"), "uphill"),
 ]:
     _f, _h = _trainer(_source)
     if _expected is None:
         ENTRIES.append(correct(A, "train_logistic_regression", _label, _f, helpers=_h, expensive=True))
     else:
-        ENTRIES.append(wrong(A, "train_logistic_regression", _label, _f, *_expected, helpers=_h, expensive=True))
+        ENTRIES.append(wrong(A, "train_logistic_regression", _label, _f, *_expected, helpers=_h, expensive=True,
+                             mistake=_mistake))
 # the notebook's logistic_regression_loss has no 1/N: the reference's is served in its place while the trainer is
 # graded, so the trainer passes, scikit-learn's fit included (with the wrong loss its steps would be N times too long)
 _f, _h = _trainer(_TRAIN, regression_no_mean)
@@ -443,3 +456,85 @@ for _label, _source, _expected in [
 
 # The breast-cancer item grades the same function as the trainer: its entries name their item.
 ENTRIES += [_replace(entry, grade_id="cancer-test") for entry in CANCER_ENTRIES]
+
+
+# ----------------------------------------------------------------------------- Coursera style (θ in a column) and
+# more mistakes, one per known mistake
+
+
+def sigmoid_where_both_naive(z):
+    z = np.asarray(z, dtype=np.float64)
+    # "stable": each case gets its own formula, but np.where computes both on every entry
+    return np.where(z >= 0, 1.0 / (1.0 + np.exp(-z)), np.exp(z) / (1.0 + np.exp(z)))
+
+
+def bce_naive_gradient(logits, y):
+    z = np.asarray(logits, dtype=np.float64)
+    loss = np.mean(np.logaddexp(0.0, z) - y * z)
+    p = np.exp(z) / (1.0 + np.exp(z))  # the sigmoid written out again, naively
+    return float(loss), (p - y) / len(z)
+
+
+def bce_math_loop(logits, y):
+    n = len(logits)
+    loss, grad = 0.0, np.zeros(n)
+    for i in range(n):
+        z = float(logits[i])
+        loss += math.log(1 + math.exp(z)) - y[i] * z
+        grad[i] = (1 / (1 + math.exp(-z)) - y[i]) / n
+    return loss / n, grad
+
+
+def logistic_naive_gradient(scores, y):
+    t = -y * scores
+    loss = np.mean(np.logaddexp(0.0, t))
+    return float(loss), -y * np.exp(t) / (1.0 + np.exp(t)) / len(scores)
+
+
+def logistic_math_loop(scores, y):
+    n = len(scores)
+    total, grad = 0.0, np.zeros(n)
+    for i in range(n):
+        t = -y[i] * scores[i]
+        total += math.log(1.0 + math.exp(t))
+        grad[i] = -y[i] * math.exp(t) / (1.0 + math.exp(t)) / n
+    return total / n, grad
+
+
+def regression_theta_column(w, b, X, y):
+    m = len(y)
+    Xb = np.c_[np.ones(m), X]  # theta[0] is the intercept
+    theta = np.r_[b, w].reshape(-1, 1)
+    z = Xb @ theta
+    J = float(np.mean(np.logaddexp(0.0, z) - y.reshape(-1, 1) * z))
+    grad = Xb.T @ (sigmoid_good(z) - y.reshape(-1, 1)) / m
+    return J, grad[1:, 0], float(grad[0, 0])
+
+
+def regression_math_sigmoid(w, b, X, y):
+    m = len(y)
+    J, dw, db = 0.0, np.zeros_like(w), 0.0
+    for i in range(m):
+        z = float(X[i] @ w + b)
+        h = 1.0 / (1.0 + math.exp(-z))
+        J += -y[i] * math.log(h) - (1 - y[i]) * math.log(1 - h)
+        dw += (h - y[i]) * X[i]
+        db += h - y[i]
+    return J / m, dw / m, db / m
+
+
+ENTRIES += [
+    wrong(A, "sigmoid", "np.where of two naive formulas", sigmoid_where_both_naive, "not-finite", "np.where",
+          "both branches", mistake="overflow-in-unused-branch"),
+    wrong(A, "binary_cross_entropy", "stable loss, naive sigmoid in the gradient", bce_naive_gradient, "not-finite",
+          "`dscores`", "stable sigmoid", mistake="gradient-overflows"),
+    wrong(A, "binary_cross_entropy", "math.log(1 + math.exp(z)) in a loop", bce_math_loop, "raised-error",
+          "OverflowError", "np.logaddexp(0, t)", mistake="math-range-error"),
+    wrong(A, "logistic_loss", "stable loss, naive sigmoid in the gradient", logistic_naive_gradient, "not-finite",
+          "`dscores`", mistake="gradient-overflows"),
+    wrong(A, "logistic_loss", "math.exp in a loop", logistic_math_loop, "raised-error", "math range error",
+          "np.logaddexp(0, t)", mistake="math-range-error"),
+    correct(A, "logistic_regression_loss", "θ in a column, intercept first (Coursera style)", regression_theta_column),
+    wrong(A, "logistic_regression_loss", "a loop with math.exp (Coursera style)", regression_math_sigmoid,
+          "raised-error", "math range error", "np.logaddexp(0, z)", mistake="math-range-error"),
+]

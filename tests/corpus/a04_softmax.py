@@ -6,6 +6,8 @@ vectorised code alike); each wrong one carries the mistake named in its label.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from corpus import correct, wrong
@@ -356,12 +358,14 @@ ENTRIES = [
     correct(A, "softmax", "vectorised with keepdims", softmax_vectorised),
     correct(A, "softmax", "a loop over rows", softmax_rows_loop),
     correct(A, "softmax", "in place on its own copy", softmax_in_place_on_copy),
-    wrong(A, "softmax", "no max subtraction", softmax_no_max, "not-finite", "overflows", "each row's maximum"),
+    wrong(A, "softmax", "no max subtraction", softmax_no_max, "not-finite", "overflows", "each row's maximum",
+          mistake="no-max-subtraction"),
     wrong(A, "softmax", "the maximum of the whole array", softmax_global_max, "not-finite", "whole array",
-          "each row's own maximum"),
+          "each row's own maximum", mistake="whole-array-maximum"),
     wrong(A, "softmax", "normalised by the whole matrix", softmax_whole_matrix, "wrong-value", "whole matrix",
-          "each row"),
-    wrong(A, "softmax", "normalised along axis 0", softmax_axis_0, "wrong-value", "axis 0", "axis=-1"),
+          "each row", mistake="rows-not-normalised"),
+    wrong(A, "softmax", "normalised along axis 0", softmax_axis_0, "wrong-value", "axis 0", "axis=-1",
+          mistake="rows-not-normalised"),
     wrong(A, "softmax", "z -= max in place", softmax_mutates, "mutates-input", "`Z`", "in place"),
     wrong(A, "softmax", "axis=1 fails on a vector", softmax_2d_only, "raised-error", "single score vector"),
     correct(A, "softmax_jacobian", "diag(p) - outer(p, p)", jacobian_outer, helpers={"softmax": softmax_vectorised}),
@@ -376,13 +380,14 @@ ENTRIES = [
     correct(A, "cross_entropy", "a loop with log-sum-exp", ce_logsumexp_loop),
     correct(A, "cross_entropy", "one-hot matrix", ce_onehot),
     wrong(A, "cross_entropy", "log of an underflowed probability", ce_log_of_probability, "not-finite",
-          "rounds to exactly 0", "log-softmax"),
+          "rounds to exactly 0", "log-softmax", mistake="log-of-underflowed-probability"),
     wrong(A, "cross_entropy", "sum instead of mean", ce_sum, "forgot-mean", "divide by N"),
     wrong(A, "cross_entropy", "sum in the gradient only", ce_sum_in_gradient_only, "forgot-mean", "`dscores`",
           "divide by N"),
     wrong(A, "cross_entropy", "the gradient's sign", ce_sign, "sign-flipped", "`dscores`", "opposite sign"),
     wrong(A, "cross_entropy", "no -1 at the label", ce_no_onehot, "wrong-value", "`dscores`"),
-    wrong(A, "cross_entropy", "a regularisation term", ce_regularised, "wrong-value", "regularisation", "none"),
+    wrong(A, "cross_entropy", "a regularisation term", ce_regularised, "wrong-value", "regularisation", "none",
+          mistake="regularisation-added"),
     correct(A, "softmax_regression_loss", "vectorised on its cross_entropy", regression_vectorised, helpers=_CE),
     correct(A, "softmax_regression_loss", "the bias folded into W", regression_bias_folded),
     correct(A, "softmax_regression_loss", "a loop over examples", regression_loops),
@@ -393,11 +398,12 @@ ENTRIES = [
     wrong(A, "softmax_regression_loss", "db of shape (1, K)", regression_bias_keepdims, "wrong-shape", "`db`",
           "(1,"),
     wrong(A, "softmax_regression_loss", "sums instead of means", regression_sum, "forgot-mean", "divide by N"),
-    wrong(A, "softmax_regression_loss", "an L2 term", regression_l2, "wrong-value", "`loss`"),
+    wrong(A, "softmax_regression_loss", "an L2 term", regression_l2, "wrong-value", "regularisation", "λ = 0",
+          mistake="regularisation-added"),
     correct(A, "multiclass_hinge", "vectorised mask", hinge_vectorised),
     correct(A, "multiclass_hinge", "two loops", hinge_loops),
     wrong(A, "multiclass_hinge", "counts j = y_i", hinge_counts_true_class, "wrong-value", "exactly 1 too large",
-          "j ≠ y_i"),
+          "j ≠ y_i", mistake="true-class-counted"),
     wrong(A, "multiclass_hinge", "sum instead of mean", hinge_sum, "forgot-mean", "divide by N"),
     wrong(A, "multiclass_hinge", "no gradient at the label", hinge_no_true_class_gradient, "wrong-value",
           "`dscores`"),
@@ -409,7 +415,226 @@ ENTRIES = [
     wrong(A, "train_softmax_regression", "the loss recorded after the update", trainer_loss_after_update,
           "wrong-value", "`losses`", helpers=_REG, expensive=True),
     wrong(A, "train_softmax_regression", "b never updated", trainer_no_bias, "missing-bias-grad", "b is still all zeros",
-          helpers=_REG, expensive=True),
+          helpers=_REG, expensive=True, mistake="bias-never-updated"),
     wrong(A, "train_softmax_regression", "gradient ascent", trainer_ascent, "sign-flipped", "goes up",
-          helpers=_REG, expensive=True),
+          helpers=_REG, expensive=True, mistake="gradient-ascent"),
+]
+
+
+# ----------------------------------------------------------------------------- NaN and inf from code that subtracts a
+# maximum (or not), math.log, CS231n loops, np.matrix, a zero gradient: one entry per known mistake and more
+
+
+def ce_naive_loop(scores, y):
+    num_train, num_classes = scores.shape
+    loss, dscores = 0.0, np.zeros_like(scores)
+    for i in range(num_train):
+        exp_scores = np.exp(scores[i])
+        probs = exp_scores / np.sum(exp_scores)
+        loss += -np.log(probs[y[i]])
+        dscores[i] = probs
+        dscores[i, y[i]] -= 1
+    return loss / num_train, dscores / num_train
+
+
+def ce_global_max(scores, y):
+    N = scores.shape[0]
+    shifted = scores - np.max(scores)  # one maximum for the whole batch
+    probs = np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True)
+    loss = -np.sum(np.log(probs[np.arange(N), y])) / N
+    probs[np.arange(N), y] -= 1
+    return loss, probs / N
+
+
+def ce_through_jacobian(scores, y):
+    N, K = scores.shape
+    Z = scores - scores.max(axis=1, keepdims=True)
+    P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+    Y = np.eye(K)[y]
+    loss = -np.mean(np.log(np.sum(P * Y, axis=1)))
+    dP = -Y / P / N  # dL/dp, then back through the softmax's Jacobian
+    dZ = P * (dP - np.sum(dP * P, axis=1, keepdims=True))
+    return loss, dZ
+
+
+def ce_math_log(scores, y):
+    N, K = scores.shape
+    loss, d = 0.0, np.zeros((N, K))
+    for i in range(N):
+        row = scores[i] - max(scores[i])
+        exps = [math.exp(s) for s in row]
+        total = sum(exps)
+        loss += -math.log(exps[y[i]] / total)
+        for j in range(K):
+            d[i, j] = exps[j] / total - (1.0 if j == y[i] else 0.0)
+    return loss / N, d / N
+
+
+def ce_gradient_commented_out(scores, y):
+    N = scores.shape[0]
+    logp = _log_softmax(scores)
+    loss = -logp[np.arange(N), y].mean()
+    dscores = np.zeros_like(scores)
+    # p = np.exp(logp); p[np.arange(N), y] -= 1; dscores = p / N
+    return loss, dscores
+
+
+def ce_np_matrix(scores, y):
+    S = np.matrix(scores)  # old CS231n code: matrices, * is the matrix product
+    N = S.shape[0]
+    S = S - S.max(axis=1)
+    logp = S - np.log(np.exp(S).sum(axis=1))
+    loss = -np.mean([logp[i, y[i]] for i in range(N)])
+    P = np.exp(logp)
+    P[np.arange(N), y] -= 1
+    return float(loss), P / N
+
+
+def regression_log_of_p(W, b, X, y):
+    N = X.shape[0]
+    scores = X @ W + b
+    scores = scores - np.max(scores, axis=1, keepdims=True)
+    p = np.exp(scores) / np.sum(np.exp(scores), axis=1, keepdims=True)
+    loss = -np.sum(np.log(p[np.arange(N), y])) / N
+    dscores = p.copy()
+    dscores[np.arange(N), y] -= 1
+    dscores /= N
+    return loss, X.T @ dscores, dscores.sum(axis=0)
+
+
+def regression_through_jacobian(W, b, X, y):
+    N, K = X.shape[0], W.shape[1]
+    Z = X @ W + b
+    Z = Z - Z.max(axis=1, keepdims=True)
+    P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+    Y = np.eye(K)[y]
+    loss = -np.mean(np.log(np.sum(P * Y, axis=1)))
+    dP = -Y / P / N
+    dZ = P * (dP - np.sum(dP * P, axis=1, keepdims=True))
+    return loss, X.T @ dZ, dZ.sum(axis=0)
+
+
+def regression_global_max(W, b, X, y):
+    N = X.shape[0]
+    scores = X.dot(W) + b
+    scores -= np.max(scores)  # CS231n's hint, applied to the whole batch at once
+    exp_scores = np.exp(scores)
+    probs = exp_scores / np.sum(exp_scores, axis=1, keepdims=True)
+    loss = -np.mean(np.log(probs[range(N), y]))
+    probs[range(N), y] -= 1
+    return loss, X.T.dot(probs) / N, np.sum(probs, axis=0) / N
+
+
+def regression_naive_loops(W, b, X, y):
+    num_train, num_classes = X.shape[0], W.shape[1]
+    loss, dW, db = 0.0, np.zeros_like(W), np.zeros_like(b)
+    for i in range(num_train):
+        scores = X[i].dot(W) + b
+        exp_scores = np.exp(scores)
+        probs = exp_scores / np.sum(exp_scores)
+        loss += -np.log(probs[y[i]])
+        for j in range(num_classes):
+            dW[:, j] += (probs[j] - (j == y[i])) * X[i]
+            db[j] += probs[j] - (j == y[i])
+    return loss / num_train, dW / num_train, db / num_train
+
+
+def regression_math_log_loops(W, b, X, y):
+    num_train, num_classes = X.shape[0], W.shape[1]
+    loss, dW, db = 0.0, np.zeros_like(W), np.zeros_like(b)
+    for i in range(num_train):
+        scores = X[i].dot(W) + b
+        scores -= np.max(scores)
+        probs = np.exp(scores) / np.sum(np.exp(scores))
+        loss -= math.log(probs[y[i]])
+        probs[y[i]] -= 1
+        dW += np.outer(X[i], probs)
+        db += probs
+    return loss / num_train, dW / num_train, db / num_train
+
+
+def regression_cs231n_reg(W, b, X, y, reg=1e-3):
+    num_train = X.shape[0]
+    scores = X.dot(W) + b
+    scores -= scores.max(axis=1, keepdims=True)
+    log_probs = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    loss = -log_probs[np.arange(num_train), y].mean() + reg * np.sum(W * W)  # the assignment's reg, left in
+    dscores = np.exp(log_probs)
+    dscores[np.arange(num_train), y] -= 1
+    dscores /= num_train
+    return loss, X.T.dot(dscores) + 2 * reg * W, dscores.sum(axis=0)
+
+
+def regression_np_matrix(W, b, X, y):
+    Xm, Wm = np.matrix(X), np.matrix(W)
+    N = Xm.shape[0]
+    S = Xm * Wm + b
+    S = S - S.max(axis=1)
+    logp = S - np.log(np.exp(S).sum(axis=1))
+    loss = -np.mean([logp[i, y[i]] for i in range(N)])
+    P = np.exp(logp)
+    P[np.arange(N), y] -= 1
+    P = P / N
+    return float(loss), Xm.T * P, P.sum(axis=0)  # db: a (1, K) matrix
+
+
+ENTRIES += [
+    wrong(A, "cross_entropy", "no max subtraction (CS231n loop)", ce_naive_loop, "not-finite", "overflows",
+          "each row's maximum", mistake="no-max-subtraction"),
+    wrong(A, "cross_entropy", "the maximum of the whole batch", ce_global_max, "not-finite", "whole array",
+          "each row's own maximum", mistake="whole-array-maximum"),
+    wrong(A, "cross_entropy", "backward through the Jacobian, dividing by p", ce_through_jacobian, "not-finite",
+          "divides by that probability", "(p - onehot(y)) / N", mistake="division-by-underflowed-probability"),
+    wrong(A, "cross_entropy", "math.log in a loop", ce_math_log, "raised-error", "math domain error",
+          "rounded to exactly 0", "log-softmax", mistake="math-domain-error"),
+    wrong(A, "cross_entropy", "gradient commented out", ce_gradient_commented_out, "wrong-value", "`dscores`",
+          "all zeros", "commented out"),
+    correct(A, "cross_entropy", "np.matrix (old CS231n code)", ce_np_matrix),
+    wrong(A, "softmax_regression_loss", "stable softmax, log of an underflowed probability", regression_log_of_p,
+          "not-finite", "you subtract each row's maximum", "rounds to exactly 0", "log-softmax",
+          mistake="log-of-underflowed-probability"),
+    wrong(A, "softmax_regression_loss", "backward through the Jacobian, dividing by p", regression_through_jacobian,
+          "not-finite", "divides by that probability", mistake="division-by-underflowed-probability"),
+    wrong(A, "softmax_regression_loss", "the maximum of the whole batch (CS231n style)", regression_global_max,
+          "not-finite", "not the maximum of the whole array", mistake="whole-array-maximum"),
+    wrong(A, "softmax_regression_loss", "no max subtraction (CS231n loops)", regression_naive_loops, "not-finite",
+          "overflows", "each row's maximum", mistake="no-max-subtraction"),
+    wrong(A, "softmax_regression_loss", "math.log in loops, max subtracted", regression_math_log_loops,
+          "raised-error", "math domain error", "log-softmax", mistake="math-domain-error"),
+    wrong(A, "softmax_regression_loss", "reg * sum(W * W) left in (CS231n style)", regression_cs231n_reg,
+          "wrong-value", "regularisation", "λ = 0", mistake="regularisation-added"),
+    wrong(A, "softmax_regression_loss", "np.matrix, db a (1, K) matrix", regression_np_matrix, "wrong-shape", "`db`",
+          "(1,"),
+]
+
+
+def ce_onehot_log(scores, y):
+    N, K = scores.shape
+    Y = np.eye(K)[y]
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    P = e / e.sum(axis=1, keepdims=True)
+    loss = -np.sum(Y * np.log(P)) / N  # log(0) = -inf where a probability underflows, times 0: NaN
+    return loss, (P - Y) / N
+
+
+def regression_loops_log_of_p(W, b, X, y):
+    num_train = X.shape[0]
+    loss, dW, db = 0.0, np.zeros_like(W), np.zeros_like(b)
+    for i in range(num_train):
+        f = X[i].dot(W) + b
+        f -= np.max(f)  # the numeric-stability trick, per example
+        p = np.exp(f) / np.sum(np.exp(f))
+        loss += -np.log(p[y[i]])
+        p[y[i]] -= 1
+        dW += np.outer(X[i], p)
+        db += p
+    return loss / num_train, dW / num_train, db / num_train
+
+
+ENTRIES += [
+    wrong(A, "cross_entropy", "one-hot times np.log(P), max subtracted", ce_onehot_log, "not-finite", "is nan",
+          "rounds to exactly 0", "log-softmax", mistake="log-of-underflowed-probability"),
+    wrong(A, "softmax_regression_loss", "CS231n loops, max subtracted, np.log(p[y])", regression_loops_log_of_p,
+          "not-finite", "is inf", "you subtract each row's maximum", "log-softmax",
+          mistake="log-of-underflowed-probability"),
 ]

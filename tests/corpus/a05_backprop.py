@@ -6,6 +6,8 @@ code copied). Every function takes the arguments the notebook specifies.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from dlfoundations.kit.gradcheck import numerical_gradient, rel_error
@@ -773,15 +775,15 @@ ENTRIES = [
     correct(A, "relu_forward", "in place on its own copy, a dict cache", relu_forward_copy,
             helpers={"relu_backward": relu_backward_dict}),
     wrong(A, "relu_backward", "no relu mask", relu_backward_no_mask, "wrong-value", "mask", "dz = dout * (z > 0)",
-          helpers={"relu_forward": relu_forward}),
+          helpers={"relu_forward": relu_forward}, mistake="no-mask"),
     wrong(A, "relu_backward", "mask z >= 0", relu_backward_ge, "wrong-value", "exactly 0", "z > 0",
-          helpers={"relu_forward": relu_forward}),
+          helpers={"relu_forward": relu_forward}, mistake="mask-at-zero"),
     wrong(A, "relu_forward", "zeroes z in place", relu_forward_inplace, "mutates-input", "`z`", "in place",
           helpers={"relu_backward": relu_backward}),
     wrong(A, "relu_backward", "zeroes dout in place", relu_backward_inplace, "mutates-input", "`dout`",
           helpers={"relu_forward": relu_forward}),
     wrong(A, "relu_backward", "multiplies by the output", relu_backward_times_out, "wrong-value", "derivative",
-          helpers={"relu_forward": relu_forward}),
+          helpers={"relu_forward": relu_forward}, mistake="times-the-output"),
     wrong(A, "relu_forward", "a function as the cache", relu_forward_closure, "wrong-type", "cache", "plain data",
           helpers={"relu_backward": relu_backward}),
     wrong(A, "relu_forward", "np.max instead of np.maximum", relu_forward_npmax, "wrong-shape", "`out`", "shape",
@@ -791,26 +793,27 @@ ENTRIES = [
     correct(A, "affine_backward", "db with keepdims then reshaped, a dict cache", affine_backward_keepdims_reshaped,
             helpers={"affine_forward": affine_forward_dict}),
     wrong(A, "affine_backward", "db of shape (1, K)", affine_backward_keepdims, "wrong-shape", "`db`", "(1,",
-          "keepdims", helpers={"affine_forward": affine_forward}),
+          "keepdims", helpers={"affine_forward": affine_forward}, mistake="db-keepdims"),
     wrong(A, "affine_backward", "dW transposed", affine_backward_transposed_dW, "transposed", "`dW`", "transposed",
           helpers={"affine_forward": affine_forward}),
     wrong(A, "affine_backward", "no bias gradient", affine_backward_no_db, "missing-bias-grad", "`db`", "zeros",
           helpers={"affine_forward": affine_forward_with_b}),
     wrong(A, "affine_backward", "db as a mean", affine_backward_mean_db, "extra-mean", "`db`", "sum",
-          helpers={"affine_forward": affine_forward}),
+          helpers={"affine_forward": affine_forward}, mistake="db-mean"),
     wrong(A, "affine_backward", "dW divided by N", affine_backward_dW_over_N, "extra-mean", "`dW`", "divided by N",
-          helpers={"affine_forward": affine_forward}),
+          helpers={"affine_forward": affine_forward}, mistake="dW-over-N"),
     wrong(A, "affine_forward", "no bias", affine_forward_no_bias, "wrong-value", "`out`", "without the bias",
-          helpers={"affine_backward": affine_backward}),
+          helpers={"affine_backward": affine_backward}, mistake="no-bias"),
     wrong(A, "affine_backward", "dX with the wrong sign", affine_backward_dX_sign, "sign-flipped", "`dX`",
-          "opposite sign", "dout @ W.T", helpers={"affine_forward": affine_forward}),
+          "opposite sign", "dout @ W.T", helpers={"affine_forward": affine_forward}, mistake="gradient-sign"),
     # forward
     correct(A, "two_layer_forward", "inline numpy, a dict cache", forward_inline),
     correct(A, "two_layer_forward", "its own affine_forward has no bias (the grader's stands in for it)",
             forward_with_own_layers, helpers={"affine_forward": affine_forward_no_bias, "relu_forward": relu_forward}),
-    wrong(A, "two_layer_forward", "relu on the output", forward_relu_on_output, "wrong-value", "output layer"),
-    wrong(A, "two_layer_forward", "no relu", forward_no_relu, "wrong-value", "no relu"),
-    wrong(A, "two_layer_forward", "no b2", forward_no_b2, "wrong-value", "b2 is missing"),
+    wrong(A, "two_layer_forward", "relu on the output", forward_relu_on_output, "wrong-value", "output layer",
+          mistake="different-network"),
+    wrong(A, "two_layer_forward", "no relu", forward_no_relu, "wrong-value", "no relu", mistake="different-network"),
+    wrong(A, "two_layer_forward", "no b2", forward_no_b2, "wrong-value", "b2 is missing", mistake="different-network"),
     wrong(A, "two_layer_forward", "an object as the cache", forward_object_cache, "wrong-type", "Cache",
           "plain data"),
     # MSE
@@ -821,26 +824,29 @@ ENTRIES = [
             helpers={"two_layer_forward": forward_inline, "two_layer_backward": backward_dict_cache}),
     wrong(A, "two_layer_mse", "on its own forward without b2 (not served here: its cache goes to the backward)",
           mse_with_forward_no_b2, "wrong-value", "different network", "b2 is missing", "your `two_layer_forward`",
-          helpers={"two_layer_forward": forward_no_b2}),
+          helpers={"two_layer_forward": forward_no_b2}, mistake="different-network"),
     wrong(A, "two_layer_mse", "sum instead of mean", mse_sum, "forgot-mean", "`loss`", "divide by N"),
     wrong(A, "two_layer_mse", "mean in the loss, sum in the gradient", mse_grad_not_mean, "forgot-mean",
           "grads['W2']", "divide by N"),
     wrong(A, "two_layer_mse", "no 1/2 in the loss", mse_no_half, "factor", "`loss`", "twice"),
     wrong(A, "two_layer_mse", "an L2 term where there is none", mse_regularised, "wrong-value", "regularisation",
-          "has none"),
+          "has none", mistake="regularisation-added"),
     wrong(A, "two_layer_mse", "no relu mask in the backward pass", mse_no_mask, "wrong-value", "grads['W2']",
-          "relu mask"),
+          "relu mask", mistake="no-mask-in-delta1"),
     wrong(A, "two_layer_mse", "no relu mask in its own two_layer_backward", mse_with_backward_no_mask,
-          "wrong-value", "relu mask", helpers={**NET, "two_layer_backward": backward_no_mask}),
+          "wrong-value", "relu mask", helpers={**NET, "two_layer_backward": backward_no_mask},
+          mistake="no-mask-in-delta1"),
     wrong(A, "two_layer_mse", "W2 updated before delta1", mse_updates_W2_first, "wrong-value", "updated",
-          "before delta1"),
+          "before delta1", mistake="W2-updated-first"),
     wrong(A, "two_layer_mse", "W2 updated in params", mse_updates_params_in_place, "mutates-input", "`params`"),
-    wrong(A, "two_layer_mse", "W2 overwritten by dW2", mse_W2_overwritten, "wrong-value", "overwritten", "dW2"),
-    wrong(A, "two_layer_mse", "db2 of shape (1, K)", mse_db2_keepdims, "wrong-shape", "grads['b2']", "(1,"),
+    wrong(A, "two_layer_mse", "W2 overwritten by dW2", mse_W2_overwritten, "wrong-value", "overwritten", "dW2",
+          mistake="W2-overwritten"),
+    wrong(A, "two_layer_mse", "db2 of shape (1, K)", mse_db2_keepdims, "wrong-shape", "grads['b2']", "(1,",
+          mistake="bias-keepdims"),
     wrong(A, "two_layer_mse", "dW1 transposed", mse_dW1_transposed, "transposed", "grads['W1']", "transposed"),
     wrong(A, "two_layer_mse", "no db1", mse_no_db1, "missing-bias-grad", "grads['b1']", "zeros"),
     wrong(A, "two_layer_mse", "delta2 with the wrong sign", mse_sign, "sign-flipped", "every gradient",
-          "opposite sign", "(Z - Y) / N"),
+          "opposite sign", "(Z - Y) / N", mistake="every-gradient-sign"),
     wrong(A, "two_layer_mse", "returns the loss only", mse_loss_only, "wrong-type", "2 values", "(loss, grads)",
           helpers=NET),
     # cross-entropy
@@ -852,19 +858,19 @@ ENTRIES = [
             two_layer_cross_entropy, helpers={"two_layer_forward": forward_inline,
                                               "two_layer_backward": backward_dict_cache}),
     wrong(A, "two_layer_cross_entropy", "no max subtraction", ce_no_max, "not-finite", "each row's own maximum",
-          helpers=NET),
+          helpers=NET, mistake="no-max-subtraction"),
     wrong(A, "two_layer_cross_entropy", "log of an underflowed probability", ce_log_of_p, "not-finite",
-          "gradients are finite", "np.log", "analytically", helpers=NET),
+          "gradients are finite", "np.log", "analytically", helpers=NET, mistake="log-of-underflowed-probability"),
     wrong(A, "two_layer_cross_entropy", "max of the whole array", ce_global_max, "not-finite",
-          "not the maximum of the whole array", helpers=NET),
+          "not the maximum of the whole array", helpers=NET, mistake="whole-array-maximum"),
     wrong(A, "two_layer_cross_entropy", "sum instead of mean", ce_sum, "forgot-mean", "`loss`", "divide by N",
           helpers=NET),
     wrong(A, "two_layer_cross_entropy", "gradient not divided by N", ce_grad_not_mean, "forgot-mean",
           "grads['W2']", "divide by N", helpers=NET),
     wrong(A, "two_layer_cross_entropy", "P - onehot with the wrong sign", ce_sign, "sign-flipped",
-          "every gradient", "(P - onehot(y)) / N", helpers=NET),
+          "every gradient", "(P - onehot(y)) / N", helpers=NET, mistake="every-gradient-sign"),
     wrong(A, "two_layer_cross_entropy", "an L2 term where there is none", ce_regularised, "wrong-value",
-          "regularisation", "remove the penalty", helpers=NET),
+          "regularisation", "remove the penalty", helpers=NET, mistake="regularisation-added"),
     # gradient check
     correct(A, "network_gradient_errors", "the kit's numerical_gradient and rel_error", errors_with_kit),
     correct(A, "network_gradient_errors", "own loops, h = 1e-6", errors_own_loops_small_h),
@@ -900,7 +906,173 @@ ENTRIES = [
     wrong(A, "train_two_layer", "centres X in place", train_centres_X_in_place, "mutates-input", "`X`",
           helpers=PREDICT, expensive=True),
     wrong(A, "two_layer_predict", "returns the scores", predict_scores, "wrong-shape", "scores", "axis=1",
-          helpers=TRAIN),
+          helpers=TRAIN, mistake="returns-scores"),
     wrong(A, "two_layer_predict", "argmax over axis 0", predict_axis0, "wrong-shape", "axis 0", "axis=1",
-          helpers=TRAIN),
+          helpers=TRAIN, mistake="argmax-axis-0"),
+]
+
+
+# ----------------------------------------------------------------------------- more mistakes, one per known mistake
+
+
+def relu_backward_inverted(dout, cache):
+    return np.where(cache < 0, dout, 0.0)  # the mask the wrong way round
+
+
+def relu_backward_mask_only(dout, cache):
+    return (cache > 0).astype(float)  # the derivative of relu, not yet times dout
+
+
+def affine_backward_db_not_summed(dout, cache):
+    X, W = cache
+    return dout @ W.T, X.T @ dout, dout  # db still has one row per example
+
+
+def mse_mask_is_activation(params, X, Y):
+    A1, H, Z = _mse_parts(params, X, Y)
+    N = X.shape[0]
+    dZ = (Z - Y) / N
+    dA = (dZ @ params["W2"].T) * H  # relu's derivative written as relu itself
+    return 0.5 * np.sum((Z - Y) ** 2) / N, {"W1": X.T @ dA, "b1": dA.sum(0), "W2": H.T @ dZ, "b2": dZ.sum(0)}
+
+
+def _ce_parts(params, X, y):
+    """Forward inline and the softmax delta (what a student writes when not reusing the layers)."""
+    A1 = X.dot(params["W1"]) + params["b1"]
+    H = np.maximum(0, A1)
+    Z = H.dot(params["W2"]) + params["b2"]
+    loss, delta2 = _softmax_delta(Z, y)
+    return A1, H, loss, delta2
+
+
+def ce_no_mask_inline(params, X, y):
+    A1, H, loss, dZ = _ce_parts(params, X, y)
+    dA = dZ.dot(params["W2"].T)  # forgot the relu
+    return loss, {"W1": X.T.dot(dA), "b1": dA.sum(0), "W2": H.T.dot(dZ), "b2": dZ.sum(0)}
+
+
+def ce_W2_overwritten(params, X, y):
+    A1, H, loss, dZ = _ce_parts(params, X, y)
+    W2 = H.T.dot(dZ)  # meant dW2
+    dA = dZ.dot(W2.T) * (A1 > 0)
+    return loss, {"W1": X.T.dot(dA), "b1": dA.sum(0), "W2": W2, "b2": dZ.sum(0)}
+
+
+def ce_W2_updated_first(params, X, y, learning_rate=0.5):
+    A1, H, loss, dZ = _ce_parts(params, X, y)
+    dW2 = H.T.dot(dZ)
+    W2 = params["W2"] - learning_rate * dW2
+    dA = dZ.dot(W2.T) * (A1 > 0)
+    return loss, {"W1": X.T.dot(dA), "b1": dA.sum(0), "W2": dW2, "b2": dZ.sum(0)}
+
+
+def ce_mask_is_activation(params, X, y):
+    A1, H, loss, dZ = _ce_parts(params, X, y)
+    dA = dZ.dot(params["W2"].T) * H
+    return loss, {"W1": X.T.dot(dA), "b1": dA.sum(0), "W2": H.T.dot(dZ), "b2": dZ.sum(0)}
+
+
+def ce_db_keepdims(params, X, y):
+    A1, H, loss, dZ = _ce_parts(params, X, y)
+    dA = dZ.dot(params["W2"].T) * (A1 > 0)
+    return loss, {"W1": X.T.dot(dA), "b1": np.sum(dA, axis=0, keepdims=True), "W2": H.T.dot(dZ),
+                  "b2": np.sum(dZ, axis=0, keepdims=True)}
+
+
+def ce_no_b2(params, X, y):
+    A1 = X.dot(params["W1"]) + params["b1"]
+    H = np.maximum(0, A1)
+    Z = H.dot(params["W2"])  # b2 forgotten
+    loss, dZ = _softmax_delta(Z, y)
+    dA = dZ.dot(params["W2"].T) * (A1 > 0)
+    return loss, {"W1": X.T.dot(dA), "b1": dA.sum(0), "W2": H.T.dot(dZ), "b2": dZ.sum(0)}
+
+
+def ce_through_jacobian(params, X, y):
+    A1 = X @ params["W1"] + params["b1"]
+    H = np.maximum(0, A1)
+    Z = H @ params["W2"] + params["b2"]
+    N, K = Z.shape
+    S = Z - Z.max(axis=1, keepdims=True)
+    P = np.exp(S) / np.exp(S).sum(axis=1, keepdims=True)
+    Y = np.eye(K)[y]
+    loss = -np.mean(np.log(np.sum(P * Y, axis=1)))
+    dP = -Y / P / N
+    dZ = P * (dP - np.sum(dP * P, axis=1, keepdims=True))
+    dA = (dZ @ params["W2"].T) * (A1 > 0)
+    return loss, {"W1": X.T @ dA, "b1": dA.sum(0), "W2": H.T @ dZ, "b2": dZ.sum(0)}
+
+
+def ce_math_log(params, X, y):
+    A1 = X @ params["W1"] + params["b1"]
+    H = np.maximum(0, A1)
+    Z = H @ params["W2"] + params["b2"]
+    N = Z.shape[0]
+    loss, dZ = 0.0, np.zeros_like(Z)
+    for i in range(N):
+        row = Z[i] - Z[i].max()
+        p = np.exp(row) / np.exp(row).sum()
+        loss -= math.log(p[y[i]]) / N
+        dZ[i] = p
+        dZ[i, y[i]] -= 1
+    dZ /= N
+    dA = (dZ @ params["W2"].T) * (A1 > 0)
+    return loss, {"W1": X.T @ dA, "b1": dA.sum(0), "W2": H.T @ dZ, "b2": dZ.sum(0)}
+
+
+def affine_backward_dW_zeros(dout, cache):
+    X, W = cache
+    dW = np.zeros_like(W)
+    # dW = X.T @ dout   (to do)
+    return dout @ W.T, dW, dout.sum(axis=0)
+
+
+ENTRIES += [
+    wrong(A, "relu_backward", "the mask inverted", relu_backward_inverted, "wrong-value", "inverted",
+          helpers={"relu_forward": relu_forward}, mistake="inverted-mask"),
+    wrong(A, "relu_backward", "the mask alone", relu_backward_mask_only, "wrong-value", "mask [z > 0] itself",
+          helpers={"relu_forward": relu_forward}, mistake="mask-alone"),
+    wrong(A, "affine_backward", "db not summed over the batch", affine_backward_db_not_summed, "wrong-shape",
+          "`db`", "the shape of dout", helpers={"affine_forward": affine_forward}, mistake="db-not-summed"),
+    wrong(A, "affine_backward", "dW left as np.zeros (to do)", affine_backward_dW_zeros, "wrong-value", "`dW`",
+          "all zeros", helpers={"affine_forward": affine_forward}),
+    wrong(A, "two_layer_mse", "relu's derivative written as relu", mse_mask_is_activation, "wrong-value",
+          "between the two layers", mistake="first-layer-wrong"),
+    wrong(A, "two_layer_cross_entropy", "no relu mask (inline, CS231n style)", ce_no_mask_inline, "wrong-value",
+          "relu mask", helpers=NET, mistake="no-mask-in-delta1"),
+    wrong(A, "two_layer_cross_entropy", "W2 overwritten by dW2", ce_W2_overwritten, "wrong-value", "overwritten",
+          helpers=NET, mistake="W2-overwritten"),
+    wrong(A, "two_layer_cross_entropy", "W2 updated before delta1", ce_W2_updated_first, "wrong-value", "updated",
+          "before delta1", helpers=NET, mistake="W2-updated-first"),
+    wrong(A, "two_layer_cross_entropy", "relu's derivative written as relu", ce_mask_is_activation, "wrong-value",
+          "between the two layers", helpers=NET, mistake="first-layer-wrong"),
+    wrong(A, "two_layer_cross_entropy", "biases' gradients with keepdims", ce_db_keepdims, "wrong-shape",
+          "grads['b2']", "(1,", helpers=NET, mistake="bias-keepdims"),
+    wrong(A, "two_layer_cross_entropy", "no b2 in its scores", ce_no_b2, "wrong-value", "different network",
+          "b2 is missing", helpers=NET, mistake="different-network"),
+    wrong(A, "two_layer_cross_entropy", "backward through the Jacobian, dividing by p", ce_through_jacobian,
+          "not-finite", "divides by that probability", "(P - onehot(y)) / N", helpers=NET,
+          mistake="division-by-underflowed-probability"),
+    wrong(A, "two_layer_cross_entropy", "math.log in a loop", ce_math_log, "raised-error", "math domain error",
+          "analytically", helpers=NET, mistake="math-domain-error"),
+]
+
+
+def ce_onehot_log_of_p(params, X, y):
+    A1 = X @ params["W1"] + params["b1"]
+    H = np.maximum(0, A1)
+    Z = H @ params["W2"] + params["b2"]
+    N, K = Z.shape
+    Y = np.eye(K)[y]
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P = e / e.sum(axis=1, keepdims=True)
+    loss = -np.sum(Y * np.log(P)) / N
+    dZ = (P - Y) / N
+    dA = (dZ @ params["W2"].T) * (A1 > 0)
+    return loss, {"W1": X.T @ dA, "b1": dA.sum(0), "W2": H.T @ dZ, "b2": dZ.sum(0)}
+
+
+ENTRIES += [
+    wrong(A, "two_layer_cross_entropy", "one-hot times np.log(P), max subtracted", ce_onehot_log_of_p, "not-finite",
+          "gradients are finite", "np.log", "analytically", helpers=NET, mistake="log-of-underflowed-probability"),
 ]

@@ -369,25 +369,27 @@ ENTRIES = [
     correct(A, "momentum_step", "a loop over the entries", momentum_loops),
     correct(A, "momentum_step", "in place on its own copies", momentum_in_place_on_copies),
     wrong(A, "momentum_step", "forgets the velocity", momentum_forgets, "wrong-value", "fresh velocity",
-          "state['v']"),
+          "state['v']", mistake="state-not-carried"),
     wrong(A, "momentum_step", "returns the state it was given", momentum_returns_old_state, "wrong-value",
-          "fresh velocity", "return the new v"),
+          "fresh velocity", "return the new v", mistake="state-not-carried"),
     wrong(A, "momentum_step", "exponential average", momentum_ema, "wrong-value", "exponential average",
-          "v = beta v + g"),
+          "v = beta v + g", mistake="exponential-average"),
     wrong(A, "momentum_step", "writes into the state", momentum_state_in_place, "mutates-input", "`state`",
           "in place"),
     wrong(A, "momentum_step", "w -= lr v", momentum_w_in_place, "mutates-input", "`w`"),
     wrong(A, "momentum_step", "steps uphill", momentum_ascent, "sign-flipped", "opposite sign", "uphill",
-          "w - lr"),
+          "w - lr", mistake="uphill"),
     wrong(A, "momentum_step", "steps with the old velocity", momentum_old_velocity, "wrong-value",
-          "old velocity", "then step"),
+          "old velocity", "then step", mistake="old-velocity"),
     # Adagrad
     correct(A, "adagrad_step", "textbook", adagrad_step),
     correct(A, "adagrad_step", "g * g and ** 0.5", adagrad_square_multiply),
     wrong(A, "adagrad_step", "eps inside the square root", adagrad_eps_inside, "wrong-value", "inside the square "
-          "root", "sqrt(s) + eps"),
-    wrong(A, "adagrad_step", "no running sum", adagrad_no_sum, "wrong-value", "forgets the sum", "state['s']"),
-    wrong(A, "adagrad_step", "no square root", adagrad_no_sqrt, "wrong-value", "instead of sqrt(s) + eps"),
+          "root", "sqrt(s) + eps", mistake="eps-inside-sqrt"),
+    wrong(A, "adagrad_step", "no running sum", adagrad_no_sum, "wrong-value", "forgets the sum", "state['s']",
+          mistake="state-not-carried"),
+    wrong(A, "adagrad_step", "no square root", adagrad_no_sqrt, "wrong-value", "instead of sqrt(s) + eps",
+          mistake="no-sqrt"),
     wrong(A, "adagrad_step", "s += g ** 2 into the state", adagrad_state_in_place, "mutates-input", "`state`"),
     wrong(A, "adagrad_step", "its own eps", adagrad_fixed_eps, "wrong-value", "small constants",
           "the one passed to your function"),
@@ -395,23 +397,25 @@ ENTRIES = [
     correct(A, "rmsprop_step", "textbook", rmsprop_step),
     correct(A, "rmsprop_step", "a loop with math.sqrt", rmsprop_loops),
     wrong(A, "rmsprop_step", "eps inside the square root", rmsprop_eps_inside, "wrong-value",
-          "inside the square root", "sqrt(s) + eps"),
-    wrong(A, "rmsprop_step", "rho and 1 - rho swapped", rmsprop_swapped, "wrong-value", "swapped"),
+          "inside the square root", "sqrt(s) + eps", mistake="eps-inside-sqrt"),
+    wrong(A, "rmsprop_step", "rho and 1 - rho swapped", rmsprop_swapped, "wrong-value", "swapped",
+          mistake="rho-swapped"),
     wrong(A, "rmsprop_step", "forgets the average", rmsprop_forgets, "wrong-value", "fresh state",
-          "return it in the new state"),
+          "return it in the new state", mistake="state-not-carried"),
     wrong(A, "rmsprop_step", "updates the state in place", rmsprop_state_in_place, "mutates-input", "`state`"),
     # Adam
     correct(A, "adam_step", "textbook", adam_step),
     correct(A, "adam_step", "correction folded into the rate, in place on copies", adam_in_place_on_copies),
     wrong(A, "adam_step", "no bias correction", adam_no_bias_correction, "wrong-value", "without bias correction",
-          "1 - beta1 ** t"),
+          "1 - beta1 ** t", mistake="no-bias-correction"),
     wrong(A, "adam_step", "t not increased before use", adam_t_not_increased_first, "not-finite", "t = 0",
-          "increase t first"),
+          "increase t first", mistake="t-used-before-increase"),
     wrong(A, "adam_step", "t never stored", adam_t_never_stored, "wrong-value", "t = 1 at every step",
-          "t = state['t'] + 1"),
-    wrong(A, "adam_step", "eps inside the square root", adam_eps_inside, "wrong-value", "inside the square root"),
+          "t = state['t'] + 1", mistake="t-never-increased"),
+    wrong(A, "adam_step", "eps inside the square root", adam_eps_inside, "wrong-value", "inside the square root",
+          mistake="eps-inside-sqrt"),
     wrong(A, "adam_step", "stores m_hat and v_hat", adam_stores_corrected, "wrong-value", "holds m_hat",
-          "raw averages"),
+          "raw averages", mistake="state-holds-m-hat"),
     wrong(A, "adam_step", "updates the state in place", adam_state_in_place, "mutates-input", "`state`"),
     wrong(A, "adam_step", "returns new_w only", adam_returns_w_only, "wrong-type", "(new_w, new_state)"),
     # schedules
@@ -419,15 +423,15 @@ ENTRIES = [
     correct(A, "step_decay", "math.pow and floor, cosine with an if", step_decay_math_floor,
             helpers={"cosine_schedule": cosine_with_if}),
     wrong(A, "step_decay", "t / every", step_decay_float_exponent, "wrong-value", "integer division", "t // every",
-          helpers={"cosine_schedule": cosine_schedule}),
+          helpers={"cosine_schedule": cosine_schedule}, mistake="fractional-exponent"),
     wrong(A, "step_decay", "drops one step early", step_decay_one_early, "wrong-value", "one step too early",
-          helpers={"cosine_schedule": cosine_schedule}),
+          helpers={"cosine_schedule": cosine_schedule}, mistake="one-step-early"),
     wrong(A, "cosine_schedule", "not clamped after total_steps", cosine_not_clamped, "wrong-value",
-          "min(t, total_steps)", helpers={"step_decay": step_decay}),
+          "min(t, total_steps)", helpers={"step_decay": step_decay}, mistake="not-clamped"),
     wrong(A, "cosine_schedule", "ignores lr_min", cosine_ignores_lr_min, "wrong-value", "lr_min is ignored",
-          helpers={"step_decay": step_decay}),
+          helpers={"step_decay": step_decay}, mistake="lr-min-ignored"),
     wrong(A, "cosine_schedule", "cos without (1 + cos) / 2", cosine_without_half, "wrong-value", "(1 + cos",
-          helpers={"step_decay": step_decay}),
+          helpers={"step_decay": step_decay}, mistake="without-half"),
     # the training loop
     correct(A, "run_optimiser", "textbook", run_optimiser, helpers=STEPS),
     correct(A, "run_optimiser", "a preallocated path", run_preallocated, helpers=STEPS),
@@ -436,15 +440,166 @@ ENTRIES = [
     correct(A, "run_optimiser", "its own momentum and Adam steps return zeros (the grader's stand in for them)",
             run_optimiser, helpers={"momentum_step": momentum_zeros, "adam_step": adam_zeros}),
     correct(A, "run_optimiser", "without its own step functions (not written yet)", run_optimiser),
-    wrong(A, "run_optimiser", "no w0 row", run_no_start, "wrong-shape", "row 0 must be w0", helpers=STEPS),
+    wrong(A, "run_optimiser", "no w0 row", run_no_start, "wrong-shape", "row 0 must be w0", helpers=STEPS,
+          mistake="no-start-row"),
     wrong(A, "run_optimiser", "schedule from t = 1", run_schedule_from_one, "wrong-value", "lr(t + 1)",
-          "lr(0)", helpers=STEPS),
+          "lr(0)", helpers=STEPS, mistake="schedule-from-one"),
     wrong(A, "run_optimiser", "state not fed back", run_state_not_fed_back, "wrong-value", "initial state",
-          "pass the state returned", helpers=STEPS),
+          "pass the state returned", helpers=STEPS, mistake="state-not-fed-back"),
     wrong(A, "run_optimiser", "gradient at w0 only", run_gradient_at_start, "wrong-value", "gradient at w0",
-          "grad_fn(w)", helpers=STEPS),
+          "grad_fn(w)", helpers=STEPS, mistake="gradient-at-start"),
     wrong(A, "run_optimiser", "the same array appended", run_same_array, "wrong-value", "same array",
-          helpers=STEPS),
+          helpers=STEPS, mistake="same-array-appended"),
     wrong(A, "run_optimiser", "lr(0) at every step", run_ignores_schedule, "wrong-value", "lr(0)", "lr(t)",
-          helpers=STEPS),
+          helpers=STEPS, mistake="schedule-ignored"),
+]
+
+
+# ----------------------------------------------------------------------------- more mistakes, one per known mistake
+
+
+def momentum_beta_on_gradient(w, g, state, lr, beta=0.9):
+    v = state["v"] + beta * g
+    return w - lr * v, {"v": v}
+
+
+def adagrad_no_eps(w, g, state, lr, eps=1e-8):
+    s = state["s"] + g ** 2
+    return w - lr * g / np.sqrt(s), {"s": s}  # eps forgotten: 0 / 0 where g stays 0
+
+
+def adagrad_ascent(w, g, state, lr, eps=1e-8):
+    s = state["s"] + g ** 2
+    return w + lr * g / (np.sqrt(s) + eps), {"s": s}
+
+
+def rmsprop_no_one_minus(w, g, state, lr, rho=0.9, eps=1e-8):
+    s = rho * state["s"] + g ** 2  # the (1 - rho) of the new term is missing
+    return w - lr * g / (np.sqrt(s) + eps), {"s": s}
+
+
+def rmsprop_fixed_rho(w, g, state, lr, rho=0.9, eps=1e-8):
+    s = 0.9 * state["s"] + 0.1 * g ** 2  # the lecture's numbers, not the rho passed in
+    return w - lr * g / (np.sqrt(s) + eps), {"s": s}
+
+
+def rmsprop_no_sqrt(w, g, state, lr, rho=0.9, eps=1e-8):
+    s = rho * state["s"] + (1 - rho) * g ** 2
+    return w - lr * g / (s + eps), {"s": s}
+
+
+def rmsprop_no_eps_loop(w, g, state, lr, rho=0.9, eps=1e-8):
+    s, new_w = np.zeros_like(w), np.zeros_like(w)
+    for i in np.ndindex(w.shape):
+        s[i] = rho * state["s"][i] + (1 - rho) * g[i] ** 2
+        new_w[i] = w[i] - lr * g[i] / math.sqrt(s[i]) if s[i] > 0 else w[i] - lr * g[i] / s[i]
+    return new_w, {"s": s}
+
+
+def rmsprop_ascent(w, g, state, lr, rho=0.9, eps=1e-8):
+    s = rho * state["s"] + (1 - rho) * g ** 2
+    return w + lr * g / (np.sqrt(s) + eps), {"s": s}
+
+
+def adam_correction_without_t(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state["t"] + 1
+    m = beta1 * state["m"] + (1 - beta1) * g
+    v = beta2 * state["v"] + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1)  # the power t is missing here ...
+    v_hat = v / (1 - beta2 ** t)  # ... but not here
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
+
+
+def adam_fresh_state(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = (1 - beta1) * g  # beta1 * 0 + ...: the state's m is never read
+    v = (1 - beta2) * g ** 2
+    m_hat, v_hat = m / (1 - beta1), v / (1 - beta2)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": 1}
+
+
+def adam_t_plus_one(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state["t"] + 1
+    m = beta1 * state["m"] + (1 - beta1) * g
+    v = beta2 * state["v"] + (1 - beta2) * g ** 2
+    m_hat, v_hat = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))  # t increased twice
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
+
+
+def adam_ascent(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    new_w, new_state = _good_adam_step(w, g, state, lr, beta1, beta2, eps)
+    return 2 * w - new_w, new_state
+
+
+def step_decay_dropped_at_zero(t, lr0, drop=0.5, every=10):
+    return lr0 * drop ** (t // every + 1)
+
+
+def step_decay_every_step(t, lr0, drop=0.5, every=10):
+    return lr0 * drop ** t
+
+
+def step_decay_one_minus_drop(t, lr0, drop=0.5, every=10):
+    return lr0 * (1 - drop) ** (t // every)
+
+
+def cosine_no_pi(t, lr0, total_steps, lr_min=0.0):
+    t = min(t, total_steps)
+    return lr_min + (lr0 - lr_min) * 0.5 * (1 + math.cos(t / total_steps))
+
+
+def cosine_quarter(t, lr0, total_steps, lr_min=0.0):
+    t = min(t, total_steps)
+    return lr_min + (lr0 - lr_min) * 0.5 * (1 + math.cos(math.pi * t / (2 * total_steps)))
+
+
+def cosine_scaled_by_lr0(t, lr0, total_steps, lr_min=0.0):
+    t = min(t, total_steps)
+    return lr_min + lr0 * 0.5 * (1 + math.cos(math.pi * t / total_steps))
+
+
+def run_without_hyper(step_fn, state, grad_fn, w0, num_steps, lr, **hyper):
+    w = np.array(w0, dtype=np.float64)
+    path = [w]
+    for t in range(num_steps):
+        eta = lr(t) if callable(lr) else lr
+        w, state = step_fn(w, grad_fn(w), state, eta)  # **hyper not passed on: the defaults are used
+        path.append(w)
+    return np.array(path)
+
+
+ENTRIES += [
+    wrong(A, "momentum_step", "beta on the gradient", momentum_beta_on_gradient, "wrong-value", "beta * v + g",
+          mistake="beta-on-gradient"),
+    wrong(A, "adagrad_step", "eps forgotten", adagrad_no_eps, "wrong-value", "without eps", "add eps",
+          mistake="eps-forgotten"),
+    wrong(A, "adagrad_step", "steps uphill", adagrad_ascent, "sign-flipped", "uphill", mistake="uphill"),
+    wrong(A, "rmsprop_step", "the average without (1 - rho)", rmsprop_no_one_minus, "wrong-value", "(1 - rho)",
+          mistake="average-without-one-minus-rho"),
+    wrong(A, "rmsprop_step", "rho = 0.9 whatever rho is given", rmsprop_fixed_rho, "wrong-value",
+          "the rho passed to your function", mistake="fixed-rho"),
+    wrong(A, "rmsprop_step", "no square root", rmsprop_no_sqrt, "wrong-value", "instead of sqrt(s) + eps",
+          mistake="no-sqrt"),
+    wrong(A, "rmsprop_step", "a loop with math.sqrt, eps forgotten", rmsprop_no_eps_loop, "wrong-value",
+          "without eps", "add eps", mistake="eps-forgotten"),
+    wrong(A, "rmsprop_step", "steps uphill", rmsprop_ascent, "sign-flipped", "uphill", mistake="uphill"),
+    wrong(A, "adam_step", "bias correction with 1 - beta1, not 1 - beta1 ** t", adam_correction_without_t,
+          "wrong-value", "1 - beta1", "without the power t", mistake="correction-without-t"),
+    wrong(A, "adam_step", "never reads its state", adam_fresh_state, "wrong-value", "fresh state",
+          mistake="state-not-carried"),
+    wrong(A, "adam_step", "t increased twice", adam_t_plus_one, "wrong-value", "t + 1", mistake="t-plus-one"),
+    wrong(A, "adam_step", "steps uphill", adam_ascent, "sign-flipped", "uphill", mistake="uphill"),
+    wrong(A, "step_decay", "dropped already at t = 0", step_decay_dropped_at_zero, "wrong-value", "t = 0",
+          helpers={"cosine_schedule": cosine_schedule}, mistake="dropped-at-zero"),
+    wrong(A, "step_decay", "drops at every step", step_decay_every_step, "wrong-value", "drop ** t",
+          helpers={"cosine_schedule": cosine_schedule}, mistake="drops-every-step"),
+    wrong(A, "step_decay", "times 1 - drop", step_decay_one_minus_drop, "wrong-value", "1 - drop",
+          helpers={"cosine_schedule": cosine_schedule}, mistake="one-minus-drop"),
+    wrong(A, "cosine_schedule", "no pi in the angle", cosine_no_pi, "wrong-value", "its pi",
+          helpers={"step_decay": step_decay}, mistake="no-pi"),
+    wrong(A, "cosine_schedule", "a quarter cosine", cosine_quarter, "wrong-value", "quarter cosine",
+          helpers={"step_decay": step_decay}, mistake="quarter-cosine"),
+    wrong(A, "cosine_schedule", "scaled by lr0", cosine_scaled_by_lr0, "wrong-value", "lr0 - lr_min",
+          helpers={"step_decay": step_decay}, mistake="scaled-by-lr0"),
+    wrong(A, "run_optimiser", "**hyper not passed on", run_without_hyper, "wrong-value", "**hyper",
+          helpers=STEPS, mistake="goes-wrong-later"),
 ]

@@ -16,7 +16,9 @@ A call with ``"raise_on_overflow": true`` runs under ``numpy.errstate(over="rais
 an overflow the student's code hides (in a branch ``np.where`` throws away) raises.
 A call with ``"collect": true`` turns a returned iterator (a generator, say)
 into the list of its items, at most ``MAX_COLLECT`` of them: an iterator is not
-data, the items it yields are (``minibatches`` may ``yield`` its batches).
+data, the items it yields are (``minibatches`` may ``yield`` its batches). A
+returned ``numpy.matrix`` (old CS231n-style code) is sent as the plain array of
+the same values and shape: it is data, and the codec sends plain arrays only.
 
 Each request carries an ``id`` that its reply repeats.
 
@@ -280,6 +282,7 @@ class Worker:
                 return {"ok": False, "kind": "raised", "error": _error(raised)}
         seconds = time.monotonic() - started
         stdout, _ = capture.text()
+        value = _as_arrays(value)
         try:
             plain(value, [])
         except CodecError as error:
@@ -288,6 +291,21 @@ class Worker:
         kwargs_after = {k: _as_sent(v, (request.get("kwargs") or {}).get(k)) for k, v in kwargs.items()}
         return _sendable_args({"ok": True, "value": value, "args_after": after, "kwargs_after": kwargs_after,
                                "seconds": seconds, "stdout": stdout[:2000], "params": _parameters(function)})
+
+
+def _as_arrays(value: Any, depth: int = 0) -> Any:
+    """``value`` with each numpy matrix (old numpy code returns them) as the plain array of the same values and
+    shape: a matrix is data, and the channel carries plain arrays only. Everything else is left as it is."""
+    numpy = sys.modules.get("numpy")
+    if numpy is None or depth > 32:
+        return value
+    if isinstance(value, numpy.matrix):
+        return numpy.asarray(value)
+    if type(value) in (list, tuple):
+        return type(value)(_as_arrays(item, depth + 1) for item in value)
+    if type(value) is dict:
+        return {key: _as_arrays(item, depth + 1) for key, item in value.items()}
+    return value
 
 
 def _parameters(function: Any) -> list[str]:

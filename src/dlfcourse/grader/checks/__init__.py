@@ -2,7 +2,13 @@
 
 Each module ``aNN_<name>`` defines ``ASSIGNMENT``, an
 :class:`~dlfcourse.grader.checks.common.Assignment` whose items are keyed by
-the grade id of their test cell in the source notebook.
+the grade id of their test cell in the source notebook. Items are declared as
+data (the function, the reference, the cases, the returned names, the table of
+known mistakes); the shared pieces, one job each: ``core`` (the engine: call,
+compare, try the table), ``mistakes`` (the library of parameterised mistakes),
+``stability`` (probes that tell the causes of NaN and inf apart), ``generic``
+(the generic diagnosis, refined), ``values`` (returned values as numbers) and
+``common`` (items and assignments).
 
 Checks of other assignments (the demo's sample, an instructor's own) are
 plugins: a distribution declares them as entry points in the group

@@ -1,17 +1,14 @@
 """Hidden checks of assignment 03-maximum-likelihood: sigmoid, the two label conventions, logistic regression.
 
-Each check draws its inputs from the item's seed, computes the answer with the
-reference library (:mod:`dlfoundations.activations`, :mod:`dlfoundations.losses`)
-or, for the trainer, also with scikit-learn (on the trusted side), and compares
-it with what the student's function returned.
+Each item is declared as data: the function, the reference (:mod:`dlfoundations.activations`,
+:mod:`dlfoundations.losses`), its cases and its table of known mistakes; the trainer is also compared with
+scikit-learn (on the trusted side).
 
-Stability is judged by the values. Large-score cases always contain scores
-beyond ±5,000 of both signs with both labels, so that a naive ``log(1 + e^t)``
-or ``e^z / (1 + e^z)`` gives inf or NaN. The naive sigmoid ``1 / (1 + e^{-z})``
-returns the right number at z = -10,000 (1/inf = 0) but only after ``e^{-z}``
-overflowed; it shows in the tail: for -745 < z < -709.78 the true sigmoid is a
-tiny positive number that a stable formula returns, while the naive one
-returns exactly 0 there.
+Stability is judged by the values. Large-score cases always contain scores beyond ±5,000 of both signs with
+both labels, so that a naive ``log(1 + e^t)`` or ``e^z / (1 + e^z)`` gives inf or NaN. The naive sigmoid
+``1 / (1 + e^{-z})`` returns the right number at z = -10,000 (1/inf = 0) but only after ``e^{-z}``
+overflowed; it shows in the tail: for -745 < z < -709.78 the true sigmoid is a tiny positive number that a
+stable formula returns, while the naive one returns exactly 0 there.
 """
 
 from __future__ import annotations
@@ -25,9 +22,12 @@ import numpy as np
 
 from dlfoundations import activations, losses
 from dlfoundations.kit import data
-from dlfoundations.kit.compare import Case, Finding, values_match
-from dlfcourse.grader.checks.common import Assignment, Item, Pass, Result, as_float, check_against_reference, \
-    first_failure
+from dlfoundations.kit.compare import Case, Finding
+from dlfcourse.grader.checks import mistakes as m
+from dlfcourse.grader.checks import stability as st
+from dlfcourse.grader.checks.common import Assignment, Item, Pass, Result, as_float, declare
+from dlfcourse.grader.checks.core import Compared, Seen, known
+from dlfcourse.grader.checks.values import finite, scalar
 from dlfcourse.grader.inputs import random_scores, standard_situations
 from dlfcourse.grader.student import Student
 
@@ -43,6 +43,11 @@ CANCER_LR, CANCER_STEPS, CANCER_MIN_ACCURACY = 0.5, 200, 0.95
 _STABILITY_HINT = ("A stable version never exponentiates a large positive number: compute e^{-|z|} once and build "
                    "both cases from it (np.where evaluates both of its branches on every entry, so an overflow "
                    "happens even in the branch you throw away), or use np.logaddexp(0, t) = log(1 + e^t).")
+_LOGADDEXP = ("Compute log(1 + e^t) as np.logaddexp(0, t), which never overflows; np.log1p(np.exp(t)) does not "
+              "help, the exp overflows first.")
+
+
+# ----------------------------------------------------------------------------- cases
 
 
 def _large_scores(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -88,90 +93,64 @@ def _labels01(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.permutation(y)
 
 
-def _loss_grad(got: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    if not isinstance(got, (tuple, list)) or len(got) != 2:
-        return None
-    loss, grad = as_float(got[0]), as_float(got[1])
-    return None if loss is None or grad is None else (loss, grad)
-
-
-def _matches(got: tuple[np.ndarray, ...], values: tuple[Any, ...]) -> bool:
-    return all(np.shape(g) == np.shape(v) and values_match(np.asarray(g, dtype=np.float64),
-                                                            np.asarray(v, dtype=np.float64))
-               for g, v in zip(got, values))
-
-
 # ----------------------------------------------------------------------------- sigmoid
 
 
-def _explain_sigmoid(got: Any, expected: Any, case: Case) -> Finding | None:
-    s = as_float(got)
-    if s is None or s.shape != np.shape(expected):
+def _sigmoid_cases(rng: np.random.Generator) -> list[Case]:
+    n = int(rng.integers(4, 10))
+    return [Case(f"on a random vector of {n} scores", (random_scores(rng, n, None),)),
+            Case("on a single score (shape (1,))", (random_scores(rng, 1, None),)),
+            Case("on large scores (around ±10,000, both signs)", (_large_scores(rng, n),)),
+            Case(f"on a matrix of scores (shape (3, {n}))", (random_scores(rng, 3, n, 5.0),))]
+
+
+def _first_not_finite(s: Seen) -> Any:
+    values, z = s.array("sigmoid(z)"), s.args[0]
+    if values is None or values.shape != z.shape or finite(values):
         return None
-    z = case.args[0]
-    bad = ~np.isfinite(s)
-    if bad.any():
-        where = float(z[bad][0])
-        return Finding("not-finite", f"{case.opening}, your sigmoid gives {s[bad][0]} at z = {where:.6g}: there "
-                       f"e^{'z' if where > 0 else '-z'} overflowed to inf (and inf / inf is NaN). {_STABILITY_HINT}")
-    if values_match(s, 1.0 - expected):
-        return Finding("sign-flipped", f"{case.opening}, your values are 1 - sigmoid(z) = sigmoid(-z): the sigmoid "
-                       "is 1 / (1 + e^{-z}), close to 1 for large positive z.")
-    return None
+    bad = ~np.isfinite(values)
+    return {"value": values[bad][0], "z": float(z[bad][0])}
 
 
-def _tail_case(rng: np.random.Generator) -> Case:
-    """Scores where e^{-z} overflows but the sigmoid is still a positive (subnormal) number, and moderate ones."""
+_TAIL = (
+    st.naive_sigmoid(lambda z: (
+        f"your sigmoid returns exactly 0 at z = {z:.6g}, where the true value is "
+        f"{float(activations.sigmoid(np.array([z]))[0]):.3g}: e^{{-z}} overflowed to inf there (numpy warns 'overflow "
+        "encountered in exp'), and 1 / (1 + inf) = 0 only by luck. At z = -10,000 the same overflow happens. "
+        f"{_STABILITY_HINT}"), "sigmoid(z)"),
+    st.overflow_in_unused_branch(
+        "an exp() in your sigmoid overflows (numpy raises 'overflow encountered in exp' when overflows are errors, "
+        "as the hidden tests make them), although the values you return are right. np.where computes both branches "
+        "on every entry and only then throws one away, so a naive formula in the unused branch still overflows. "
+        f"Compute e^{{-|z|}}, which never overflows, and build both cases from it. {_STABILITY_HINT}"),
+)
+
+
+def _check_tail(student: Student, rng: np.random.Generator) -> Result:
+    """Scores where e^{-z} overflows but the sigmoid is still a positive (subnormal) number: the values match the
+    reference within its tolerance either way, so the tail is judged by its known mistakes alone."""
     z = np.concatenate([-rng.uniform(710.5, 725.0, size=3), rng.uniform(-30.0, 30.0, size=3)])
-    return Case("on scores just below -709.78 (where e^{-z} overflows, z = -710 ... -725) and moderate ones",
+    case = Case("on scores just below -709.78 (where e^{-z} overflows, z = -710 ... -725) and moderate ones",
                 (rng.permutation(z),))
-
-
-def _check_tail(student: Student, case: Case) -> Result:
-    """The naive 1 / (1 + e^{-z}) returns exactly 0 where e^{-z} overflowed; the true value is positive.
-
-    Then the same call with overflows as errors: a stable-looking ``np.where`` of two naive branches
-    still overflows in the branch it throws away.
-    """
     returned = student.call("sigmoid", *case.args, case=case)
     if returned.finding is not None:
         return returned.finding
-    s = as_float(returned.value)
-    z = case.args[0]
-    if s is None or s.shape != z.shape:
-        return Finding("wrong-shape", f"{case.opening}, sigmoid(z) should have the shape of z, {z.shape}.")
-    deep = z < -709.78
-    if np.any(s[deep] == 0.0):
-        where = float(z[deep][s[deep] == 0.0][0])
-        return Finding("not-finite", f"{case.opening}, your sigmoid returns exactly 0 at z = {where:.6g}, where the "
-                       f"true value is {float(activations.sigmoid(np.array([where]))[0]):.3g}: e^{{-z}} overflowed "
-                       "to inf there (numpy warns 'overflow encountered in exp'), and 1 / (1 + inf) = 0 only by "
-                       f"luck. At z = -10,000 the same overflow happens. {_STABILITY_HINT}")
-    strict = student.call("sigmoid", *case.args, case=case, raise_on_overflow=True)
-    if strict.error == "FloatingPointError":
-        return Finding("not-finite", f"{case.opening}, an exp() in your sigmoid overflows (numpy raises 'overflow "
-                       "encountered in exp' when overflows are errors, as the hidden tests make them), although "
-                       "the values you return are right. np.where computes both branches on every entry and only "
-                       "then throws one away, so a naive formula in the unused branch still overflows. Compute "
-                       f"e^{{-|z|}}, which never overflows, and build both cases from it. {_STABILITY_HINT}")
-    return Pass("")
+    values = as_float(returned.value)
+    if values is None or values.shape != case.args[0].shape:
+        return Finding("wrong-shape", f"{case.opening}, sigmoid(z) should have the shape of z, {case.args[0].shape}.")
+    seen = Seen(case, returned.value, activations.sigmoid(case.args[0]), ("sigmoid(z)",), student, "sigmoid")
+    return known(seen, _TAIL) or Pass("")
 
 
-def check_sigmoid(student: Student, rng: np.random.Generator) -> Result:
-    """``sigmoid(z)``: elementwise, any shape, no overflow at |z| = 10,000."""
-    n = int(rng.integers(4, 10))
-    cases = [
-        Case(f"on a random vector of {n} scores", (random_scores(rng, n, None),)),
-        Case("on a single score (shape (1,))", (random_scores(rng, 1, None),)),
-        Case("on large scores (around ±10,000, both signs)", (_large_scores(rng, n),)),
-        Case(f"on a matrix of scores (shape (3, {n}))", (random_scores(rng, 3, n, 5.0),)),
-    ]
-    values = check_against_reference(student, "sigmoid", activations.sigmoid, cases, ("sigmoid(z)",),
-                                     explain=_explain_sigmoid)
-    if isinstance(values, Finding):
-        return values
-    tail = _check_tail(student, _tail_case(rng))
-    return values if isinstance(tail, Pass) else tail
+SIGMOID = Compared("sigmoid", activations.sigmoid, _sigmoid_cases, ("sigmoid(z)",), (
+    m.probe("overflow", "not-finite", lambda value, z: (
+        f"your sigmoid gives {value} at z = {z:.6g}: there e^{'z' if z > 0 else '-z'} overflowed to inf (and inf / inf "
+        f"is NaN). {_STABILITY_HINT}"), _first_not_finite),
+    m.variant("one-minus-sigmoid", "sign-flipped", "your values are 1 - sigmoid(z) = sigmoid(-z): the sigmoid is "
+              "1 / (1 + e^{-z}), close to 1 for large positive z.", lambda s: 1.0 - s.right("sigmoid(z)")),
+    m.raised("math-range-error", "math range error", "math.exp overflows for a score above 709 (large scores "
+             f"here). {_STABILITY_HINT}"),
+))
 
 
 # ----------------------------------------------------------------------------- the two label conventions
@@ -200,79 +179,60 @@ def _logistic_with(sigmoid: Callable[..., Any]) -> Callable[..., tuple[float, np
     return reference
 
 
-def _not_finite_loss(got: tuple[np.ndarray, np.ndarray], case: Case, formula: str) -> Finding | None:
-    loss, grad = got
-    if not np.all(np.isfinite(loss)):
-        return Finding("not-finite", f"{case.opening}, your loss is {float(np.ravel(loss)[0])}: {formula} on a "
-                       "score beyond ±5,000 overflows (e^t is inf for t > 709, and log(1 + inf) = inf; log of a "
-                       "probability that rounded to 0 is -inf). Compute log(1 + e^t) as np.logaddexp(0, t), which "
-                       "never overflows; np.log1p(np.exp(t)) does not help, the exp overflows first.")
-    if not np.all(np.isfinite(grad)):
-        return Finding("not-finite", f"{case.opening}, your loss is finite but `dscores` contains "
-                       f"{grad[~np.isfinite(grad)][0]}: the sigmoid in the gradient overflowed. Use your stable "
-                       "sigmoid from item 1.")
-    return None
+def _not_finite(formula: str, grad: str = "dscores") -> tuple:
+    """A loss that overflows, and a finite loss with a gradient that does (the sigmoid in it)."""
+    return (
+        m.probe("loss-overflows", "not-finite", lambda loss: (
+            f"your loss is {loss}: {formula} on a score beyond ±5,000 overflows (e^t is inf for t > 709, and "
+            "log(1 + inf) = inf; log of a probability that rounded to 0 is -inf). " + _LOGADDEXP),
+            lambda s: {"loss": scalar(s.mine("loss"))} if scalar(s.mine("loss")) is not None and
+            not finite(s.mine("loss")) else None),
+        m.probe("gradient-overflows", "not-finite", lambda value: (
+            f"your loss is finite but `{grad}` contains {value}: the sigmoid in the gradient overflowed. Use your "
+            "stable sigmoid from item 1."), lambda s: {"value": s.array(grad)[~np.isfinite(s.array(grad))][0]}
+            if s.array(grad) is not None and not finite(s.array(grad)) else None),
+        m.raised("math-range-error", "math range error", "math.exp overflows on a score above 709 (large scores "
+                 "here). " + _LOGADDEXP),
+    )
 
 
-def _explain_bce(got: Any, expected: Any, case: Case) -> Finding | None:
-    values = _loss_grad(got)
-    if values is None:
-        return None
-    z, y = case.args
-    unstable = _not_finite_loss(values, case, "log(1 + e^z) (or log(sigmoid(z)))")
-    if unstable is not None:
-        return unstable
-    if values[1].shape == z.shape and values_match(values[1], -expected[1]):
-        return Finding("sign-flipped", f"{case.opening}, `dscores` has the opposite sign: the derivative of "
-                       "log(1 + e^z) - y z is sigmoid(z) - y (prediction minus label), not y - sigmoid(z).")
-    signed = (float(np.mean(np.logaddexp(0.0, -y * z))), -y * activations.sigmoid(-y * z) / len(z))
-    if _matches(values, signed) or (values_match(values[0], np.asarray(signed[0])) and len(z) > 1):
-        return Finding("wrong-value", f"{case.opening}, you used the {{-1, +1}} formula log(1 + e^(-y z)) on labels "
-                       "y in {0, 1}: with y = 0 it gives log 2 whatever the score. Here use log(1 + e^z) - y z, "
-                       "or convert the labels first (2y - 1).")
-    return None
+def _signed(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    return float(np.mean(np.logaddexp(0.0, -y * z))), -y * activations.sigmoid(-y * z) / len(z)
 
 
-def check_binary_cross_entropy(student: Student, rng: np.random.Generator) -> Result:
-    """``binary_cross_entropy(z, y) -> (loss, dscores)`` for y in {0, 1}: mean over the batch, stable."""
-    return check_against_reference(student, "binary_cross_entropy", losses.binary_cross_entropy,
-                                   _score_cases(rng, (0.0, 1.0)), ("loss", "dscores"), explain=_explain_bce)
+def _as01(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    return float(np.mean(np.logaddexp(0.0, z) - y * z)), (activations.sigmoid(z) - y) / len(z)
 
 
-def _explain_logistic(got: Any, expected: Any, case: Case) -> Finding | None:
-    values = _loss_grad(got)
-    if values is None:
-        return None
-    z, y = case.args
-    unstable = _not_finite_loss(values, case, "log(1 + e^(-y z))")
-    if unstable is not None:
-        return unstable
-    loss, grad = values
-    if grad.shape == z.shape and values_match(grad, -expected[1]):
-        return Finding("sign-flipped", f"{case.opening}, `dscores` has the opposite sign: the derivative of "
-                       "log(1 + e^(-y z)) is -y sigmoid(-y z), negative for y = +1.")
-    as01 = (float(np.mean(np.logaddexp(0.0, z) - y * z)), (activations.sigmoid(z) - y) / len(z))
-    if values_match(loss, np.asarray(as01[0])) and not np.isclose(as01[0], expected[0]):
-        return Finding("wrong-value", f"{case.opening}, you used the {{0, 1}} formula log(1 + e^z) - y z on labels "
-                       "y in {-1, +1}. Here the loss is log(1 + e^(-y z)), or convert the labels first: "
-                       "(y + 1) / 2 is in {0, 1}.")
-    if np.isclose(float(loss), expected[0], rtol=1e-6) and grad.shape == z.shape and \
-            values_match(grad, -y * activations.sigmoid(y * z) / len(z)):
-        return Finding("wrong-value", f"{case.opening}, the loss is right but `dscores` is -y sigmoid(y z) / N: the "
-                       "derivative of log(1 + e^(-y z)) is -y sigmoid(-y z), with the minus sign inside the "
-                       "sigmoid too.")
-    return None
+BCE = Compared("binary_cross_entropy", losses.binary_cross_entropy, lambda rng: _score_cases(rng, (0.0, 1.0)),
+               ("loss", "dscores"), (
+    *_not_finite("log(1 + e^z) (or log(sigmoid(z)))"),
+    m.sign_flipped("gradient-sign", "dscores", "`dscores` has the opposite sign: the derivative of log(1 + e^z) - y z "
+                   "is sigmoid(z) - y (prediction minus label), not y - sigmoid(z)."),
+    m.variant("signed-formula", "wrong-value", "you used the {-1, +1} formula log(1 + e^(-y z)) on labels y in "
+              "{0, 1}: with y = 0 it gives log 2 whatever the score. Here use log(1 + e^z) - y z, or convert the "
+              "labels first (2y - 1).", lambda s: _signed(*s.args)[0], "loss", when=lambda s: s.n > 1),
+), batch=(0, 1))
 
 
-def check_logistic_loss(student: Student, rng: np.random.Generator) -> Result:
-    """``logistic_loss(z, y) -> (loss, dscores)`` for y in {-1, +1}: mean of log(1 + e^{-yz}), stable; it must
-    agree with the binary cross-entropy on labels 2y - 1."""
-    cases = _score_cases(rng, (-1.0, 1.0))
+def _logistic_cases(rng: np.random.Generator) -> list[Case]:
     n = int(rng.integers(4, 10))
-    cases.append(Case(f"on labels 2y - 1 made from labels y in {{0, 1}} (N = {n}): it must agree with the binary "
-                      "cross-entropy on y", (random_scores(rng, n, None), 2 * _labels01(rng, n) - 1), n))
-    return check_against_reference(student, "logistic_loss", losses.logistic_loss, cases, ("loss", "dscores"),
-                                   explain=_explain_logistic)
+    return _score_cases(rng, (-1.0, 1.0)) + [Case(
+        f"on labels 2y - 1 made from labels y in {{0, 1}} (N = {n}): it must agree with the binary cross-entropy on y",
+        (random_scores(rng, n, None), 2 * _labels01(rng, n) - 1), n)]
+
+
+LOGISTIC = Compared("logistic_loss", losses.logistic_loss, _logistic_cases, ("loss", "dscores"), (
+    *_not_finite("log(1 + e^(-y z))"),
+    m.sign_flipped("gradient-sign", "dscores", "`dscores` has the opposite sign: the derivative of log(1 + e^(-y z)) "
+                   "is -y sigmoid(-y z), negative for y = +1."),
+    m.variant("01-formula", "wrong-value", "you used the {0, 1} formula log(1 + e^z) - y z on labels y in {-1, +1}. "
+              "Here the loss is log(1 + e^(-y z)), or convert the labels first: (y + 1) / 2 is in {0, 1}.",
+              lambda s: _as01(*s.args)[0], "loss"),
+    m.variant("sign-inside-sigmoid", "wrong-value", "the loss is right but `dscores` is -y sigmoid(y z) / N: the "
+              "derivative of log(1 + e^(-y z)) is -y sigmoid(-y z), with the minus sign inside the sigmoid too.",
+              lambda s: (s.right("loss"), -s.args[1] * activations.sigmoid(s.args[1] * s.args[0]) / len(s.args[0]))),
+), batch=(0, 1))
 
 
 # ----------------------------------------------------------------------------- logistic regression gradient
@@ -287,44 +247,7 @@ def _regression_with_bce(bce: Callable[..., Any]) -> Callable[..., tuple[float, 
     return reference
 
 
-def _explain_regression(got: Any, expected: Any, case: Case) -> Finding | None:
-    if not isinstance(got, (tuple, list)) or len(got) != 3:
-        return None
-    loss, dw, db = (as_float(v) for v in got)
-    if loss is None or dw is None or db is None:
-        return None
-    w, b, X, y = case.args
-    if not np.all(np.isfinite(loss)):
-        return Finding("not-finite", f"{case.opening}, your loss is {float(np.ravel(loss)[0])}: log(1 + e^z) or "
-                       "log(sigmoid(z)) overflowed on a score beyond ±5,000. Compute log(1 + e^z) as "
-                       "np.logaddexp(0, z).")
-    if dw.shape == (len(w), 1):
-        return Finding("wrong-shape", f"{case.opening}, `dw` has shape {dw.shape}, a column: it should have the "
-                       f"shape of w, ({len(w)},). Keep z and the error vector 1-D (shape (N,)), not (N, 1).")
-    if dw.shape != w.shape:
-        return None
-    extra = dw - expected[1]
-    lam = float(np.vdot(extra, w) / np.vdot(w, w)) if np.any(w) else 0.0
-    if lam > 0 and np.any(np.abs(extra) > 1e-9) and values_match(extra, lam * w, rtol=1e-5, atol=1e-9):
-        return Finding("wrong-value", f"{case.opening}, `dw` is the correct gradient plus {lam:.4g} w (and the loss "
-                       f"is larger by {float(loss) - expected[0]:.4g}, ({lam:.4g}/2) ||w||²): you added a "
-                       "regularisation term, but this item's loss is the plain mean binary cross-entropy. Remove "
-                       "it.")
-    p = activations.sigmoid(X @ w + b)
-    if values_match(dw, -expected[1]):
-        return Finding("sign-flipped", f"{case.opening}, `dw` has the opposite sign: the error is sigmoid(z) - y "
-                       "(prediction minus label), dw = X^T (sigmoid(z) - y) / N.")
-    if values_match(dw, X.T @ ((p - y) * p * (1 - p)) / len(y)):
-        return Finding("wrong-value", f"{case.opening}, `dw` is the gradient of the squared error (1/2)(sigmoid(z) - "
-                       "y)², with the factor sigmoid'(z) = sigmoid(z)(1 - sigmoid(z)). For the cross-entropy that "
-                       "factor cancels: dz = (sigmoid(z) - y) / N, dw = X^T dz.")
-    as_signed = _regression_with_bce(lambda z, labels: (float(np.mean(np.logaddexp(0.0, -labels * z))),
-                                                        -labels * activations.sigmoid(-labels * z) / len(z)))
-    if _matches((loss, dw, db), as_signed(w, b, X, y)):
-        return Finding("wrong-value", f"{case.opening}, you used the {{-1, +1}} logistic loss on labels y in {{0, 1}} "
-                       "(with y = 0 it is log 2 whatever the score): convert them with 2y - 1 before calling "
-                       "logistic_loss, or use the {0, 1} form log(1 + e^z) - y z.")
-    return None
+_REFERENCE_LOSS = _regression_with_bce(losses.binary_cross_entropy)
 
 
 def _regression_case(rng: np.random.Generator, description: str, n: int, large: bool) -> Case:
@@ -339,13 +262,38 @@ def _regression_case(rng: np.random.Generator, description: str, n: int, large: 
     return Case(description, (w, b, X, y), n)
 
 
-def check_logistic_regression_loss(student: Student, rng: np.random.Generator) -> Result:
-    """``logistic_regression_loss(w, b, X, y) -> (loss, dw, db)``: mean BCE of X w + b and its gradients."""
-    cases = [_regression_case(rng, s.description, max(s.batch_size, 2) if s.large else s.batch_size, s.large)
-             for s in standard_situations(rng, multiclass=False)]
-    return check_against_reference(student, "logistic_regression_loss",
-                                   _regression_with_bce(losses.binary_cross_entropy), cases, ("loss", "dw", "db"),
-                                   explain=_explain_regression)
+def _squared_error_gradient(s: Seen) -> np.ndarray:
+    w, b, X, y = s.args
+    p = activations.sigmoid(X @ w + b)
+    return X.T @ ((p - y) * p * (1 - p)) / len(y)
+
+
+_SIGNED_REGRESSION = _regression_with_bce(_signed)
+
+REGRESSION = Compared("logistic_regression_loss", _REFERENCE_LOSS, lambda rng: [
+    _regression_case(rng, s.description, max(s.batch_size, 2) if s.large else s.batch_size, s.large)
+    for s in standard_situations(rng, multiclass=False)], ("loss", "dw", "db"), (
+    m.probe("loss-overflows", "not-finite", lambda loss: (
+        f"your loss is {loss}: log(1 + e^z) or log(sigmoid(z)) overflowed on a score beyond ±5,000. Compute "
+        "log(1 + e^z) as np.logaddexp(0, z)."), lambda s: {"loss": scalar(s.mine("loss"))}
+        if scalar(s.mine("loss")) is not None and not finite(s.mine("loss")) else None),
+    m.column_shape("dw-column", lambda shape, d: (
+        f"`dw` has shape {shape}, a column: it should have the shape of w, ({d},). Keep z and the error vector 1-D "
+        "(shape (N,)), not (N, 1)."), "dw"),
+    m.regularisation_added("regularisation-added", lambda lam, excess, where: (
+        f"{m.penalty(lam, excess, where)}: you added a regularisation term, but this item's loss is the plain mean "
+        "binary cross-entropy. Remove it."), lambda s: [s.args[0]], ("dw",)),
+    m.sign_flipped("gradient-sign", "dw", "`dw` has the opposite sign: the error is sigmoid(z) - y (prediction minus "
+                   "label), dw = X^T (sigmoid(z) - y) / N."),
+    m.variant("squared-error-gradient", "wrong-value", "`dw` is the gradient of the squared error (1/2)(sigmoid(z) - "
+              "y)², with the factor sigmoid'(z) = sigmoid(z)(1 - sigmoid(z)). For the cross-entropy that factor "
+              "cancels: dz = (sigmoid(z) - y) / N, dw = X^T dz.", _squared_error_gradient, "dw"),
+    m.variant("signed-loss-on-01-labels", "wrong-value", "you used the {-1, +1} logistic loss on labels y in {0, 1} "
+              "(with y = 0 it is log 2 whatever the score): convert them with 2y - 1 before calling logistic_loss, or "
+              "use the {0, 1} form log(1 + e^z) - y z.", lambda s: _SIGNED_REGRESSION(*s.args)),
+    m.raised("math-range-error", "math range error", "math.exp overflows on a score above 709 (large scores here). "
+             "Compute log(1 + e^z) as np.logaddexp(0, z)."),
+), batch=(2, 3))
 
 
 # ----------------------------------------------------------------------------- trainer, against scikit-learn
@@ -364,9 +312,6 @@ def _trainer_with(regression_loss: Callable[..., Any]) -> Callable[..., tuple[np
     return reference
 
 
-_REFERENCE_LOSS = _regression_with_bce(losses.binary_cross_entropy)
-
-
 def _late_bias(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> tuple[np.ndarray, float, np.ndarray]:
     """A slip: b's gradient taken after w was updated (two gradient evaluations per step)."""
     w, b, history = np.zeros(X.shape[1]), 0.0, []
@@ -378,41 +323,6 @@ def _late_bias(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> tuple[np.
     return w, b, np.asarray(history)
 
 
-def _explain_trainer(got: Any, expected: Any, case: Case) -> Finding | None:
-    if not isinstance(got, (tuple, list)) or len(got) != 3:
-        return None
-    w, b, history = (as_float(v) for v in got)
-    if w is None or b is None or history is None or w.shape != expected[0].shape or b.size != 1:
-        return None
-    history = history.ravel()
-    X, y, lr, steps = case.args
-    if len(history) != steps:
-        return Finding("wrong-shape", f"{case.opening}, `losses` has {len(history)} entries but should have one per "
-                       f"step ({steps}): run exactly `steps` updates, and record the loss once per update.")
-    if not np.any(b) and abs(expected[1]) > 1e-9:
-        return Finding("missing-bias-grad", f"{case.opening}, b is still 0 after training: update the bias too "
-                       "(b <- b - lr * db).")
-    if len(history) > 2 and history[-1] > history[0] and expected[2][-1] < expected[2][0]:
-        return Finding("sign-flipped", f"{case.opening}, your losses grow from {history[0]:.4g} to "
-                       f"{history[-1]:.4g}: the steps go uphill. Gradient descent subtracts the gradient: "
-                       "w <- w - lr * dw, b <- b - lr * db.")
-    if len(history) == steps and values_match(w, expected[0]) and np.isclose(float(b.ravel()[0]), expected[1]):
-        after = np.append(expected[2][1:], _REFERENCE_LOSS(expected[0], expected[1], X, y)[0])
-        if values_match(history, after):
-            return Finding("wrong-value", f"{case.opening}, w and b are right but each entry of `losses` is the loss "
-                           "after the update: append the loss computed at the current parameters before updating "
-                           f"them, so that losses[0] is the loss at zero, ln 2 = {math.log(2.0):.6f}.")
-    if not np.isclose(history[0] if history.size else np.nan, math.log(2.0), rtol=1e-9, atol=1e-9):
-        return Finding("wrong-value", f"{case.opening}, losses[0] is "
-                       f"{float(history[0]) if history.size else 'missing'}, but it should be the loss at the start "
-                       f"(w = 0, b = 0), which is ln 2 = {math.log(2.0):.6f}: start from zeros, and record the loss "
-                       "before each update.")
-    if _matches((w, b.ravel()[0], history), _late_bias(X, y, lr, steps)):
-        return Finding("wrong-value", f"{case.opening}, your bias step uses a gradient computed after w was updated: "
-                       "take dw and db from the same evaluation of logistic_regression_loss, then update both.")
-    return None
-
-
 def _overlapping_data(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
     """Standardised ``X`` ``(n, d)`` and labels in {0, 1} drawn from a logistic model: the classes overlap."""
     X = rng.normal(size=(n, d))
@@ -421,6 +331,59 @@ def _overlapping_data(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndar
     y = (rng.uniform(size=n) < activations.sigmoid(X @ w + b)).astype(np.float64)
     y[:2] = 0.0, 1.0
     return X, y
+
+
+def _trainer_cases(rng: np.random.Generator) -> list[Case]:
+    n, d, steps = int(rng.integers(10, 30)), int(rng.integers(2, 5)), int(rng.integers(3, 12))
+    X, y = _overlapping_data(rng, n, d)
+    return [Case(f"on random data (N = {n}, d = {d}, lr = 0.5, {steps} steps from w = 0, b = 0)", (X, y, 0.5, steps),
+                 n)]
+
+
+def _history(s: Seen) -> np.ndarray | None:
+    history = s.array("losses")
+    return None if history is None else history.ravel()
+
+
+def _after_update(s: Seen) -> tuple:
+    X, y = s.args[:2]
+    w, b, history = s.right()
+    return w, b, np.append(history[1:], _REFERENCE_LOSS(w, b, X, y)[0])
+
+
+def _goes_up(s: Seen) -> Any:
+    history, right = _history(s), s.right("losses")
+    return {"first": history[0], "last": history[-1]} if history is not None and len(history) > 2 and \
+        history[-1] > history[0] and right[-1] < right[0] else None
+
+
+def _not_from_zero(s: Seen) -> Any:
+    history = _history(s)
+    if history is None or (history.size and np.isclose(history[0], math.log(2.0), rtol=1e-9, atol=1e-9)):
+        return None
+    return {"first": f"{float(history[0])}" if history.size else "missing"}
+
+
+TRAINER = Compared("train_logistic_regression", _trainer_with(_REFERENCE_LOSS), _trainer_cases, ("w", "b", "losses"), (
+    m.probe("one-loss-per-step", "wrong-shape", lambda got, steps: (
+        f"`losses` has {got} entries but should have one per step ({steps}): run exactly `steps` updates, and record "
+        "the loss once per update."), lambda s: {"got": len(_history(s)), "steps": s.args[3]}
+        if _history(s) is not None and len(_history(s)) != s.args[3] else None),
+    m.stays_zero("bias-never-updated", "missing-bias-grad", "b", "b is still 0 after training: update the bias too "
+                 "(b <- b - lr * db)."),
+    m.probe("uphill", "sign-flipped", lambda first, last: (
+        f"your losses grow from {first:.4g} to {last:.4g}: the steps go uphill. Gradient descent subtracts the "
+        "gradient: w <- w - lr * dw, b <- b - lr * db."), _goes_up),
+    m.variant("loss-after-the-update", "wrong-value", "w and b are right but each entry of `losses` is the loss after "
+              "the update: append the loss computed at the current parameters before updating them, so that "
+              f"losses[0] is the loss at zero, ln 2 = {math.log(2.0):.6f}.", _after_update),
+    m.probe("not-from-zero", "wrong-value", lambda first: (
+        f"losses[0] is {first}, but it should be the loss at the start (w = 0, b = 0), which is ln 2 = "
+        f"{math.log(2.0):.6f}: start from zeros, and record the loss before each update."), _not_from_zero),
+    m.variant("late-bias-gradient", "wrong-value", "your bias step uses a gradient computed after w was updated: take "
+              "dw and db from the same evaluation of logistic_regression_loss, then update both.",
+              lambda s: _late_bias(*s.args)),
+))
 
 
 def _sklearn_fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -478,19 +441,6 @@ def _matches_sklearn(student: Student, rng: np.random.Generator) -> Result:
     return Pass(f"Your trainer reaches scikit-learn's maximum-likelihood fit to {TRAIN_ATOL:g}.")
 
 
-def check_train_logistic_regression(student: Student, rng: np.random.Generator) -> Result:
-    """``train_logistic_regression(X, y, lr, steps) -> (w, b, losses)``: the reference trajectory on a small problem,
-    then the maximum-likelihood fit of scikit-learn on overlapping data."""
-    n, d, steps = int(rng.integers(10, 30)), int(rng.integers(2, 5)), int(rng.integers(3, 12))
-    X, y = _overlapping_data(rng, n, d)
-    case = Case(f"on random data (N = {n}, d = {d}, lr = 0.5, {steps} steps from w = 0, b = 0)", (X, y, 0.5, steps), n)
-    trajectory = check_against_reference(student, "train_logistic_regression", _trainer_with(_REFERENCE_LOSS),
-                                         [case], ("w", "b", "losses"), explain=_explain_trainer)
-    if isinstance(trajectory, Finding):
-        return trajectory
-    return first_failure([trajectory, _matches_sklearn(student, rng)])
-
-
 def check_breast_cancer(student: Student, rng: np.random.Generator) -> Result:
     """Retrain with the student's trainer on the breast-cancer split and measure the test accuracy here."""
     X, y = data.load_breast_cancer()
@@ -518,12 +468,11 @@ def check_breast_cancer(student: Student, rng: np.random.Generator) -> Result:
 _CALLS_OF_THE_TRAINER = ("sigmoid", "binary_cross_entropy", "logistic_loss", "logistic_regression_loss")
 
 ASSIGNMENT = Assignment("03-maximum-likelihood", (
-    Item("sigmoid-test", ("sigmoid",), check_sigmoid),
-    Item("bce-test", ("binary_cross_entropy",), check_binary_cross_entropy, calls=("sigmoid",)),
-    Item("logistic-test", ("logistic_loss",), check_logistic_loss, calls=("sigmoid", "binary_cross_entropy")),
-    Item("gradient-test", ("logistic_regression_loss",), check_logistic_regression_loss,
-         calls=("sigmoid", "binary_cross_entropy", "logistic_loss")),
-    Item("trainer-test", ("train_logistic_regression",), check_train_logistic_regression, calls=_CALLS_OF_THE_TRAINER),
+    declare("sigmoid-test", SIGMOID, then=_check_tail, mistakes=_TAIL),
+    declare("bce-test", BCE, calls=("sigmoid",)),
+    declare("logistic-test", LOGISTIC, calls=("sigmoid", "binary_cross_entropy")),
+    declare("gradient-test", REGRESSION, calls=("sigmoid", "binary_cross_entropy", "logistic_loss")),
+    declare("trainer-test", TRAINER, then=_matches_sklearn, calls=_CALLS_OF_THE_TRAINER),
     Item("cancer-test", ("train_logistic_regression",), check_breast_cancer, calls=_CALLS_OF_THE_TRAINER),
 ), references={  # what the earlier functions answer while a later item is graded (see common.Assignment)
     "sigmoid": activations.sigmoid,

@@ -1,13 +1,12 @@
 """Hidden checks of assignment 04-softmax: softmax, its Jacobian, cross-entropy, softmax regression, hinge, digits.
 
-Each check draws its inputs from the item's seed, computes the answer with the
-reference library (:mod:`dlfoundations.losses`, :mod:`dlfoundations.layers`,
-:mod:`dlfoundations.linear`) and compares it with what the student's function
-returned. The situations are a random batch, a batch of one example, large
-logits (every row has a logit above +5,000, and in the first row the label's
-logit lies thousands below the maximum, so its probability underflows to 0)
-and two classes (K = 2). The number of features d always differs from K, so a
-transposed ``dW`` has the wrong shape and is reported as such.
+Each item is declared as data: the function, the reference (:mod:`dlfoundations.losses`,
+:mod:`dlfoundations.layers`, :mod:`dlfoundations.linear`), its cases and its table of known mistakes. The
+situations are a random batch, a batch of one example, large logits (every row has a logit above +5,000,
+and in the first row the label's logit lies thousands below the maximum, so its probability underflows to
+0) and two classes (K = 2). The number of features d always differs from K, so a transposed ``dW`` has the
+wrong shape and is reported as such. NaN and inf are explained by probing the student's function
+(:mod:`~dlfcourse.grader.checks.stability`).
 """
 
 from __future__ import annotations
@@ -21,8 +20,10 @@ from dlfoundations import layers, linear, losses
 from dlfoundations.kit import data
 from dlfoundations.kit.compare import Case, Finding
 from dlfoundations.optim import SGD
-from dlfcourse.grader.checks.common import Assignment, Item, Pass, Result, as_float, \
-    check_against_reference, first_failure, same_data
+from dlfcourse.grader.checks import mistakes as m
+from dlfcourse.grader.checks import stability as st
+from dlfcourse.grader.checks.common import Assignment, Pass, Result, as_float, declare
+from dlfcourse.grader.checks.core import Compared
 from dlfcourse.grader.inputs import Situation, large_logits, random_labels, random_scores, standard_situations
 from dlfcourse.grader.student import Student
 
@@ -30,10 +31,13 @@ __all__ = ["ASSIGNMENT", "DIGITS_LR", "DIGITS_STEPS", "DIGITS_MIN_ACCURACY"]
 
 #: The digits run of the trainer (the notebook asks for the same values) and the accuracy it must reach.
 DIGITS_LR, DIGITS_STEPS, DIGITS_MIN_ACCURACY = 0.5, 150, 0.93
+LOG_SOFTMAX = "log p = (z - max) - log(sum(exp(z - max))) (a log-softmax)"
+
+
+# ----------------------------------------------------------------------------- cases
 
 
 def _logits(rng: np.random.Generator, s: Situation, y: np.ndarray) -> np.ndarray:
-    """Scores ``(N, K)`` for a situation (large ones from :func:`large_logits`)."""
     return large_logits(rng, y, s.num_classes) if s.large else random_scores(rng, s.batch_size, s.num_classes)
 
 
@@ -46,133 +50,19 @@ def _loss_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-# ----------------------------------------------------------------------------- softmax and its Jacobian
-
-
-def _naive_softmaxes(Z: np.ndarray) -> dict[str, np.ndarray]:
-    """The usual unstable softmaxes of ``Z``, reproduced here to recognise them by their values."""
-    with np.errstate(all="ignore"):
-        plain = np.exp(Z)
-        whole = np.exp(Z - np.max(Z))
-        return {"none": plain / plain.sum(axis=-1, keepdims=True),
-                "whole": whole / whole.sum(axis=-1, keepdims=True)}
-
-
-def _explain_unstable_softmax(got: np.ndarray, Z: np.ndarray, case: Case) -> Finding | None:
-    """No max subtraction, or the maximum of the whole array instead of each row's."""
-    naive = _naive_softmaxes(Z)
-    if same_data(got, naive["whole"], rtol=1e-6, atol=1e-12, equal_nan=True):
-        return Finding("not-finite", f"{case.opening}, softmax(Z) has NaN rows: you subtracted the maximum of the "
-                       "whole array, so in a row whose scores all lie far below that maximum every exp() underflows "
-                       "to 0 and the row becomes 0/0. Subtract each row's own maximum: "
-                       "Z - Z.max(axis=-1, keepdims=True).")
-    if same_data(got, naive["none"], rtol=1e-6, atol=1e-12, equal_nan=True):
-        return Finding("not-finite", f"{case.opening}, softmax(Z) has NaN entries: exp() of a score above 709 "
-                       "overflows to inf, and inf/inf is NaN. Subtract each row's maximum before exp(): "
-                       "Z - Z.max(axis=-1, keepdims=True) (it does not change the softmax).")
-    return None
-
-
-def _explain_softmax(got: Any, expected: Any, case: Case) -> Finding | None:
-    """Unstable softmaxes by name; rows that do not sum to 1 (normalised over the wrong axis or the whole array)."""
-    p = as_float(got)
-    if p is None or p.shape != np.shape(expected):
-        return None
-    if not np.all(np.isfinite(p)):
-        return _explain_unstable_softmax(p, np.asarray(case.args[0], dtype=np.float64), case)
-    if p.ndim != 2:
-        return None
-    sums = p.sum(axis=-1)
-    if not np.allclose(sums, 1.0):
-        if np.allclose(p.sum(), 1.0):
-            how = "the whole matrix sums to 1: you divided by the sum of all entries, not by each row's sum"
-        elif np.allclose(p.sum(axis=0), 1.0):
-            how = "its columns sum to 1: you normalised along axis 0; normalise each row (axis=-1, keepdims=True)"
-        else:
-            how = f"row 0 sums to {sums[0]:.4g}"
-        return Finding("wrong-value", f"{case.opening}, the rows of softmax(Z) do not sum to 1: {how}.")
-    return None
-
-
-def check_softmax(student: Student, rng: np.random.Generator) -> Result:
-    """``softmax(Z)``: row-wise probabilities of scores ``(N, K)`` (and of one vector ``(K,)``), stable."""
+def _softmax_cases(rng: np.random.Generator) -> list[Case]:
     cases = [Case(c.description, (c.args[0],), c.batch_size) for c in _loss_cases(rng)]
     k = int(rng.integers(3, 7))
-    cases.append(Case(f"on a single score vector of shape ({k},)", (random_scores(rng, k, None),)))
-    return check_against_reference(student, "softmax", losses.softmax, cases, ("softmax(Z)",),
-                                   explain=_explain_softmax)
+    return cases + [Case(f"on a single score vector of shape ({k},)", (random_scores(rng, k, None),))]
 
 
-def check_softmax_jacobian(student: Student, rng: np.random.Generator) -> Result:
-    """``softmax_jacobian(z)``: ``diag(p) - p pᵀ`` ``(K, K)`` for one score vector ``(K,)``."""
+def _jacobian_cases(rng: np.random.Generator) -> list[Case]:
     k = int(rng.integers(3, 7))
     large = random_scores(rng, k, None, 1e4)
     large[rng.integers(k)] = rng.uniform(5e3, 1e4)
-    cases = [
-        Case(f"on a random score vector (K = {k})", (random_scores(rng, k, None),)),
-        Case("on large scores (around ±10,000)", (large,)),
-        Case("with two classes (K = 2)", (random_scores(rng, 2, None),)),
-    ]
-    return check_against_reference(student, "softmax_jacobian", losses.softmax_jacobian, cases, ("J",))
-
-
-# ----------------------------------------------------------------------------- cross-entropy
-
-
-def _regularisation_added(got: Any, expected: Any, scores: np.ndarray) -> float | None:
-    """The λ of a term ½λ‖Z‖² added to the loss (and λZ to its gradient), if that is the whole difference."""
-    loss, dscores = as_float(got[0]), as_float(got[1])
-    if loss is None or dscores is None or dscores.shape != scores.shape:
-        return None
-    difference = dscores - np.asarray(expected[1], dtype=np.float64)
-    energy = float(np.vdot(scores, scores))
-    lam = float(np.vdot(difference, scores)) / energy if energy else 0.0
-    if abs(lam) < 1e-12 or not np.allclose(difference, lam * scores, rtol=1e-5, atol=1e-10):
-        return None
-    return lam if np.isclose(float(loss) - float(expected[0]), 0.5 * lam * energy, rtol=1e-5, atol=1e-10) else None
-
-
-def _explain_cross_entropy(got: Any, expected: Any, case: Case) -> Finding | None:
-    """A regularisation term added; the log of an underflowed probability."""
-    loss = as_float(got[0]) if isinstance(got, (tuple, list)) and len(got) == 2 else None
-    if loss is None:
-        return None
-    lam = _regularisation_added(got, expected, np.asarray(case.args[0], dtype=np.float64))
-    if lam is not None:
-        return Finding("wrong-value", f"{case.opening}, your loss is larger by exactly (λ/2)‖Z‖² and dscores by "
-                       f"λZ, with λ = {lam:.3g}: you added a regularisation (weight decay) term, but the "
-                       "cross-entropy has none (a penalty belongs to the weights of a model, not to the scores). "
-                       "Remove it.")
-    if np.isfinite(loss).all():
-        return None
-    scores, _ = case.args
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    if np.all(np.isfinite(np.exp(shifted))) and not np.all(np.isfinite(np.exp(scores))):
-        return Finding("not-finite", f"{case.opening}, your loss is {float(np.ravel(loss)[0])}. Here the label's "
-                       "score lies thousands below its row's maximum, so its probability rounds to exactly 0 and "
-                       "np.log(0) = -inf — even when you subtract each row's maximum first. Take the log of the "
-                       "softmax analytically: log p = (z - max) - log(sum(exp(z - max))) (a log-softmax), and "
-                       "never np.log of a probability.")
-    return None
-
-
-def check_cross_entropy(student: Student, rng: np.random.Generator) -> Result:
-    """``cross_entropy(scores, y) -> (loss, dscores)``: mean softmax cross-entropy, integer labels, stable."""
-    return check_against_reference(student, "cross_entropy", losses.cross_entropy, _loss_cases(rng),
-                                   ("loss", "dscores"), explain=_explain_cross_entropy)
-
-
-# ----------------------------------------------------------------------------- softmax regression gradient
-
-
-def _regression_with(cross_entropy: Callable[..., Any]) -> Callable[..., tuple[float, np.ndarray, np.ndarray]]:
-    """``(W, b, X, y) -> (loss, dW, db)``: the affine layer, ``cross_entropy``, back through the affine layer."""
-    def reference(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        scores, cache = layers.affine_forward(X, W, b)
-        loss, dscores = cross_entropy(scores, y)
-        _, dW, db = layers.affine_backward(np.asarray(dscores, dtype=np.float64), cache)
-        return float(np.asarray(loss, dtype=np.float64)), dW, db
-    return reference
+    return [Case(f"on a random score vector (K = {k})", (random_scores(rng, k, None),)),
+            Case("on large scores (around ±10,000)", (large,)),
+            Case("with two classes (K = 2)", (random_scores(rng, 2, None),))]
 
 
 def _regression_case(rng: np.random.Generator, s: Situation) -> Case:
@@ -186,32 +76,25 @@ def _regression_case(rng: np.random.Generator, s: Situation) -> Case:
     return Case(s.description, (W, b, X, random_labels(rng, s.batch_size, k)), s.batch_size)
 
 
-def check_softmax_regression_loss(student: Student, rng: np.random.Generator) -> Result:
-    """``softmax_regression_loss(W, b, X, y) -> (loss, dW, db)``: mean CE of X W + b, (1/N) Xᵀ(P - Y), mean of P - Y."""
-    cases = [_regression_case(rng, s) for s in standard_situations(rng)]
-    return check_against_reference(student, "softmax_regression_loss", _regression_with(losses.cross_entropy),
-                                   cases, ("loss", "dW", "db"))
+def _regression_inputs(Z: np.ndarray, y: np.ndarray) -> tuple:
+    """(W, b, X, y) whose scores X W + b are exactly Z: X holds the identity, W the scores (d = N + 1 ≠ K)."""
+    n, k = Z.shape
+    W = np.zeros((n + 1, k))
+    W[:n] = Z
+    return W, np.zeros(k), np.eye(n, n + 1), y
 
 
-# ----------------------------------------------------------------------------- multiclass hinge
+# ----------------------------------------------------------------------------- references
 
 
-def _explain_hinge(got: Any, expected: Any, case: Case) -> Finding | None:
-    """The correct class j = y_i counted in the sum (each row adds the margin 1)."""
-    loss = float(np.asarray(got[0], dtype=np.float64))
-    if np.isclose(loss, expected[0] + 1.0, rtol=1e-9, atol=1e-9):
-        return Finding("wrong-value", f"{case.opening}, the loss is exactly 1 too large: the sum runs over the "
-                       "classes j ≠ y_i only (for j = y_i the term would be max(0, 1) = 1 in every row).")
-    return None
-
-
-def check_multiclass_hinge(student: Student, rng: np.random.Generator) -> Result:
-    """``multiclass_hinge(scores, y) -> (loss, dscores)``: mean over N of Σ_{j≠y} max(0, z_j - z_y + 1)."""
-    return check_against_reference(student, "multiclass_hinge", losses.multiclass_hinge, _loss_cases(rng),
-                                   ("loss", "dscores"), explain=_explain_hinge)
-
-
-# ----------------------------------------------------------------------------- training on digits
+def _regression_with(cross_entropy: Callable[..., Any]) -> Callable[..., tuple[float, np.ndarray, np.ndarray]]:
+    """``(W, b, X, y) -> (loss, dW, db)``: the affine layer, ``cross_entropy``, back through the affine layer."""
+    def reference(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        scores, cache = layers.affine_forward(X, W, b)
+        loss, dscores = cross_entropy(scores, y)
+        _, dW, db = layers.affine_backward(np.asarray(dscores, dtype=np.float64), cache)
+        return float(np.asarray(loss, dtype=np.float64)), dW, db
+    return reference
 
 
 def _trainer_reference(X: np.ndarray, y: np.ndarray, num_classes: int, lr: float,
@@ -221,21 +104,54 @@ def _trainer_reference(X: np.ndarray, y: np.ndarray, num_classes: int, lr: float
     return fit.W, fit.b, np.asarray(fit.loss_history)
 
 
-def _explain_trainer(got: Any, expected: Any, case: Case) -> Finding | None:
-    """A training loss that goes up (a step along the gradient); a bias that never moved from 0."""
-    losses = as_float(got[2])
-    if losses is not None and losses.ndim == 1 and losses.size > 1 and losses[-1] > losses[0] \
-            and expected[2][-1] < expected[2][0]:
-        return Finding("sign-flipped", f"{case.opening}, your training loss goes up (from {losses[0]:.4g} to "
-                       f"{losses[-1]:.4g}): each step moves along the gradient instead of against it. Use "
-                       "W <- W - lr dW and b <- b - lr db.")
-    if not np.any(np.asarray(got[1], dtype=np.float64)) and np.any(np.abs(expected[1]) > 1e-9):
-        return Finding("missing-bias-grad", f"{case.opening}, b is still all zeros after training: update the "
-                       "bias too (b <- b - lr db, with db the sum over the batch of dscores).")
-    return None
+# ----------------------------------------------------------------------------- known mistakes
 
 
-def _digits_accuracy(student: Student) -> Result:
+def _unstable(family: st.Family, subject: str, finite_part: str) -> tuple:
+    """The causes of NaN and inf in a softmax cross-entropy, told apart by probes, in this item's words."""
+    return (
+        st.no_max_subtraction(family, lambda bad: (
+            f"there is NaN or inf in {bad}: exp() of a score above 709 overflows to inf (and inf/inf is NaN), and "
+            "your function fails even on rows whose scores are all about +1,000. Subtract each row's maximum from "
+            f"{subject} before exp(): Z - Z.max(axis=-1, keepdims=True) (each row's own maximum; it does not change "
+            "the softmax).")),
+        st.whole_array_maximum(family, lambda bad: (
+            f"there is NaN in {bad}: you subtract a maximum, but the maximum of the whole array, so in a row whose "
+            "scores all lie far below that maximum every exp() underflows to 0 and the row becomes 0/0. Subtract "
+            "each row's own maximum, Z - Z.max(axis=-1, keepdims=True), not the maximum of the whole array.")),
+        st.log_of_underflowed_probability(family, lambda loss: (
+            f"your `loss` is {loss}{finite_part}: you subtract each row's maximum, but when a score lies far below its "
+            "row's maximum its probability rounds to exactly 0, and np.log(0) = -inf"
+            f"{' (and 0 * -inf = nan where one-hot labels multiply it)' if loss == 'nan' else ''}. Take the log of "
+            f"the softmax analytically: {LOG_SOFTMAX}, and never np.log of a probability.")),
+        st.division_by_underflowed_probability(family, lambda bad: (
+            f"there is NaN or inf in {bad} where the label's probability rounds to exactly 0 (its score lies far "
+            "below its row's maximum; you do subtract each row's maximum): your gradient divides by that "
+            "probability (dL/dp = -1/p, then back through the softmax). Simplify by hand first: the gradient with "
+            "respect to the scores is (p - onehot(y)) / N, with no division by p.")),
+        m.raised("math-domain-error", "math domain error", (
+            "math.log(0) raises this: the label's probability rounded to exactly 0 (its score lies thousands below "
+            f"its row's maximum). Take the log of the softmax analytically, {LOG_SOFTMAX}, rather than the log "
+            "of a probability.")),
+    )
+
+
+def _rows_not_normalised(seen: Any) -> Any:
+    p = seen.array("softmax(Z)")
+    if p is None or p.ndim != 2 or p.shape != np.shape(seen.expected) or not np.all(np.isfinite(p)):
+        return None
+    sums = p.sum(axis=-1)
+    if np.allclose(sums, 1.0):
+        return None
+    if np.allclose(p.sum(), 1.0):
+        return {"how": "the whole matrix sums to 1: you divided by the sum of all entries, not by each row's sum"}
+    if np.allclose(p.sum(axis=0), 1.0):
+        return {"how": "its columns sum to 1: you normalised along axis 0; normalise each row (axis=-1, "
+                       "keepdims=True)"}
+    return {"how": f"row 0 sums to {sums[0]:.4g}"}
+
+
+def _digits_accuracy(student: Student, rng: np.random.Generator) -> Result:
     """Retrain on the standardised digits (seed-0 split) and measure the test accuracy on the grader's side."""
     X, y = data.load_digits()
     X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_fraction=0.25, seed=0)
@@ -258,28 +174,81 @@ def _digits_accuracy(student: Student) -> Result:
     return Pass(f"Retrained on the digits: test accuracy {accuracy:.3f} (at least {DIGITS_MIN_ACCURACY} required).")
 
 
-def check_digits(student: Student, rng: np.random.Generator) -> Result:
-    """``train_softmax_regression(X, y, num_classes, lr, steps) -> (W, b, losses)``: the reference trajectory on a
-    small random problem, then a retraining on the digits that must reach the required test accuracy."""
+def _trainer_case(rng: np.random.Generator) -> list[Case]:
     n, k = int(rng.integers(10, 30)), int(rng.integers(3, 6))
     d = int(rng.choice([v for v in range(2, 7) if v != k]))  # d ≠ K: a transposed dW never fits by chance
     steps = int(rng.integers(3, 12))
-    case = Case(f"on random data (N = {n}, d = {d}, K = {k}, lr = 0.5, {steps} steps from W = 0, b = 0)",
-                (rng.normal(size=(n, d)), random_labels(rng, n, k), k, 0.5, steps), n)
-    trajectory = check_against_reference(student, "train_softmax_regression", _trainer_reference, [case],
-                                         ("W", "b", "losses"), explain=_explain_trainer)
-    return first_failure([trajectory, _digits_accuracy(student)])
+    return [Case(f"on random data (N = {n}, d = {d}, K = {k}, lr = 0.5, {steps} steps from W = 0, b = 0)",
+                 (rng.normal(size=(n, d)), random_labels(rng, n, k), k, 0.5, steps), n)]
 
+
+def _loss_goes_up(seen: Any) -> Any:
+    history = seen.array("losses")
+    right = as_float(seen.right("losses"))
+    if history is None or history.ndim != 1 or history.size < 2 or not history[-1] > history[0] or \
+            not right[-1] < right[0]:
+        return None
+    return {"first": history[0], "last": history[-1]}
+
+
+_SCORES = st.Family(st.rows_and_labels, "loss", ("dscores",))
+_REGRESSION = st.Family(_regression_inputs, "loss", ("dW", "db"))
+_SOFTMAX = st.Family(lambda Z, y: (Z,), None, ("softmax(Z)",))
+
+SOFTMAX = Compared("softmax", losses.softmax, _softmax_cases, ("softmax(Z)",), (
+    st.whole_array_maximum(_SOFTMAX, lambda bad: (
+        "softmax(Z) has NaN rows: you subtracted the maximum of the whole array, so in a row whose scores all lie "
+        "far below that maximum every exp() underflows to 0 and the row becomes 0/0. Subtract each row's own "
+        "maximum: Z - Z.max(axis=-1, keepdims=True).")),
+    st.no_max_subtraction(_SOFTMAX, lambda bad: (
+        "softmax(Z) has NaN entries: exp() of a score above 709 overflows to inf, and inf/inf is NaN. Subtract "
+        "each row's maximum before exp(): Z - Z.max(axis=-1, keepdims=True) (it does not change the softmax).")),
+    m.probe("rows-not-normalised", "wrong-value",
+            lambda how: f"the rows of softmax(Z) do not sum to 1: {how}.", _rows_not_normalised),
+))
+
+JACOBIAN = Compared("softmax_jacobian", losses.softmax_jacobian, _jacobian_cases, ("J",))
+
+CROSS_ENTROPY = Compared("cross_entropy", losses.cross_entropy, _loss_cases, ("loss", "dscores"), (
+    m.regularisation_added("regularisation-added", lambda lam, excess, where: (
+        f"your loss is larger by exactly (λ/2)‖Z‖² and dscores by λZ, with λ = {lam:.3g}: you added a "
+        "regularisation (weight decay) term, but the cross-entropy has none (a penalty belongs to the weights "
+        "of a model, not to the scores). Remove it."), lambda s: [s.args[0]], ("dscores",)),
+    *_unstable(_SCORES, "the scores", " but `dscores` is finite"),
+), batch=(0, 1))
+
+REGRESSION = Compared("softmax_regression_loss", _regression_with(losses.cross_entropy),
+                      lambda rng: [_regression_case(rng, s) for s in standard_situations(rng)], ("loss", "dW", "db"), (
+    m.regularisation_added("regularisation-added", lambda lam, excess, where: (
+        f"your loss is larger by {excess:.4g} = ({lam:.3g}/2) ‖W‖², a regularisation (weight decay) term in "
+        f"{where}, but this item's loss is the plain mean cross-entropy (λ = 0 here): remove the penalty "
+        "(reg * np.sum(W * W)) and its gradient."), lambda s: [s.args[0]], ("dW",),
+        scale=lambda args, c: (c * args[0], *args[1:])),
+    *_unstable(_REGRESSION, "the scores X W + b", " but `dW` and `db` are finite"),
+), batch=(2, 3))
+
+HINGE = Compared("multiclass_hinge", losses.multiclass_hinge, _loss_cases, ("loss", "dscores"), (
+    m.variant("true-class-counted", "wrong-value", "the loss is exactly 1 too large: the sum runs over the classes "
+              "j ≠ y_i only (for j = y_i the term would be max(0, 1) = 1 in every row).",
+              lambda s: s.right("loss") + 1.0, "loss", rtol=1e-9, atol=1e-9),
+), batch=(0, 1))
+
+TRAINER = Compared("train_softmax_regression", _trainer_reference, _trainer_case, ("W", "b", "losses"), (
+    m.probe("gradient-ascent", "sign-flipped", lambda first, last: (
+        f"your training loss goes up (from {first:.4g} to {last:.4g}): each step moves along the gradient instead "
+        "of against it. Use W <- W - lr dW and b <- b - lr db."), _loss_goes_up),
+    m.stays_zero("bias-never-updated", "missing-bias-grad", "b", "b is still all zeros after training: update the "
+                 "bias too (b <- b - lr db, with db the sum over the batch of dscores)."),
+))
 
 ASSIGNMENT = Assignment("04-softmax", (
-    Item("softmax-test", ("softmax",), check_softmax),
-    Item("jacobian-test", ("softmax_jacobian",), check_softmax_jacobian, calls=("softmax",)),
-    Item("ce-test", ("cross_entropy",), check_cross_entropy, calls=("softmax",)),
-    Item("regression-test", ("softmax_regression_loss",), check_softmax_regression_loss,
-         calls=("softmax", "cross_entropy")),
-    Item("hinge-test", ("multiclass_hinge",), check_multiclass_hinge),
-    Item("digits-test", ("train_softmax_regression",), check_digits,
-         calls=("softmax", "cross_entropy", "softmax_regression_loss")),
+    declare("softmax-test", SOFTMAX),
+    declare("jacobian-test", JACOBIAN, calls=("softmax",)),
+    declare("ce-test", CROSS_ENTROPY, calls=("softmax",)),
+    declare("regression-test", REGRESSION, calls=("softmax", "cross_entropy")),
+    declare("hinge-test", HINGE),
+    declare("digits-test", TRAINER, then=_digits_accuracy,
+            calls=("softmax", "cross_entropy", "softmax_regression_loss")),
 ), references={
     "softmax": losses.softmax,
     "cross_entropy": losses.cross_entropy,

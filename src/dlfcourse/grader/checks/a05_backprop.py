@@ -1,26 +1,17 @@
 """Hidden checks of assignment 05-backprop: layers, a two-layer network, its backward pass, a gradient check, training.
 
-Each check draws its inputs from the item's seed, calls the student's functions
-through the sandbox, and compares the data they return with the reference
-(:mod:`dlfoundations.layers`, :mod:`dlfoundations.mlp`,
-:mod:`dlfoundations.gradients`) computed here. The situations are a random
-batch (with some pre-activations exactly 0), a batch of one example, very large
-scores and two classes. The sizes d, m (hidden units) and K always differ, so
-a transposed weight gradient has the wrong shape and is reported as such.
+Each check draws its inputs from the item's seed, calls the student's functions through the sandbox, and
+compares the data they return with the reference (:mod:`dlfoundations.layers`, :mod:`dlfoundations.mlp`,
+:mod:`dlfoundations.gradients`) computed here, then tries the item's table of known mistakes. The situations
+are a random batch (with some pre-activations exactly 0), a batch of one example, very large scores and two
+classes. The sizes d, m (hidden units) and K always differ, so a transposed weight gradient has the wrong
+shape and is reported as such.
 
-Forward/backward pairs: the backward function gets the cache the student's own
-forward returned (it comes back as data and is passed back in). Error carried
-forward: while an item is graded, the earlier functions its code may call
-(``Item.calls``) answer with the grader's references (``REFERENCES``, the
-notebook's signatures); every check compares with the plain reference, and the
-trainer's accuracy is measured in every case. Item-specific
-diagnoses: a missing relu mask, the mask ``z >= 0``, a bias gradient of shape
-``(1, K)``, relu on the output layer, first-layer gradients wrong while the
-second layer's are right (W2 changed before delta1 was computed), a
-regularisation term where there is none, a loss computed from the scores of a
-different network (no relu, no bias, relu on the output), the log of an underflowed probability,
-a one-sided or badly scaled numerical gradient, and a trainer whose loss grows,
-stays flat or diverges.
+Forward/backward pairs: the backward function gets the cache the student's own forward returned (it comes
+back as data and is passed back in). Error carried forward: while an item is graded, the earlier functions
+its code may call (``Item.calls``) answer with the grader's references (``REFERENCES``, the notebook's
+signatures); every check compares with the plain reference, and the trainer's accuracy is measured in every
+case. The gradient-check report and the training curve keep diagnoses of their own (they are sequences).
 """
 
 from __future__ import annotations
@@ -31,11 +22,14 @@ from typing import Any
 import numpy as np
 
 from dlfoundations import gradients, layers, losses, mlp
-from dlfoundations.kit.compare import Case, Finding, compare_result, describe, values_match
+from dlfoundations.kit.compare import Case, Finding, describe, values_match
 from dlfoundations.kit.data import make_moons, train_test_split
 from dlfoundations.kit.gradcheck import numerical_gradient
-from dlfcourse.grader.checks.common import Assignment, Item, Pass, Result, as_float, check_against_reference, \
-    first_failure
+from dlfcourse.grader.checks import mistakes as m
+from dlfcourse.grader.checks import stability as st
+from dlfcourse.grader.checks.common import Assignment, Item, Pass, Result, as_float, declare
+from dlfcourse.grader.checks.core import Compared, Mistake, Seen, diagnose
+from dlfcourse.grader.checks.values import scalar
 from dlfcourse.grader.inputs import Situation, random_labels, standard_situations
 from dlfcourse.grader.student import Returned, Student, grader_function
 
@@ -58,17 +52,12 @@ def _sizes(rng: np.random.Generator, k: int) -> tuple[int, int]:
 
 def _network(rng: np.random.Generator, s: Situation) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Random params (W1 (d, m), b1, W2 (m, K), b2) and X (N, d); scores reach about ``s.scale``."""
-    d, m = _sizes(rng, s.num_classes)
-    params = {
-        "W1": rng.normal(0.0, 1.0, (d, m)),
-        "b1": rng.normal(0.0, 1.0, m),
-        "W2": rng.normal(0.0, s.scale / 10.0, (m, s.num_classes)),
-        "b2": rng.normal(0.0, 1.0, s.num_classes),
-    }
+    d, m_ = _sizes(rng, s.num_classes)
+    params = {"W1": rng.normal(0.0, 1.0, (d, m_)), "b1": rng.normal(0.0, 1.0, m_),
+              "W2": rng.normal(0.0, s.scale / 10.0, (m_, s.num_classes)), "b2": rng.normal(0.0, 1.0, s.num_classes)}
     X = rng.uniform(-2.0, 2.0, (s.batch_size, d))
     if s.large:  # make sure the scores of row 0 spread over thousands (overflow and underflow both happen)
-        scores = mlp.mlp_forward(params, X)[0]
-        spread = float(np.ptp(scores[0]))
+        spread = float(np.ptp(mlp.mlp_forward(params, X)[0][0]))
         if spread < 3000.0:
             factor = 3000.0 / max(spread, 1e-3)
             params["W2"], params["b2"] = params["W2"] * factor, params["b2"] * factor
@@ -76,8 +65,20 @@ def _network(rng: np.random.Generator, s: Situation) -> tuple[dict[str, np.ndarr
 
 
 def _describe(s: Situation, params: Mapping[str, np.ndarray]) -> str:
-    d, m = params["W1"].shape
-    return f"{s.description} (d = {d}, m = {m}, K = {params['W2'].shape[1]})"
+    d, m_ = params["W1"].shape
+    return f"{s.description} (d = {d}, m = {m_}, K = {params['W2'].shape[1]})"
+
+
+def _network_inputs(Z: np.ndarray, y: np.ndarray) -> tuple:
+    """(params, X, y) whose scores are exactly Z: X and W1 hold identities (d = N + 1, m = N + 2), W2 the scores."""
+    n, k = Z.shape
+    W2 = np.zeros((n + 2, k))
+    W2[:n] = Z
+    params = {"W1": np.eye(n + 1, n + 2), "b1": np.zeros(n + 2), "W2": W2, "b2": np.zeros(k)}
+    return params, np.eye(n, n + 1), y
+
+
+# ----------------------------------------------------------------------------- forward/backward pairs
 
 
 def _pair_finding(value: Any, name: str, names: str, case: Case) -> Finding | None:
@@ -97,15 +98,6 @@ def _cache_message(returned: Returned) -> Returned:
     return returned
 
 
-def _forward_call(student: Student, name: str, args: tuple, case: Case, names: str) -> Returned:
-    """Call a forward function that returns ``(out, cache)``; a cache that is not data gets a clear message."""
-    returned = _cache_message(student.call(name, *args, case=case))
-    if returned.finding is not None:
-        return returned
-    finding = _pair_finding(returned.value, name, names, case)
-    return Returned(finding=finding) if finding else returned
-
-
 class _FirstOf:
     """A view of the student in which ``name`` returns only the first value of its pair (the rest is not graded)."""
 
@@ -120,100 +112,114 @@ class _FirstOf:
         return Returned(finding=finding) if finding else Returned(returned.value[0], seconds=returned.seconds)
 
 
+def _through(student: Student, forward: Compared, backward: Compared, case: Case, expected_out: Any,
+             dout: np.ndarray, expected_back: Any, extra: Mapping[str, Any]) -> Finding | None:
+    """Forward on ``case`` (its output compared), then backward from ``dout`` with the student's own cache."""
+    returned = _cache_message(student.call(forward.function, *case.args, case=case))
+    if returned.finding is not None:
+        return forward.call_failed(returned.finding, case, student)
+    finding = _pair_finding(returned.value, forward.function, "out, cache", case)
+    if finding is not None:
+        return finding
+    out, cache = returned.value
+    seen = Seen(case, out, expected_out, forward.returns, student, forward.function, None, extra)
+    finding = diagnose(seen, forward.mistakes)
+    if finding is not None:
+        return finding
+    back = Case(case.description + ", back from a random dout with your cache", (dout, cache), case.batch_size)
+    return backward.check_case(student, back, expected_back, extra)
+
+
 # ----------------------------------------------------------------------------- relu
 
 
-def _relu_cases(rng: np.random.Generator) -> list[tuple[Case, np.ndarray]]:
+def _relu_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for s in standard_situations(rng):
         z = rng.uniform(-s.scale, s.scale, (s.batch_size, s.num_classes + 3))
         z.flat[rng.choice(z.size, size=max(1, z.size // 6), replace=False)] = 0.0  # relu'(0) is taken to be 0
-        cases.append((Case(f"{s.description} (z of shape {z.shape}, some entries exactly 0)", (z,), s.batch_size), z))
-    z = rng.uniform(-3.0, 3.0, (2, 3, 4))
-    cases.append((Case("on a 3-D array z of shape (2, 3, 4)", (z,)), z))
-    z = rng.uniform(-3.0, 3.0, (5, 4)).astype(np.float32)
-    cases.append((Case("on a float32 array z of shape (5, 4)", (z,)), z))
-    return cases
+        cases.append(Case(f"{s.description} (z of shape {z.shape}, some entries exactly 0)", (z,), s.batch_size))
+    cases.append(Case("on a 3-D array z of shape (2, 3, 4)", (rng.uniform(-3.0, 3.0, (2, 3, 4)),)))
+    return cases + [Case("on a float32 array z of shape (5, 4)", (rng.uniform(-3.0, 3.0, (5, 4)).astype(np.float32),))]
 
 
-def _explain_relu_backward(z: np.ndarray, dout: np.ndarray) -> Callable[[Any, Any, Case], Finding | None]:
-    def explain(got: Any, expected: Any, case: Case) -> Finding | None:
-        dz = as_float(got)
-        if dz is None or dz.shape != z.shape:
-            return None
-        if values_match(dz, dout * (z >= 0)):
-            return Finding("wrong-value", f"{case.opening}, `dz` is wrong where z is exactly 0: your mask lets the "
-                           "gradient through there. The derivative of relu at 0 is taken to be 0: use `z > 0`, "
-                           "not `z >= 0`.")
-        if values_match(dz, dout):
-            return Finding("wrong-value", f"{case.opening}, `dz` equals `dout`: the relu mask is missing. The "
-                           "gradient passes only where the unit was active: dz = dout * (z > 0).")
-        if values_match(dz, (z > 0).astype(float)):
-            return Finding("wrong-value", f"{case.opening}, `dz` is the mask [z > 0] itself: multiply it by the "
-                           "upstream gradient, dz = dout * (z > 0).")
-        if values_match(dz, dout * np.maximum(z, 0)):
-            return Finding("wrong-value", f"{case.opening}, `dz` is dout * relu(z): you multiplied by the layer's "
-                           "output instead of its derivative. Use the mask: dz = dout * (z > 0).")
-        if values_match(dz, dout * (z < 0)):
-            return Finding("wrong-value", f"{case.opening}, `dz` lets the gradient through where z < 0 and blocks "
-                           "it where z > 0: the mask is inverted. Use dz = dout * (z > 0).")
-        return None
-    return explain
+def _relu_backward_is(key: str, wrong: Callable[[np.ndarray, np.ndarray], np.ndarray], message: str) -> Mistake:
+    return m.variant(key, "wrong-value", message, lambda s: wrong(s.extra["z"], s.extra["dout"]), "dz")
+
+
+RELU_FORWARD = Compared("relu_forward", lambda z: np.maximum(z, 0.0), lambda rng: [], ("out",))
+RELU_BACKWARD = Compared("relu_backward", lambda *_: None, lambda rng: [], ("dz",), (
+    _relu_backward_is("mask-at-zero", lambda z, dout: dout * (z >= 0), "`dz` is wrong where z is exactly 0: your mask "
+                      "lets the gradient through there. The derivative of relu at 0 is taken to be 0: use `z > 0`, "
+                      "not `z >= 0`."),
+    _relu_backward_is("no-mask", lambda z, dout: dout, "`dz` equals `dout`: the relu mask is missing. The gradient "
+                      "passes only where the unit was active: dz = dout * (z > 0)."),
+    _relu_backward_is("mask-alone", lambda z, dout: (z > 0).astype(float), "`dz` is the mask [z > 0] itself: "
+                      "multiply it by the upstream gradient, dz = dout * (z > 0)."),
+    _relu_backward_is("times-the-output", lambda z, dout: dout * np.maximum(z, 0), "`dz` is dout * relu(z): you "
+                      "multiplied by the layer's output instead of its derivative. Use the mask: dz = dout * (z > 0)."),
+    _relu_backward_is("inverted-mask", lambda z, dout: dout * (z < 0), "`dz` lets the gradient through where z < 0 "
+                      "and blocks it where z > 0: the mask is inverted. Use dz = dout * (z > 0)."),
+))
 
 
 def check_relu(student: Student, rng: np.random.Generator) -> Result:
     """``relu_forward(z) -> (out, cache)`` and ``relu_backward(dout, cache) -> dz`` (with the student's own cache)."""
-    for case, z in _relu_cases(rng):
-        returned = _forward_call(student, "relu_forward", (z,), case, "out, cache")
-        if returned.finding is not None:
-            return returned.finding
-        out, cache = returned.value
-        finding = compare_result(out, np.maximum(z, 0.0), ("out",), case)
-        if finding is not None:
-            return finding
+    for case in _relu_cases(rng):
+        z = case.args[0]
         dout = rng.normal(0.0, 1.0, z.shape).astype(z.dtype)
         expected = dout.astype(np.float64) * (z > 0)
-        back = Case(case.description + ", back from a random dout with your cache", (dout, cache), case.batch_size)
-        result = check_against_reference(student, "relu_backward", lambda *_: expected, [back], ("dz",),
-                                         explain=_explain_relu_backward(z.astype(np.float64), dout.astype(np.float64)))
-        if isinstance(result, Finding):
-            return result
+        extra = {"z": z.astype(np.float64), "dout": dout.astype(np.float64)}
+        finding = _through(student, RELU_FORWARD, RELU_BACKWARD, case, np.maximum(z, 0.0), dout, expected, extra)
+        if finding is not None:
+            return finding
     return Pass("`relu_forward`, `relu_backward`: all hidden checks passed.")
 
 
 # ----------------------------------------------------------------------------- affine
 
 
-def _explain_affine_backward(X: np.ndarray, W: np.ndarray, dout: np.ndarray) -> Callable[[Any, Any, Case], Finding | None]:
-    def explain(got: Any, expected: Any, case: Case) -> Finding | None:
-        if not isinstance(got, (tuple, list)) or len(got) != 3:
-            return None
-        dX, dW, db = (as_float(v) for v in got)
-        for name, value, formula, index in (("dX", dX, "dout @ W.T", 0), ("dW", dW, "X.T @ dout", 1),
-                                            ("db", db, "dout.sum(axis=0)", 2)):
-            if value is not None and value.shape == expected[index].shape and \
-                    values_match(value, -expected[index]) and np.any(expected[index]):
-                return Finding("sign-flipped", f"{case.opening}, `{name}` has the opposite sign: by the chain rule "
-                               f"{name} = {formula}, with no minus (the minus of a descent step belongs to the "
-                               "optimiser, not to the backward pass).")
-        if dX is not None and values_match(dX, expected[0]) and dW is not None and values_match(dW, expected[1]) \
-                and db is not None:
-            k = expected[2].shape[0]
-            if db.shape in ((1, k), (k, 1)) and values_match(db.reshape(k), expected[2]):
-                return Finding("wrong-shape", f"{case.opening}, `db` has the right values but shape {db.shape} "
-                               f"instead of ({k},), the shape of b: sum over the batch without keepdims, "
-                               "`dout.sum(axis=0)` (or reshape the result to (K,)).")
-            if db.shape == (k,) and values_match(db, dout.mean(axis=0)):
-                return Finding("extra-mean", f"{case.opening}, `db` is the mean of dout over the batch, not its sum: "
-                               "the 1/N of the loss is already inside dout, so db = dout.sum(axis=0).")
-            if db.shape == dout.shape:
-                return Finding("wrong-shape", f"{case.opening}, `db` has shape {db.shape}, the shape of dout: sum "
-                               "it over the batch (axis 0) to get the shape of b, ({k},).")
-        if dW is not None and dW.shape == expected[1].shape and values_match(dW, X.T @ dout / len(X)):
-            return Finding("extra-mean", f"{case.opening}, `dW` is Xᵀ dout divided by N: the 1/N of the loss is "
-                           "already inside dout, so dW = X.T @ dout with no extra division.")
-        return None
-    return explain
+def _a_gradient_sign(s: Seen) -> Any:
+    for name, formula in (("dX", "dout @ W.T"), ("dW", "X.T @ dout"), ("db", "dout.sum(axis=0)")):
+        mine, right = s.array(name), np.asarray(s.right(name))
+        if mine is not None and mine.shape == right.shape and np.any(right) and values_match(mine, -right):
+            return {"name": name, "formula": formula}
+    return None
+
+
+def _weights_right(s: Seen) -> bool:
+    dX, dW = s.array("dX"), s.array("dW")
+    return dX is not None and dW is not None and values_match(dX, s.right("dX")) and values_match(dW, s.right("dW"))
+
+
+def _db_shape_of_dout(s: Seen) -> Any:
+    db = s.array("db")
+    return {"shape": db.shape, "k": s.right("db").shape[0]} if _weights_right(s) and db is not None and \
+        db.shape == s.extra["dout"].shape and db.shape != s.right("db").shape else None
+
+
+AFFINE_FORWARD = Compared("affine_forward", layers.affine_forward, lambda rng: [], ("out",), (
+    m.variant("no-bias", "wrong-value", "`out` is X W without the bias: add b to every row, out = X @ W + b "
+              "(broadcasting does it).", lambda s: s.extra["X"] @ s.extra["W"]),
+))
+AFFINE_BACKWARD = Compared("affine_backward", lambda *_: None, lambda rng: [], ("dX", "dW", "db"), (
+    m.probe("gradient-sign", "sign-flipped", lambda name, formula: (
+        f"`{name}` has the opposite sign: by the chain rule {name} = {formula}, with no minus (the minus of a descent "
+        "step belongs to the optimiser, not to the backward pass)."), _a_gradient_sign),
+    m.keepdims_shape("db-keepdims", lambda shape, k: (
+        f"`db` has the right values but shape {shape} instead of ({k},), the shape of b: a sum with keepdims=True "
+        "(or over an np.matrix, always 2-D) keeps the summed axis. Sum over the batch into shape (K,), "
+        "`dout.sum(axis=0)` on a plain array (or reshape the result to (K,))."), "db", when=_weights_right),
+    m.variant("db-mean", "extra-mean", "`db` is the mean of dout over the batch, not its sum: the 1/N of the loss is "
+              "already inside dout, so db = dout.sum(axis=0).", lambda s: s.extra["dout"].mean(axis=0), "db",
+              when=_weights_right),
+    m.probe("db-not-summed", "wrong-shape", lambda shape, k: (
+        f"`db` has shape {shape}, the shape of dout: sum it over the batch (axis 0) to get the shape of b, ({k},)."),
+        _db_shape_of_dout),
+    m.variant("dW-over-N", "extra-mean", "`dW` is Xᵀ dout divided by N: the 1/N of the loss is already inside dout, "
+              "so dW = X.T @ dout with no extra division.",
+              lambda s: s.extra["X"].T @ s.extra["dout"] / len(s.extra["X"]), "dW"),
+))
 
 
 def check_affine(student: Student, rng: np.random.Generator) -> Result:
@@ -222,25 +228,12 @@ def check_affine(student: Student, rng: np.random.Generator) -> Result:
         params, X = _network(rng, Situation(s.description, s.batch_size, s.num_classes, 3.0))
         W, b = params["W1"], params["b1"]
         case = Case(f"{s.description} (X of shape {X.shape}, W of shape {W.shape})", (X, W, b), s.batch_size)
-        returned = _forward_call(student, "affine_forward", (X, W, b), case, "out, cache")
-        if returned.finding is not None:
-            return returned.finding
-        out, cache = returned.value
-        reference_out, reference_cache = layers.affine_forward(X, W, b)
-        finding = compare_result(out, reference_out, ("out",), case)
-        if finding is not None:
-            got = as_float(out)
-            if got is not None and got.shape == reference_out.shape and values_match(got, X @ W):
-                return Finding("wrong-value", f"{case.opening}, `out` is X W without the bias: add b to every row, "
-                               "out = X @ W + b (broadcasting does it).")
-            return finding
+        out, cache = layers.affine_forward(X, W, b)
         dout = rng.normal(0.0, s.scale, (s.batch_size, W.shape[1]))
-        expected = tuple(layers.affine_backward(dout, reference_cache))
-        back = Case(case.description + ", back from a random dout with your cache", (dout, cache), s.batch_size)
-        result = check_against_reference(student, "affine_backward", lambda *_: expected, [back],
-                                         ("dX", "dW", "db"), explain=_explain_affine_backward(X, W, dout))
-        if isinstance(result, Finding):
-            return result
+        finding = _through(student, AFFINE_FORWARD, AFFINE_BACKWARD, case, out, dout,
+                           tuple(layers.affine_backward(dout, cache)), {"X": X, "W": W, "dout": dout})
+        if finding is not None:
+            return finding
     return Pass("`affine_forward`, `affine_backward`: all hidden checks passed.")
 
 
@@ -256,7 +249,7 @@ def _scores_without(params: Mapping[str, np.ndarray], X: np.ndarray, relu: bool 
 
 
 #: Forward passes of a different network (switches of ``_scores_without``) and what each one lacks.
-_FORWARD_MISTAKES = (
+_NETWORKS = (
     (dict(out_relu=True), "you applied relu to the output layer too: the scores Z = H W2 + b2 have no "
                           "activation (they may be negative)."),
     (dict(relu=False), "there is no relu between the layers: H = relu(A) with A = X W1 + b1, then Z = H W2 + b2."),
@@ -265,26 +258,32 @@ _FORWARD_MISTAKES = (
 )
 
 
-def _explain_forward(got: Any, expected: Any, case: Case) -> Finding | None:
-    scores = as_float(got)
-    params, X = case.args
-    if scores is None or scores.shape != np.shape(expected):
-        return None
-    for switches, why in _FORWARD_MISTAKES:
-        if values_match(scores, _scores_without(params, X, **switches)):
-            return Finding("wrong-value", f"{case.opening}, the scores match a different network: {why}")
-    return None
-
-
-def check_forward(student: Student, rng: np.random.Generator) -> Result:
-    """``two_layer_forward(params, X) -> (scores, cache)``: the scores against ``mlp.mlp_forward``."""
+def _forward_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for s in standard_situations(rng):
         params, X = _network(rng, s)
         cases.append(Case(_describe(s, params), (params, X), s.batch_size))
-    return check_against_reference(
-        _FirstOf(student, "two_layer_forward", "scores, cache"), "two_layer_forward",
-        lambda params, X: mlp.mlp_forward(params, X)[0], cases, ("scores",), explain=_explain_forward)
+    return cases
+
+
+def _other_scores(s: Seen) -> Any:
+    scores = s.array("scores")
+    params, X = s.args
+    if scores is None or scores.shape != np.shape(s.expected):
+        return None
+    return next(({"why": why} for switches, why in _NETWORKS if values_match(scores, _scores_without(params, X,
+                                                                                                   **switches))), None)
+
+
+FORWARD = Compared("two_layer_forward", lambda params, X: mlp.mlp_forward(params, X)[0], _forward_cases, ("scores",), (
+    m.probe("different-network", "wrong-value", lambda why: f"the scores match a different network: {why}",
+            _other_scores),
+))
+
+
+def check_forward(student: Student, rng: np.random.Generator) -> Result:
+    """``two_layer_forward(params, X) -> (scores, cache)``: the scores against ``mlp.mlp_forward``."""
+    return FORWARD(_FirstOf(student, "two_layer_forward", "scores, cache"), rng)
 
 
 # ----------------------------------------------------------------------------- backward: MSE and cross-entropy heads
@@ -306,172 +305,161 @@ def _head(head: str, scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarr
     return losses.mse_loss(scores, y) if head == "mse" else losses.cross_entropy(scores, y)
 
 
-def _explain_loss(student: Student, head: str) -> Callable[[Any, Any, Case], Finding | None]:
-    """Item-specific diagnoses of ``(loss, grads)``, from the student's own returned values."""
-    def explain(got: Any, expected: Any, case: Case) -> Finding | None:
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            return None
-        params, X, y = case.args
-        loss, grads = as_float(got[0]), got[1]
-        if not isinstance(grads, Mapping) or loss is None or loss.size != 1:
-            return None
-        grads = {key: as_float(grads.get(key)) for key in PARAM_KEYS}
-        if any(grads[key] is None for key in PARAM_KEYS):
-            return None
-        loss_right = bool(np.isclose(float(loss), expected[0], rtol=1e-6, atol=1e-9))
-        second_right = all(values_match(grads[k], expected[1][k]) for k in ("W2", "b2"))
-        if loss_right and all(values_match(grads[k], -expected[1][k]) for k in PARAM_KEYS):
-            delta = "(Z - Y) / N" if head == "mse" else "(P - onehot(y)) / N"
-            return Finding("sign-flipped", f"{case.opening}, the loss is right but every gradient has the opposite "
-                           f"sign: delta2 = dL/dZ is {delta}, not its negative (the gradient points uphill; the "
-                           "training loop subtracts it).")
-        return (_unstable(loss, grads, expected, case, head)
-                or (_other_network(loss, expected, case, head) if not loss_right else None)
-                or _regularised(student, head, loss, grads, expected, case)
-                or (_first_layer(params, X, y, grads, expected, case, head) if loss_right and second_right else None)
-                or _bias_shape(grads, expected, case))
-    return explain
-
-
-def _unstable(loss: np.ndarray, grads: dict, expected: Any, case: Case, head: str) -> Finding | None:
-    if head != "cross_entropy" or np.isfinite(loss).all() or not np.isfinite(expected[0]):
+def _grads(s: Seen) -> dict[str, np.ndarray] | None:
+    """The student's gradients as float arrays by name, or None if they are not a dict of arrays."""
+    grads = s.mine("grads")
+    if not isinstance(grads, Mapping):
         return None
-    if all(np.all(np.isfinite(grads[key])) for key in PARAM_KEYS):
-        return Finding("not-finite", f"{case.opening}, your loss is {float(loss)} but your gradients are finite: the "
-                       "softmax is computed stably, but then a probability that rounds to exactly 0 goes into "
-                       "np.log (here a label's score lies thousands below its row's maximum). Take the log of "
-                       "the softmax analytically: log p = (Z - max) - log(sum(exp(Z - max))) row by row, and "
-                       "never np.log of a probability.")
-    return Finding("not-finite", f"{case.opening}, your loss and gradients contain NaN or inf: the scores here "
-                   "are in the thousands and np.exp overflows. Subtract each row's own maximum, "
-                   "Z - Z.max(axis=1, keepdims=True) (not the maximum of the whole array), before np.exp; "
-                   "it changes neither the softmax nor the loss.")
+    arrays = {key: as_float(grads.get(key)) for key in PARAM_KEYS}
+    return None if any(value is None for value in arrays.values()) else arrays
 
 
-def _other_network(loss: np.ndarray, expected: Any, case: Case, head: str) -> Finding | None:
-    """The loss is the one of a different network's scores (relu on the output, no relu, no b1, no b2)."""
-    params, X, y = case.args
-    for switches, why in _FORWARD_MISTAKES:
-        other = _head(head, _scores_without(params, X, **switches), y)[0]
-        if np.isclose(float(loss.reshape(())), other, rtol=1e-9, atol=1e-12) and \
-                not np.isclose(other, float(expected[0]), rtol=1e-6, atol=1e-9):
-            where = (" If `two_layer_mse` takes its scores from your `two_layer_forward`, the mistake is there (see "
-                     "its item): in this item your own `two_layer_forward` runs, because its cache goes to your "
-                     "own `two_layer_backward`.") if head == "mse" else ""
-            return Finding("wrong-value", f"{case.opening}, the loss is the one of a different network's scores: "
-                           f"{why}{where}")
-    return None
+def _loss_right(s: Seen) -> bool:
+    loss = scalar(s.mine("loss"))
+    return loss is not None and bool(np.isclose(loss, s.right("loss"), rtol=1e-6, atol=1e-9))
 
 
-def _regularised(student: Student, head: str, loss: np.ndarray, grads: dict, expected: Any,
-                 case: Case) -> Finding | None:
-    """The loss exceeds the correct one by c (|W1|² + |W2|²): an L2 penalty where the item has none."""
-    params = case.args[0]
-    squares = float(np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
-    excess = float(loss) - float(expected[0])
-    if not np.isfinite(excess) or excess <= 1e-9 * max(1.0, abs(float(expected[0]))):
-        return None
-    c = excess / squares
-    penalised = all(values_match(grads[k], expected[1][k] + 2.0 * c * params[k]) for k in ("W1", "W2"))
-    if not penalised:  # the penalty in the loss only: confirm with the weights doubled
-        doubled = {**params, "W1": 2.0 * params["W1"], "W2": 2.0 * params["W2"]}
-        returned = student.call(_function_name(head), doubled, *case.args[1:], case=case)
-        value = returned.value if returned.finding is None else None
-        if not (isinstance(value, (tuple, list)) and len(value) == 2 and as_float(value[0]) is not None):
-            return None
-        reference = mlp.mlp_loss(doubled, case.args[1], case.args[2], loss=head)[0]
-        if not np.isclose(float(as_float(value[0])) - reference, 4.0 * excess, rtol=1e-6, atol=1e-12):
-            return None
-    where = "the loss and the weight gradients" if penalised else "the loss (and not in the gradients)"
-    return Finding("wrong-value", f"{case.opening}, the loss is too large by exactly {c:.3g} (‖W1‖² + ‖W2‖²): "
-                   f"there is an L2 regularisation term in {where}, but this item has none. Remove the penalty "
-                   "(and its gradient): the loss is the data loss only.")
+def _second_layer_right(s: Seen) -> bool:
+    grads = _grads(s)
+    return grads is not None and _loss_right(s) and all(values_match(grads[k], s.right("grads")[k])
+                                                        for k in ("W2", "b2")) and \
+        grads["W1"].shape == s.args[0]["W1"].shape and grads["b1"].shape == s.args[0]["b1"].shape and \
+        not values_match(grads["W1"], s.right("grads")["W1"])
 
 
-def _function_name(head: str) -> str:
-    return "two_layer_mse" if head == "mse" else "two_layer_cross_entropy"
-
-
-def _first_layer(params: Mapping[str, np.ndarray], X: np.ndarray, y: np.ndarray, grads: dict, expected: Any,
-                 case: Case, head: str) -> Finding | None:
-    """Loss and second layer right, first layer wrong: name what delta1 was computed with."""
-    scores, caches = mlp.mlp_forward(params, X)
-    _, delta2 = _head(head, scores, y)
+def _first_layer_with(s: Seen, head: str, W2: np.ndarray, mask: bool = True) -> bool:
+    """The first-layer gradients are those of delta1 = (delta2 W2ᵀ) [* (A > 0)] with this W2."""
+    params, X, y = s.args
+    delta2 = _head(head, mlp.mlp_forward(params, X)[0], y)[1]
     A = X @ params["W1"] + params["b1"]
-    mask = A > 0
-    dW2 = expected[1]["W2"]
-    if grads["W1"].shape != params["W1"].shape or grads["b1"].shape != params["b1"].shape or \
-            values_match(grads["W1"], expected[1]["W1"]):
-        return None  # only b1 is wrong: the generic comparison names it
-
-    def matches(delta1: np.ndarray) -> bool:
-        return values_match(grads["W1"], X.T @ delta1) and values_match(grads["b1"], delta1.sum(axis=0))
-
-    if matches(delta2 @ params["W2"].T):
-        return Finding("wrong-value", f"{case.opening}, grads['W2'] and grads['b2'] are right but grads['W1'] and "
-                       "grads['b1'] are not: they are what you get without the relu mask. Going back through the "
-                       "relu, delta1 = (delta2 W2ᵀ) * (A > 0): multiply by the mask of the pre-activations A.")
-    if matches((delta2 @ dW2.T) * mask):
-        return Finding("wrong-value", f"{case.opening}, grads['W2'] and grads['b2'] are right but grads['W1'] and "
-                       "grads['b1'] were computed with dW2 in place of W2: W2 was overwritten by its gradient "
-                       "before delta1 was computed. delta1 = (delta2 W2ᵀ) * (A > 0) needs the W2 of the forward "
-                       "pass: compute every gradient first, and never assign to params in the backward pass.")
-    base = X.T @ ((delta2 @ params["W2"].T) * mask)
-    direction = X.T @ ((delta2 @ dW2.T) * mask)
-    energy = float(np.vdot(direction, direction))
-    if energy > 0:
-        c = float(np.vdot(base - grads["W1"], direction)) / energy
-        if c > 0 and matches((delta2 @ (params["W2"] - c * dW2).T) * mask):
-            return Finding("wrong-value", f"{case.opening}, grads['W2'] and grads['b2'] are right but grads['W1'] "
-                           f"and grads['b1'] were computed with W2 - {c:.3g} dW2 instead of W2: W2 was updated "
-                           "(a gradient step) before delta1 was computed. The backward pass only reads the "
-                           "parameters: compute delta1 = (delta2 W2ᵀ) * (A > 0) with the W2 of the forward pass, "
-                           "and leave the update to the training loop.")
-    return Finding("wrong-value", f"{case.opening}, the loss, grads['W2'] and grads['b2'] are right but "
-                   "grads['W1'] or grads['b1'] is not: the mistake is between the two layers. Check "
-                   "delta1 = (delta2 W2ᵀ) * (A > 0) (the W2 of the forward pass, the mask of A), then "
-                   "dW1 = Xᵀ delta1 and db1 = the sum of delta1 over the batch.")
+    delta1 = (delta2 @ W2.T) * ((A > 0) if mask else 1.0)
+    grads = _grads(s)
+    return values_match(grads["W1"], X.T @ delta1) and values_match(grads["b1"], delta1.sum(axis=0))
 
 
-def _bias_shape(grads: dict, expected: Any, case: Case) -> Finding | None:
-    for key in ("b2", "b1"):
-        k = expected[1][key].shape[0]
-        if grads[key].shape in ((1, k), (k, 1)) and values_match(grads[key].reshape(k), expected[1][key]):
-            return Finding("wrong-shape", f"{case.opening}, grads['{key}'] has the right values but shape "
-                           f"{grads[key].shape} instead of ({k},), the shape of {key}: sum over the batch without "
-                           "keepdims (`delta.sum(axis=0)`), or reshape it to (K,).")
-    return None
+def _updated_first(head: str) -> Callable[[Seen], Any]:
+    """W2 - c dW2 (a gradient step) used for delta1: the c that fits, if one does."""
+    def test(s: Seen) -> Any:
+        if not _second_layer_right(s):
+            return None
+        params, X, y = s.args
+        dW2, W2 = s.right("grads")["W2"], params["W2"]
+        delta2 = _head(head, mlp.mlp_forward(params, X)[0], y)[1]
+        mask = (X @ params["W1"] + params["b1"]) > 0
+        base, direction = X.T @ ((delta2 @ W2.T) * mask), X.T @ ((delta2 @ dW2.T) * mask)
+        energy = float(np.vdot(direction, direction))
+        c = float(np.vdot(base - _grads(s)["W1"], direction)) / energy if energy > 0 else 0.0
+        return {"c": c} if c > 0 and _first_layer_with(s, head, W2 - c * dW2) else None
+    return test
 
 
-def _loss_cases(rng: np.random.Generator, head: str) -> list[Case]:
-    cases = []
-    for s in standard_situations(rng):
-        params, X = _network(rng, s)
-        if head == "mse":
-            y = rng.normal(0.0, s.scale, (s.batch_size, s.num_classes))
-        else:
-            y = random_labels(rng, s.batch_size, s.num_classes)
-            if s.large:  # row 0's label is its lowest score, thousands below the maximum: p underflows to 0
-                y[0] = int(np.argmin(mlp.mlp_forward(params, X)[0][0]))
-        cases.append(Case(_describe(s, params), (params, X, y), s.batch_size))
+def _other_network(head: str) -> Callable[[Seen], Any]:
+    """The loss is the one of a different network's scores (relu on the output, no relu, no b1, no b2)."""
+    def test(s: Seen) -> Any:
+        params, X, y = s.args
+        loss = scalar(s.mine("loss"))
+        if loss is None or _loss_right(s):
+            return None
+        for switches, why in _NETWORKS:
+            other = _head(head, _scores_without(params, X, **switches), y)[0]
+            if np.isclose(loss, other, rtol=1e-9, atol=1e-12) and not np.isclose(other, s.right("loss"), rtol=1e-6,
+                                                                                 atol=1e-9):
+                return {"why": why}
+        return None
+    return test
+
+
+def _with_weights_scaled(args: tuple, c: float) -> tuple:
+    params = args[0]
+    return ({**params, "W1": c * params["W1"], "W2": c * params["W2"]}, *args[1:])
+
+
+def _loss_mistakes(head: str, delta: str, where: str) -> tuple[Mistake, ...]:
+    """The known mistakes of a loss with its gradients through the two-layer network."""
+    return (
+        m.sign_flipped("every-gradient-sign", "grads", f"the loss is right but every gradient has the opposite sign: "
+                       f"delta2 = dL/dZ is {delta}, not its negative (the gradient points uphill; the training loop "
+                       "subtracts it).", when=_loss_right),
+        m.probe("different-network", "wrong-value", lambda why: (
+            f"the loss is the one of a different network's scores: {why}{where}"), _other_network(head)),
+        m.regularisation_added("regularisation-added", lambda lam, excess, where: (
+            f"the loss is too large by {excess:.4g} = ({lam:.3g}/2)(‖W1‖² + ‖W2‖²): there is an L2 regularisation "
+            f"term in {where}, but this item has none. Remove the penalty (and its gradient): the loss is the data "
+            "loss only."), lambda s: [s.args[0]["W1"], s.args[0]["W2"]], (("grads", "W1"), ("grads", "W2")),
+            scale=_with_weights_scaled),
+        m.probe("no-mask-in-delta1", "wrong-value", "grads['W2'] and grads['b2'] are right but grads['W1'] and "
+                "grads['b1'] are not: they are what you get without the relu mask. Going back through the relu, "
+                "delta1 = (delta2 W2ᵀ) * (A > 0): multiply by the mask of the pre-activations A.",
+                lambda s: _second_layer_right(s) and _first_layer_with(s, head, s.args[0]["W2"], mask=False)),
+        m.probe("W2-overwritten", "wrong-value", "grads['W2'] and grads['b2'] are right but grads['W1'] and "
+                "grads['b1'] were computed with dW2 in place of W2: W2 was overwritten by its gradient before delta1 was "
+                "computed. delta1 = (delta2 W2ᵀ) * (A > 0) needs the W2 of the forward pass: compute every gradient "
+                "first, and never assign to params in the backward pass.",
+                lambda s: _second_layer_right(s) and _first_layer_with(s, head, s.right("grads")["W2"])),
+        m.probe("W2-updated-first", "wrong-value", lambda c: (
+            f"grads['W2'] and grads['b2'] are right but grads['W1'] and grads['b1'] were computed with W2 - {c:.3g} "
+            "dW2 instead of W2: W2 was updated (a gradient step) before delta1 was computed. The backward pass only "
+            "reads the parameters: compute delta1 = (delta2 W2ᵀ) * (A > 0) with the W2 of the forward pass, and "
+            "leave the update to the training loop."), _updated_first(head)),
+        m.probe("first-layer-wrong", "wrong-value", "the loss, grads['W2'] and grads['b2'] are right but grads['W1'] "
+                "or grads['b1'] is not: the mistake is between the two layers. Check delta1 = (delta2 W2ᵀ) * (A > 0) "
+                "(the W2 of the forward pass, the mask of A), then dW1 = Xᵀ delta1 and db1 = the sum of delta1 over "
+                "the batch.", _second_layer_right),
+        m.keepdims_shape("bias-keepdims", lambda entry, shape, k: (
+            f"grads['{entry}'] has the right values but shape {shape} instead of ({k},), the shape of {entry}: a sum "
+            "with keepdims=True (or over an np.matrix, always 2-D) keeps the summed axis. Sum over the batch into "
+            "shape (K,), `delta.sum(axis=0)` on a plain array, or reshape it to (K,)."), "grads", ("b2", "b1")),
+    )
+
+
+def _loss_cases(head: str) -> Callable[[np.random.Generator], list[Case]]:
+    def cases(rng: np.random.Generator) -> list[Case]:
+        out = []
+        for s in standard_situations(rng):
+            params, X = _network(rng, s)
+            if head == "mse":
+                y = rng.normal(0.0, s.scale, (s.batch_size, s.num_classes))
+            else:
+                y = random_labels(rng, s.batch_size, s.num_classes)
+                if s.large:  # row 0's label is its lowest score, thousands below the maximum: p underflows to 0
+                    y[0] = int(np.argmin(mlp.mlp_forward(params, X)[0][0]))
+            out.append(Case(_describe(s, params), (params, X, y), s.batch_size))
+        return out
     return cases
 
 
-def _check_loss(student: Student, rng: np.random.Generator, head: str) -> Result:
-    name = _function_name(head)
-    return check_against_reference(student, name, _reference_loss(head), _loss_cases(rng, head), ("loss", "grads"),
-                                   explain=_explain_loss(student, head))
+_NETWORK = st.Family(_network_inputs, "loss", ("grads",))
+_LOG_SOFTMAX = "log p = (Z - max) - log(sum(exp(Z - max))) row by row"
 
+MSE = Compared("two_layer_mse", _reference_loss("mse"), _loss_cases("mse"), ("loss", "grads"), _loss_mistakes(
+    "mse", "(Z - Y) / N", " If `two_layer_mse` takes its scores from your `two_layer_forward`, the mistake is there "
+    "(see its item): in this item your own `two_layer_forward` runs, because its cache goes to your own "
+    "`two_layer_backward`."), batch=(1, 2))
 
-def check_mse(student: Student, rng: np.random.Generator) -> Result:
-    """``two_layer_mse(params, X, Y) -> (loss, grads)`` against ``mlp.mlp_loss(..., loss="mse")``; the student's
-    ``two_layer_backward`` is graded through it (same cell)."""
-    return _check_loss(student, rng, "mse")
-
-
-def check_cross_entropy(student: Student, rng: np.random.Generator) -> Result:
-    """``two_layer_cross_entropy(params, X, y) -> (loss, grads)`` against ``mlp.mlp_loss``."""
-    return _check_loss(student, rng, "cross_entropy")
+CROSS_ENTROPY = Compared("two_layer_cross_entropy", _reference_loss("cross_entropy"), _loss_cases("cross_entropy"),
+                         ("loss", "grads"), (
+    st.no_max_subtraction(_NETWORK, lambda bad: (
+        f"there is NaN or inf in {bad}: np.exp overflows on scores above 709 (here they are in the thousands, and the "
+        "grader's rows around +1,000 overflow too). Subtract each row's own maximum, Z - Z.max(axis=1, "
+        "keepdims=True), before np.exp; it changes neither the softmax nor the loss.")),
+    st.whole_array_maximum(_NETWORK, lambda bad: (
+        f"there is NaN in {bad}: you subtract a maximum, but the maximum of the whole array, so a row whose scores all "
+        "lie far below it underflows to 0/0. Subtract each row's own maximum, Z - Z.max(axis=1, keepdims=True), not "
+        "the maximum of the whole array.")),
+    st.log_of_underflowed_probability(_NETWORK, lambda loss: (
+        f"your loss is {loss} but your gradients are finite: the softmax is computed stably (you subtract each row's "
+        "maximum), but then a probability that rounds to exactly 0 goes into np.log (here a label's score lies "
+        f"thousands below its row's maximum). Take the log of the softmax analytically: {_LOG_SOFTMAX}, and never "
+        "np.log of a probability.")),
+    st.division_by_underflowed_probability(_NETWORK, lambda bad: (
+        f"there is NaN or inf in {bad} where a label's probability rounds to exactly 0 (you do subtract each row's "
+        "maximum): the backward pass divides by that probability (dL/dp = -1/p). Start the backward pass from "
+        "delta2 = (P - onehot(y)) / N, which has no division.")),
+    m.raised("math-domain-error", "math domain error", "math.log(0) raises this: a label's probability rounded to "
+             f"exactly 0 (its score lies thousands below its row's maximum). Take the log of the softmax "
+             f"analytically, {_LOG_SOFTMAX}."),
+    *_loss_mistakes("cross_entropy", "(P - onehot(y)) / N", ""),
+), batch=(1, 2))
 
 
 # ----------------------------------------------------------------------------- the gradient check
@@ -627,17 +615,27 @@ def _why_errors(reported: dict[str, float], loss: Callable[..., Any], params: Ma
 # ----------------------------------------------------------------------------- prediction and training
 
 
-def _explain_predict(got: Any, expected: Any, case: Case) -> Finding | None:
-    labels = as_float(got)
-    params, X = case.args
-    scores = mlp.mlp_forward(params, X)[0]
-    if labels is not None and labels.shape == scores.shape:
-        return Finding("wrong-shape", f"{case.opening}, `two_layer_predict` returned the scores {labels.shape}: "
-                       "return the labels, the index of the largest score of each row, np.argmax(scores, axis=1).")
-    if labels is not None and labels.shape == (scores.shape[1],) and values_match(labels, np.argmax(scores, axis=0)):
-        return Finding("wrong-shape", f"{case.opening}, your labels are the argmax over axis 0 (one per class): take "
-                       "the argmax of each row, np.argmax(scores, axis=1).")
-    return None
+def _predict_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for s in standard_situations(rng):
+        if not s.large:
+            params, X = _network(rng, s)
+            cases.append(Case(_describe(s, params), (params, X), s.batch_size))
+    return cases
+
+
+def _scores_of(s: Seen) -> np.ndarray:
+    return mlp.mlp_forward(*s.args)[0]
+
+
+PREDICT = Compared("two_layer_predict", mlp.mlp_predict, _predict_cases, ("the labels",), (
+    m.probe("returns-scores", "wrong-shape", lambda shape: (
+        f"`two_layer_predict` returned the scores {shape}: return the labels, the index of the largest score of each "
+        "row, np.argmax(scores, axis=1)."), lambda s: {"shape": _scores_of(s).shape}
+        if s.array("the labels") is not None and s.array("the labels").shape == _scores_of(s).shape else None),
+    m.variant("argmax-axis-0", "wrong-shape", "your labels are the argmax over axis 0 (one per class): take the "
+              "argmax of each row, np.argmax(scores, axis=1).", lambda s: np.argmax(_scores_of(s), axis=0)),
+))
 
 
 def _accuracy(student: Student, rng: np.random.Generator) -> Result:
@@ -689,22 +687,6 @@ def _why_not_learned(history: Any) -> str:
         return why.strip()
     return why + ("The trainer should start from the He initialisation, run full-batch gradient descent with "
                   "lr = 0.5 for 500 steps, and update every parameter at each step.")
-
-
-def check_training(student: Student, rng: np.random.Generator) -> Result:
-    """``two_layer_predict`` against ``mlp.mlp_predict``; then ``train_two_layer`` (its defaults) on a hidden
-    two-moons sample, the accuracy of the returned params measured here on test points the student never sees."""
-    cases = []
-    for s in standard_situations(rng):
-        if s.large:
-            continue
-        params, X = _network(rng, s)
-        cases.append(Case(_describe(s, params), (params, X), s.batch_size))
-    predict = check_against_reference(student, "two_layer_predict", mlp.mlp_predict, cases, ("the labels",),
-                                      explain=_explain_predict)
-    if isinstance(predict, Finding):
-        return predict
-    return first_failure([predict, _accuracy(student, rng)])
 
 
 # ----------------------------------------------------------------------------- references of the earlier functions
@@ -773,13 +755,13 @@ LAYERS = ("relu_forward", "relu_backward", "affine_forward", "affine_backward")
 # which reads the cache format of the student's own forward, not the grader's. network_gradient_errors is never
 # served: its loss_fn argument is a function, which cannot be sent to the grader.
 ASSIGNMENT = Assignment("05-backprop", (
-    Item("relu-test", ("relu_forward", "relu_backward"), check_relu),
-    Item("affine-test", ("affine_forward", "affine_backward"), check_affine),
-    Item("forward-test", ("two_layer_forward",), check_forward, calls=LAYERS),
-    Item("mse-test", ("two_layer_mse", "two_layer_backward"), check_mse, calls=LAYERS),
-    Item("cross-entropy-test", ("two_layer_cross_entropy",), check_cross_entropy,
-         calls=LAYERS + ("two_layer_forward", "two_layer_backward")),
+    Item("relu-test", ("relu_forward", "relu_backward"), check_relu, mistakes=RELU_BACKWARD.mistakes),
+    Item("affine-test", ("affine_forward", "affine_backward"), check_affine,
+         mistakes=AFFINE_FORWARD.mistakes + AFFINE_BACKWARD.mistakes),
+    Item("forward-test", ("two_layer_forward",), check_forward, calls=LAYERS, mistakes=FORWARD.mistakes),
+    Item("mse-test", ("two_layer_mse", "two_layer_backward"), MSE, calls=LAYERS, mistakes=MSE.mistakes),
+    declare("cross-entropy-test", CROSS_ENTROPY, calls=LAYERS + ("two_layer_forward", "two_layer_backward")),
     Item("gradient-check-test", ("network_gradient_errors",), check_gradient_errors),
-    Item("train-test", ("train_two_layer", "two_layer_predict"), check_training,
-         calls=LAYERS + ("two_layer_forward", "two_layer_backward", "two_layer_mse", "two_layer_cross_entropy")),
+    declare("train-test", PREDICT, then=_accuracy, also=("train_two_layer",),
+            calls=LAYERS + ("two_layer_forward", "two_layer_backward", "two_layer_mse", "two_layer_cross_entropy")),
 ), references=REFERENCES)

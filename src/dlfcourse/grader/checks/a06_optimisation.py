@@ -4,26 +4,18 @@ The students' optimisers are pure functions on one array::
 
     new_w, new_state = xxx_step(w, g, state, lr, *hyper)
 
-with the state a dict (momentum ``{"v"}``, Adagrad and RMSProp ``{"s"}``, Adam
-``{"m", "v", "t"}``, where t counts the updates already made). Each check runs
-short trajectories (several consecutive steps on fresh random gradients, the
-student's own returned state fed back at each step) beside the reference
-optimiser of :mod:`dlfoundations.optim` (pure ``init``/``update``), and
-compares the *updates* ``new_w - w``: the weights' trajectory, never the raw
-state, so another valid convention for the state (a velocity that already
-holds ``-lr``, for instance) is accepted.
-
-Diagnoses of their own, each computed from the reference state at the step
-that differs: a state that is forgotten (every step as from a fresh state),
-ε inside the square root, Adam without bias correction or with ``t`` not
-increased first, an exponential average where momentum sums, the decay
-factor on the wrong term; a state dict modified in place is found by the
-sandbox (mutates-input). The training loop is checked on an ill-conditioned
-quadratic, with a constant rate and with schedules: with the grader's own plain
-gradient-descent step, then with ``momentum_step`` and ``adam_step`` passed as
-the student's own functions, which answer with the grader's references while
-the item is graded (error carried forward: ``Item.calls``, ``REFERENCES``), so
-every path is compared with the plain reference trajectory.
+with the state a dict (momentum ``{"v"}``, Adagrad and RMSProp ``{"s"}``, Adam ``{"m", "v", "t"}``, where t
+counts the updates already made). Each check runs short trajectories (several consecutive steps on fresh
+random gradients, the student's own returned state fed back at each step) beside the reference optimiser of
+:mod:`dlfoundations.optim` (pure ``init``/``update``), and compares the *updates* ``new_w - w``: the weights'
+trajectory, never the raw state, so another valid convention for the state (a velocity that already holds
+``-lr``, for instance) is accepted. The trajectory is a sequence, so its loop is written out; the update that
+differs is explained by each rule's table of known mistakes (:class:`Rule`), from the reference state at
+that step. The schedules and the training loop are declared as data with their tables. The training loop is
+checked on an ill-conditioned quadratic, with a constant rate and with schedules: with the grader's own plain
+gradient-descent step, then with ``momentum_step`` and ``adam_step`` passed as the student's own functions,
+which answer with the grader's references while the item is graded (error carried forward: ``Item.calls``,
+``REFERENCES``).
 """
 
 from __future__ import annotations
@@ -36,8 +28,11 @@ import numpy as np
 
 from dlfoundations import optim, schedules
 from dlfoundations.kit.compare import Case, Finding, compare_array, describe, values_match
-from dlfcourse.grader.checks.common import Assignment, Item, Pass, Result, as_float, check_against_reference, \
-    first_failure
+from dlfcourse.grader.checks import generic
+from dlfcourse.grader.checks import mistakes as m
+from dlfcourse.grader.checks.common import Assignment, Item, Pass, Result, as_float, declare
+from dlfcourse.grader.checks.core import Compared, Mistake, Seen, known
+from dlfcourse.grader.checks.values import finite, scalar
 from dlfcourse.grader.student import Student, grader_function, student_function
 
 __all__ = ["ASSIGNMENT", "STEPS"]
@@ -45,9 +40,241 @@ __all__ = ["ASSIGNMENT", "STEPS"]
 STEPS = 4  # consecutive updates per trajectory
 
 
+# ----------------------------------------------------------------------------- the references (also served)
+
+# What run_optimiser's code gets when it calls an earlier function by name, or is passed the student's own
+# momentum_step or adam_step (error carried forward, served by the grader): the notebook's signatures and defaults.
+
+
+def _momentum_step(w: Any, g: Any, state: Mapping[str, Any], lr: float, beta: float = 0.9) -> tuple:
+    v = beta * np.asarray(state["v"]) + np.asarray(g)
+    return np.asarray(w) - lr * v, {"v": v}
+
+
+def _adagrad_step(w: Any, g: Any, state: Mapping[str, Any], lr: float, eps: float = 1e-8) -> tuple:
+    g = np.asarray(g)
+    s = np.asarray(state["s"]) + g ** 2
+    return np.asarray(w) - lr * g / (np.sqrt(s) + eps), {"s": s}
+
+
+def _rmsprop_step(w: Any, g: Any, state: Mapping[str, Any], lr: float, rho: float = 0.9,
+                  eps: float = 1e-8) -> tuple:
+    g = np.asarray(g)
+    s = rho * np.asarray(state["s"]) + (1.0 - rho) * g ** 2
+    return np.asarray(w) - lr * g / (np.sqrt(s) + eps), {"s": s}
+
+
+def _adam_step(w: Any, g: Any, state: Mapping[str, Any], lr: float, beta1: float = 0.9, beta2: float = 0.999,
+               eps: float = 1e-8) -> tuple:
+    g = np.asarray(g)
+    t = int(state["t"]) + 1
+    m_ = beta1 * np.asarray(state["m"]) + (1.0 - beta1) * g
+    v = beta2 * np.asarray(state["v"]) + (1.0 - beta2) * g ** 2
+    m_hat, v_hat = m_ / (1.0 - beta1 ** t), v / (1.0 - beta2 ** t)
+    return np.asarray(w) - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m_, "v": v, "t": t}
+
+
+def _step_decay(t: int, lr0: float, drop: float = 0.5, every: int = 10) -> float:
+    return schedules.step_decay(lr0, drop, every)(t)
+
+
+def _cosine_schedule(t: int, lr0: float, total_steps: int, lr_min: float = 0.0) -> float:
+    return schedules.cosine(lr0, total_steps, lr_min)(t)
+
+
+REFERENCES = {
+    "momentum_step": _momentum_step,
+    "adagrad_step": _adagrad_step,
+    "rmsprop_step": _rmsprop_step,
+    "adam_step": _adam_step,
+    "step_decay": _step_decay,
+    "cosine_schedule": _cosine_schedule,
+}
+
+
+# ----------------------------------------------------------------------------- the known mistakes of the rules
+
+# Each update mistake is tried on a Seen whose args are (w, g, state, lr, *hyper), whose value is the student's
+# update new_w - w, and whose extra holds the reference state before the step ("state"), the step's index
+# ("step"), the state the student was given ("given") and the one it returned ("returned").
+
+
+def _later(s: Seen) -> bool:
+    return s.extra["step"] > 0
+
+
+def _wrong(message: str) -> Callable[[str], str]:
+    return lambda what: f"{what} is wrong: {message}"
+
+
+def _update(key: str, message: str, wrong: Callable[..., np.ndarray], when: Callable[[Seen], bool] | None = None,
+            code: str = "wrong-value", equal_nan: bool = False) -> Mistake:
+    """The update is ``wrong(g, lr, hyper, state)`` (the reference state before the step)."""
+    return m.variant(key, code, _wrong(message), lambda s: wrong(s.args[1], s.args[3], s.args[4:], s.extra["state"]),
+                     when=when, rtol=1e-6, atol=1e-14, equal_nan=equal_nan)
+
+
+def _initial(*slots: str, counts: bool = False) -> Callable[[np.ndarray], dict]:
+    return lambda w: {**{slot: np.zeros_like(w) for slot in slots}, **({"t": 0} if counts else {})}
+
+
+INITIAL = {"momentum_step": _initial("v"), "adagrad_step": _initial("s"), "rmsprop_step": _initial("s"),
+           "adam_step": _initial("m", "v", counts=True)}
+
+
+def _fresh(rule: str, message: str) -> Mistake:
+    return m.fresh_state("state-not-carried", _wrong(message), REFERENCES[rule], INITIAL[rule])
+
+
+def _sign() -> Mistake:
+    return m.sign_flipped("uphill", "update", lambda what: (
+        f"{what} has the right size but the opposite sign: your step goes uphill. The weights move against the "
+        "gradient, new_w = w - lr * (...), with a minus."))
+
+
+def _no_eps(rule: str) -> Mistake:
+    """The rule without eps (0 / 0 = NaN where a gradient stays 0): the advice "add eps" is given only then."""
+    def wrong(s: Seen) -> np.ndarray:
+        w, g, _, lr, *hyper = s.args
+        hyper[-1] = 0.0
+        return np.asarray(REFERENCES[rule](w, g, s.extra["state"], lr, *hyper)[0]) - w
+    return m.variant("eps-forgotten", "wrong-value", lambda what, got: (
+        f"{what} is wrong: it is the update without eps"
+        f"{'' if finite(got) else ' (0 / 0 = NaN where the gradient stays 0)'}: add eps to the denominator, after "
+        "the square root, sqrt(s) + eps, with the eps passed to your function."),
+        wrong, equal_nan=True, rtol=1e-6, atol=1e-14, facts=lambda s: {"got": s.got})
+
+
+_EPS_INSIDE = ("ε is inside the square root: g / sqrt(s + eps). The rule is g / (sqrt(s) + eps), with eps added after "
+               "the root.")
+_NO_SQRT = "it divides by s + eps instead of sqrt(s) + eps."
+
+
+MOMENTUM_MISTAKES = (
+    _sign(),
+    _fresh("momentum_step", "it is the update of a fresh velocity v = 0 (v = g): your step ignores the velocity it is "
+           "given. Compute v = beta * state['v'] + g from the state passed in, and return the new v in the new "
+           "state, so that the next step can use it."),
+    _update("exponential-average", "it is an exponential average, v = beta v + (1 - beta) g. Heavy-ball momentum "
+            "sums the gradients: v = beta v + g.", lambda g, lr, h, st: -lr * (h[0] * st["v"] + (1.0 - h[0]) * g)),
+    _update("beta-on-gradient", "the factor beta multiplies the gradient instead of the old velocity: "
+            "v = beta * v + g.", lambda g, lr, h, st: -lr * (st["v"] + h[0] * g)),
+    _update("old-velocity", "it uses the old velocity: update v first (v = beta v + g), then step with the new one, "
+            "w - lr v.", lambda g, lr, h, st: -lr * st["v"]),
+)
+
+
+def _adagrad_s(g: np.ndarray, st: dict) -> np.ndarray:
+    return st["s"] + g ** 2
+
+
+ADAGRAD_MISTAKES = (
+    _sign(),
+    _no_eps("adagrad_step"),
+    _update("eps-inside-sqrt", _EPS_INSIDE, lambda g, lr, h, st: -lr * g / np.sqrt(_adagrad_s(g, st) + h[0])),
+    _fresh("adagrad_step", "it uses only the current gradient (s = g²): your step forgets the sum it is given. "
+           "Compute s = state['s'] + g ** 2 and return it in the new state."),
+    _update("no-sqrt", _NO_SQRT, lambda g, lr, h, st: -lr * g / (_adagrad_s(g, st) + h[0])),
+)
+
+
+def _rms_s(g: np.ndarray, h: tuple, st: dict) -> np.ndarray:
+    return h[0] * st["s"] + (1.0 - h[0]) * g ** 2
+
+
+def _rms_with(s: np.ndarray, g: np.ndarray, lr: float, eps: float) -> np.ndarray:
+    return -lr * g / (np.sqrt(s) + eps)
+
+
+RMSPROP_MISTAKES = (
+    _sign(),
+    _no_eps("rmsprop_step"),
+    _update("eps-inside-sqrt", _EPS_INSIDE, lambda g, lr, h, st: -lr * g / np.sqrt(_rms_s(g, h, st) + h[1])),
+    _fresh("rmsprop_step", "it is what a fresh state s = 0 gives: your step forgets the average it is given. Compute "
+           "s = rho * state['s'] + (1 - rho) * g ** 2 and return it in the new state."),
+    _update("rho-swapped", "rho and 1 - rho are swapped: s = rho * s + (1 - rho) * g ** 2 keeps most of the old "
+            "average.", lambda g, lr, h, st: _rms_with((1.0 - h[0]) * st["s"] + h[0] * g ** 2, g, lr, h[1])),
+    _update("average-without-one-minus-rho", "the average adds the whole g ** 2: s = rho * s + g ** 2 is missing the "
+            "factor (1 - rho) of the new term. The rule is s = rho * s + (1 - rho) * g ** 2.",
+            lambda g, lr, h, st: _rms_with(h[0] * st["s"] + g ** 2, g, lr, h[1])),
+    _update("fixed-rho", "your average uses rho = 0.9 whatever rho it is given: use the rho passed to your function, "
+            "s = rho * s + (1 - rho) * g ** 2.", lambda g, lr, h, st: _rms_with(0.9 * st["s"] + 0.1 * g ** 2, g, lr,
+                                                                                h[1])),
+    _update("no-sqrt", _NO_SQRT, lambda g, lr, h, st: -lr * g / (_rms_s(g, h, st) + h[1])),
+)
+
+
+def _adam(g: np.ndarray, h: tuple, st: dict, t_shift: int = 1) -> tuple[np.ndarray, np.ndarray, int]:
+    """m, v and the t of the correction (the state's t + ``t_shift``)."""
+    beta1, beta2, _ = h
+    return beta1 * st["m"] + (1.0 - beta1) * g, beta2 * st["v"] + (1.0 - beta2) * g ** 2, st["t"] + t_shift
+
+
+def _adam_update(g: np.ndarray, lr: float, h: tuple, st: dict, t_shift: int = 1, correct: bool = True,
+                 eps_inside: bool = False) -> np.ndarray:
+    beta1, beta2, eps = h
+    m_, v, t = _adam(g, h, st, t_shift)
+    m_hat, v_hat = (m_ / (1.0 - beta1 ** t), v / (1.0 - beta2 ** t)) if correct else (m_, v)
+    return -lr * m_hat / (np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps)
+
+
+def _returned_t(s: Seen) -> Any:
+    return scalar(s.extra["returned"].get("t")) if s.extra.get("returned") is not None else None
+
+
+def _t_increased(s: Seen) -> bool:
+    given = scalar(s.extra["given"].get("t")) if s.extra.get("given") is not None else None
+    returned = _returned_t(s)
+    return given is not None and returned is not None and returned == given + 1
+
+
+def _holds_m_hat(s: Seen) -> bool:
+    beta1 = s.args[4]
+    st = s.extra["state"]
+    m_hat = st["m"] / (1.0 - beta1 ** st["t"]) if st["t"] else st["m"]
+    given = as_float(s.extra["given"].get("m"))
+    return _later(s) and given is not None and given.shape == m_hat.shape and values_match(given, m_hat) and \
+        not values_match(m_hat, st["m"])
+
+
+ADAM_MISTAKES = (
+    _sign(),
+    m.variant("t-used-before-increase", "not-finite", lambda what: (
+        f"{what} contains NaN or inf although the correct update is finite: 1 - beta ** t is 0 when t = 0, and your "
+        "correction uses the state's t before it is increased. Increase t first, t = state['t'] + 1, so that t = 1 "
+        "at the first update, then correct m and v with it."),
+        lambda s: _adam_update(s.args[1], s.args[3], s.args[4:], s.extra["state"], t_shift=0),
+        when=lambda s: not finite(s.got), equal_nan=True),
+    m.probe("state-holds-m-hat", "wrong-value", _wrong("the state your previous step returned holds m_hat (the "
+            "bias-corrected average), not m. Keep the raw averages m and v in the state and compute m_hat and v_hat "
+            "afresh at every step from them."), _holds_m_hat),
+    _update("no-bias-correction", "it is Adam without bias correction, m / (sqrt(v) + eps). Divide m by "
+            "(1 - beta1 ** t) and v by (1 - beta2 ** t), with t = 1 at the first update, and step with "
+            "m_hat / (sqrt(v_hat) + eps).", lambda g, lr, h, st: _adam_update(g, lr, h, st, correct=False)),
+    _update("eps-inside-sqrt", "ε is inside the square root: m_hat / sqrt(v_hat + eps). The rule is "
+            "m_hat / (sqrt(v_hat) + eps).", lambda g, lr, h, st: _adam_update(g, lr, h, st, eps_inside=True)),
+    _fresh("adam_step", "it is the update of a fresh state (m = v = 0, t = 0): your step forgets the state it is "
+           "given. Compute m, v from state['m'], state['v'], set t = state['t'] + 1, and return all three."),
+    m.bias_correction_without_t("correction-without-t", lambda what, which: (
+        f"{what} is wrong: in your bias correction {which}, without the power t (your t does go up by one at each "
+        "step, but the correction does not use it). Divide m by (1 - beta1 ** t) and v by (1 - beta2 ** t)."),
+        _t_increased),
+    _update("t-never-increased", "the bias correction uses t = 1 at every step: the state's t is not increased. "
+            "Return t = state['t'] + 1 in the new state and correct with that t.",
+            lambda g, lr, h, st: _adam_update(g, lr, h, {**st, "t": 0}), when=lambda s: _later(s) and
+            not _t_increased(s)),
+    _update("t-plus-one", "the bias correction uses t + 1: the state's t counts the updates already made, so "
+            "increase it once, t = state['t'] + 1, and use that (t = 1 at the first update).",
+            lambda g, lr, h, st: _adam_update(g, lr, h, st, t_shift=2)),
+)
+
+
+# ----------------------------------------------------------------------------- the rules and their trajectories
+
+
 @dataclass(frozen=True)
 class Rule:
-    """An update rule: the student's function name, the reference optimiser and the student's state format."""
+    """An update rule: the student's function, the reference optimiser, the state format, its known mistakes."""
 
     name: str
     make: Callable[..., Any]  # (lr, *hyper) -> a dlfoundations.optim optimiser
@@ -55,12 +282,10 @@ class Rule:
     counts_steps: bool  # the state also holds t, the number of updates made so far
     hyper_names: tuple[str, ...]
     draw_hyper: Callable[[np.random.Generator], tuple]  # random hyper-parameters, in the order after lr
+    mistakes: tuple[Mistake, ...]
 
     def initial_state(self, w: np.ndarray) -> dict[str, Any]:
-        state: dict[str, Any] = {slot: np.zeros_like(w) for slot in self.slots}
-        if self.counts_steps:
-            state["t"] = 0
-        return state
+        return INITIAL[self.name](w)
 
 
 def _eps(rng: np.random.Generator) -> float:
@@ -68,17 +293,14 @@ def _eps(rng: np.random.Generator) -> float:
 
 
 MOMENTUM = Rule("momentum_step", lambda lr, beta: optim.Momentum(lr, beta), ("v",), False, ("beta",),
-                lambda rng: (float(rng.uniform(0.5, 0.95)),))
+                lambda rng: (float(rng.uniform(0.5, 0.95)),), MOMENTUM_MISTAKES)
 ADAGRAD = Rule("adagrad_step", lambda lr, eps: optim.Adagrad(lr, eps), ("s",), False, ("eps",),
-               lambda rng: (_eps(rng),))
+               lambda rng: (_eps(rng),), ADAGRAD_MISTAKES)
 RMSPROP = Rule("rmsprop_step", lambda lr, rho, eps: optim.RMSProp(lr, rho, eps), ("s",), False, ("rho", "eps"),
-               lambda rng: (float(rng.uniform(0.5, 0.95)), _eps(rng)))
+               lambda rng: (float(rng.uniform(0.5, 0.95)), _eps(rng)), RMSPROP_MISTAKES)
 ADAM = Rule("adam_step", lambda lr, beta1, beta2, eps: optim.Adam(lr, beta1, beta2, eps), ("m", "v"), True,
             ("beta1", "beta2", "eps"),
-            lambda rng: (float(rng.uniform(0.8, 0.95)), float(rng.uniform(0.9, 0.999)), _eps(rng)))
-
-
-# ----------------------------------------------------------------------------- trajectories
+            lambda rng: (float(rng.uniform(0.8, 0.95)), float(rng.uniform(0.9, 0.999)), _eps(rng)), ADAM_MISTAKES)
 
 
 @dataclass(frozen=True)
@@ -111,7 +333,7 @@ def _reference(rule: Rule, description: str, w0: np.ndarray, grads: list[np.ndar
 
 
 def _trajectories(rule: Rule, rng: np.random.Generator) -> list[Trajectory]:
-    """Random vector, matrix, single weight, large and tiny gradients."""
+    """Random vector, matrix, single weight, large, tiny and sparse gradients."""
     d, k = int(rng.integers(3, 8)), int(rng.integers(2, 5))
     situations = [
         (f"on a random weight vector (d = {d})", (d,), 1.0),
@@ -119,129 +341,21 @@ def _trajectories(rule: Rule, rng: np.random.Generator) -> list[Trajectory]:
         ("on a single weight (shape (1,))", (1,), 1.0),
         (f"with large gradients (around ±10,000, d = {d})", (d,), 1e4),
         (f"with tiny gradients (around 1e-6, where ε matters, d = {d})", (d,), 1e-6),
+        (f"with sparse gradients (entries 0 and 1 exactly 0 at every step, where only ε keeps 0/0 away, d = {d})",
+         (d,), 0.0),
     ]
     runs = []
     for description, shape, scale in situations:
         w0 = rng.normal(0.0, 1.0, shape)
-        grads = [scale * rng.normal(0.0, 1.0, shape) for _ in range(STEPS)]
+        grads = [(scale or 1.0) * rng.normal(0.0, 1.0, shape) for _ in range(STEPS)]
+        if scale == 0.0:  # a feature that never occurs: its gradient is 0 throughout
+            for g in grads:
+                g[:2] = 0.0
         lr = float(rng.uniform(0.01, 0.5))
         hyper = rule.draw_hyper(rng)
         setting = ", ".join(f"{n} = {v:.3g}" for n, v in zip(("lr",) + rule.hyper_names, (lr,) + hyper))
         runs.append(_reference(rule, f"{description}, {setting}", w0, grads, lr, hyper))
     return runs
-
-
-def _alternatives(rule: Rule, run: Trajectory, step: int) -> list[tuple[np.ndarray, str, str]]:
-    """Updates of known mistakes at update ``step`` (from the reference state there): (update, code, why)."""
-    g, lr, state = run.grads[step], run.lr, run.states[step]
-    out: list[tuple[np.ndarray, str, str]] = []
-    if rule is MOMENTUM:
-        (beta,) = run.hyper
-        v = state["v"]
-        if step > 0:
-            out.append((-lr * g, "wrong-value", "it is the update of a fresh velocity v = 0 (v = g): your step "
-                        "ignores the velocity it is given. Compute v = beta * state['v'] + g from the state passed "
-                        "in, and return the new v in the new state, so that the next step can use it."))
-        out.append((-lr * (beta * v + (1.0 - beta) * g), "wrong-value", "it is an exponential average, "
-                    "v = beta v + (1 - beta) g. Heavy-ball momentum sums the gradients: v = beta v + g."))
-        out.append((-lr * (v + beta * g), "wrong-value", "the factor beta multiplies the gradient instead of the "
-                    "old velocity: v = beta * v + g."))
-        out.append((-lr * v, "wrong-value", "it uses the old velocity: update v first (v = beta v + g), then "
-                    "step with the new one, w - lr v."))
-        return out
-    if rule is ADAGRAD:
-        (eps,) = run.hyper
-        s = state["s"] + g ** 2
-        out.append((-lr * g / np.sqrt(s + eps), "wrong-value", "ε is inside the square root: "
-                    "g / sqrt(s + eps). The rule is g / (sqrt(s) + eps), with eps added after the root."))
-        if step > 0:
-            out.append((-lr * g / (np.abs(g) + eps), "wrong-value", "it uses only the current gradient "
-                        "(s = g²): your step forgets the sum it is given. Compute s = state['s'] + g ** 2 and "
-                        "return it in the new state."))
-        out.append((-lr * g / (s + eps), "wrong-value", "it divides by s + eps instead of sqrt(s) + eps."))
-        return out
-    if rule is RMSPROP:
-        rho, eps = run.hyper
-        s = rho * state["s"] + (1.0 - rho) * g ** 2
-        out.append((-lr * g / np.sqrt(s + eps), "wrong-value", "ε is inside the square root: "
-                    "g / sqrt(s + eps). The rule is g / (sqrt(s) + eps), with eps added after the root."))
-        if step > 0:
-            out.append((-lr * g / (np.sqrt((1.0 - rho) * g ** 2) + eps), "wrong-value", "it is what a fresh "
-                        "state s = 0 gives: your step forgets the average it is given. Compute "
-                        "s = rho * state['s'] + (1 - rho) * g ** 2 and return it in the new state."))
-        swapped = (1.0 - rho) * state["s"] + rho * g ** 2
-        out.append((-lr * g / (np.sqrt(swapped) + eps), "wrong-value", "rho and 1 - rho are swapped: "
-                    "s = rho * s + (1 - rho) * g ** 2 keeps most of the old average."))
-        out.append((-lr * g / (s + eps), "wrong-value", "it divides by s + eps instead of sqrt(s) + eps."))
-        return out
-    beta1, beta2, eps = run.hyper
-    t = state["t"] + 1
-    m = beta1 * state["m"] + (1.0 - beta1) * g
-    v = beta2 * state["v"] + (1.0 - beta2) * g ** 2
-    m_hat, v_hat = m / (1.0 - beta1 ** t), v / (1.0 - beta2 ** t)
-    out.append((-lr * m / (np.sqrt(v) + eps), "wrong-value", "it is Adam without bias correction, "
-                "m / (sqrt(v) + eps). Divide m by (1 - beta1 ** t) and v by (1 - beta2 ** t), with t = 1 at the "
-                "first update, and step with m_hat / (sqrt(v_hat) + eps)."))
-    out.append((-lr * m_hat / np.sqrt(v_hat + eps), "wrong-value", "ε is inside the square root: "
-                "m_hat / sqrt(v_hat + eps). The rule is m_hat / (sqrt(v_hat) + eps)."))
-    if step > 0:
-        m1, v1 = (1.0 - beta1) * g, (1.0 - beta2) * g ** 2
-        out.append((-lr * (m1 / (1 - beta1)) / (np.sqrt(v1 / (1 - beta2)) + eps), "wrong-value",
-                    "it is the update of a fresh state (m = v = 0, t = 0): your step forgets the state it is given. "
-                    "Compute m, v from state['m'], state['v'], set t = state['t'] + 1, and return all three."))
-        out.append((-lr * (m / (1 - beta1)) / (np.sqrt(v / (1 - beta2)) + eps), "wrong-value",
-                    "the bias correction uses t = 1 at every step: the state's t is not increased. Return "
-                    "t = state['t'] + 1 in the new state and correct with that t."))
-    out.append((-lr * (m / (1 - beta1 ** (t + 1))) / (np.sqrt(v / (1 - beta2 ** (t + 1))) + eps), "wrong-value",
-                "the bias correction uses t + 1: the state's t counts the updates already made, so increase it "
-                "once, t = state['t'] + 1, and use that (t = 1 at the first update)."))
-    return out
-
-
-def _explain_step(rule: Rule, run: Trajectory, step: int, update: np.ndarray, expected: np.ndarray,
-                  given: Mapping[str, Any] | None = None) -> Finding | None:
-    """The mistake in update number ``step + 1`` (which does not match the reference), if it is a known one."""
-    what = f"update number {step + 1} (new_w - w)"
-    where = f"{run.opening}, {what}"
-    if update.shape != expected.shape:
-        return None
-    if not np.all(np.isfinite(update)):
-        if rule is ADAM:
-            return Finding("not-finite", f"{where} contains NaN or inf although the correct update is finite: "
-                           "1 - beta ** t is 0 when t = 0. Increase t first, t = state['t'] + 1, so that t = 1 at "
-                           "the first update, then correct m and v with it.")
-        return Finding("not-finite", f"{where} contains NaN or inf although the correct update is finite: a "
-                       "division by zero? Add eps to the denominator, outside the square root.")
-    if values_match(update, -expected, rtol=1e-6, atol=_atol(expected)):
-        return Finding("sign-flipped", f"{where} has the right size but the opposite sign: your step goes uphill. "
-                       "The weights move against the gradient, new_w = w - lr * (...), with a minus.")
-    if rule is ADAM and step > 0 and given is not None:
-        beta1, beta2, _ = run.hyper
-        t = run.states[step]["t"]
-        m_hat = run.states[step]["m"] / (1.0 - beta1 ** t)
-        m_given = as_float(given.get("m"))
-        if m_given is not None and m_given.shape == m_hat.shape and values_match(m_given, m_hat) and \
-                not values_match(m_hat, run.states[step]["m"]):
-            return Finding("wrong-value", f"{where} is wrong: the state your previous step returned holds m_hat (the "
-                           "bias-corrected average), not m. Keep the raw averages m and v in the state and compute "
-                           "m_hat and v_hat afresh at every step from them.")
-    for alternative, code, why in _alternatives(rule, run, step):
-        if values_match(update, alternative, rtol=1e-6, atol=1e-14) and \
-                not values_match(alternative, expected, rtol=1e-6, atol=_atol(expected)):
-            return Finding(code, f"{where} is wrong: {why}")
-    if step > 0:
-        worst = float(np.max(np.abs(update - expected)))
-        first = "the first update is" if step == 1 else f"the first {step} updates are"
-        return Finding("wrong-value", f"{run.opening}, {first} right but {what} differs (by up to {worst:.3g}): the state is not carried correctly from "
-                       "one step to the next. Compute the new state from the state you are given and return it "
-                       f"with the same keys{' (and t increased by one)' if rule is ADAM else ''}.")
-    if values_match(update, expected, rtol=1e-3, atol=1e-14):
-        relative = float(np.max(np.abs(update - expected) / (np.abs(expected) + 1e-300)))
-        hint = "" if rule is MOMENTUM else (" The rule divides by sqrt(...) + eps, with eps outside the square "
-                                            "root, and eps is the one passed to your function.")
-        return Finding("wrong-value", f"{where} is close to the correct one but not equal (relative difference "
-                       f"up to {relative:.1e}): check the small constants.{hint}")
-    return None
 
 
 def _call_step(student: Student, rule: Rule, w: np.ndarray, g: np.ndarray, state: dict, run: Trajectory,
@@ -273,6 +387,30 @@ def _atol(expected: np.ndarray) -> float:
     return 1e-12 * max(float(np.max(np.abs(expected))) if expected.size else 1.0, 1e-300)
 
 
+def _unexplained(rule: Rule, run: Trajectory, step: int, seen: Seen, mismatch: Finding) -> Finding:
+    """What a mismatch no known mistake explains says, from where in the trajectory it shows."""
+    update, expected, what = seen.got, seen.expected, seen.extra["what"]
+    if update.shape != expected.shape:
+        return mismatch
+    if not finite(update):
+        return Finding("not-finite", f"{run.opening}, {what} contains NaN or inf although the correct update is "
+                       "finite.")
+    if step > 0:
+        worst = float(np.max(np.abs(update - expected)))
+        first = "the first update is" if step == 1 else f"the first {step} updates are"
+        counted = " (and t increased by one)" if rule is ADAM else ""
+        return Finding("wrong-value", f"{run.opening}, {first} right but {what} differs (by up to {worst:.3g}): the "
+                       "state is not carried correctly from one step to the next. Compute the new state from the state "
+                       f"you are given and return it with the same keys{counted}.")
+    if values_match(update, expected, rtol=1e-3, atol=1e-14):
+        relative = float(np.max(np.abs(update - expected) / (np.abs(expected) + 1e-300)))
+        hint = "" if rule is MOMENTUM else (" The rule divides by sqrt(...) + eps, with eps outside the square "
+                                            "root, and eps is the one passed to your function.")
+        return Finding("wrong-value", f"{run.opening}, {what} is close to the correct one but not equal (relative "
+                       f"difference up to {relative:.1e}): check the small constants.{hint}")
+    return generic.refined(seen, mismatch)
+
+
 def _check_rule(student: Student, rng: np.random.Generator, rule: Rule) -> Result:
     for run in _trajectories(rule, rng):
         w, state = run.w0.copy(), rule.initial_state(run.w0)
@@ -282,115 +420,94 @@ def _check_rule(student: Student, rng: np.random.Generator, rule: Rule) -> Resul
                 return finding
             expected = run.points[step + 1] - run.points[step]
             update = new_w - w if new_w.shape == w.shape else new_w
-            case = Case(run.description, (), None)
-            mismatch = compare_array(update, expected, f"update number {step + 1} (new_w - w)", case,
-                                     rtol=1e-6, atol=_atol(expected))
+            what = f"update number {step + 1} (new_w - w)"
+            mismatch = compare_array(update, expected, what, Case(run.description), rtol=1e-6, atol=_atol(expected))
             if mismatch is not None:
-                return _explain_step(rule, run, step, update, expected, state) or mismatch
+                seen = Seen(Case(run.description, (w, g, state, run.lr, *run.hyper)), update, expected, ("update",),
+                            student, rule.name, None, {"what": what, "step": step, "state": run.states[step],
+                                                       "given": state, "returned": new_state})
+                return known(seen, rule.mistakes) or _unexplained(rule, run, step, seen, mismatch)
             w, state = new_w, new_state
     return Pass(f"`{rule.name}`: all hidden checks passed ({STEPS} consecutive steps per situation, your own "
                 "state fed back).")
 
 
-def check_momentum(student: Student, rng: np.random.Generator) -> Result:
-    """``momentum_step(w, g, state, lr, beta)``: v <- beta v + g; w <- w - lr v (state {"v"})."""
-    return _check_rule(student, rng, MOMENTUM)
-
-
-def check_adagrad(student: Student, rng: np.random.Generator) -> Result:
-    """``adagrad_step(w, g, state, lr, eps)``: s <- s + g²; w <- w - lr g / (sqrt(s) + eps) (state {"s"})."""
-    return _check_rule(student, rng, ADAGRAD)
-
-
-def check_rmsprop(student: Student, rng: np.random.Generator) -> Result:
-    """``rmsprop_step(w, g, state, lr, rho, eps)``: s <- rho s + (1 - rho) g²; w <- w - lr g / (sqrt(s) + eps)."""
-    return _check_rule(student, rng, RMSPROP)
-
-
-def check_adam(student: Student, rng: np.random.Generator) -> Result:
-    """``adam_step(w, g, state, lr, beta1, beta2, eps)`` with bias correction (state {"m", "v", "t"})."""
-    return _check_rule(student, rng, ADAM)
+def _rule_item(grade_id: str, rule: Rule) -> Item:
+    return Item(grade_id, (rule.name,), lambda student, rng: _check_rule(student, rng, rule), mistakes=rule.mistakes)
 
 
 # ----------------------------------------------------------------------------- schedules
 
 
-def _explain_step_decay(got: Any, expected: Any, case: Case) -> Finding | None:
-    value = as_float(got)
-    if value is None or value.size != 1:
-        return None
-    t, lr0, drop, every = case.args
-    value = float(value.reshape(()))
-    candidates = (
-        (lr0 * drop ** (t / every), "the exponent is t / every, a fraction: the rate must stay constant for `every` "
-                                    "steps, so use integer division, t // every."),
-        (lr0 * drop ** ((t + 1) // every), "the rate drops one step too early: t counts from 0, so the exponent is "
-                                           "t // every, not (t + 1) // every."),
-        (lr0 * drop ** (t // every + 1), "the rate is already dropped at t = 0: the exponent is t // every (0 for "
-                                         "the first `every` steps)."),
-        (lr0 * drop ** t, "the rate drops at every step (drop ** t): it should drop once every `every` steps, "
-                          "drop ** (t // every)."),
-        (lr0 * (1.0 - drop) ** (t // every), "it multiplies by 1 - drop: multiply by drop itself."),
-    )
-    for candidate, why in candidates:
-        if np.isclose(value, candidate, rtol=1e-9, atol=1e-15) and not np.isclose(candidate, expected, rtol=1e-9,
-                                                                                   atol=1e-15):
-            return Finding("wrong-value", f"{case.opening}, the learning rate is {value:.6g} instead of "
-                           f"{float(expected):.6g}: {why}")
-    return None
+def _rate_is(key: str, why: str, rate: Callable[..., float]) -> Mistake:
+    """The student's schedule is ``rate`` at every step the grader tries (one step alone can fit two mistakes)."""
+    def test(s: Seen) -> Any:
+        t, *setting = s.args
+        total = setting[1] if s.function == "cosine_schedule" else 3 * setting[2]
+        steps = sorted({0, 1, 2, t, total // 3, total // 2, total - 1, total, total + 1, total + 7})
+        mine = [scalar(s.again(step, *setting)) for step in steps]
+        wrong = [rate(step, *setting) for step in steps]
+        right = [s.reference(step, *setting) for step in steps]
+        if any(v is None for v in mine) or not np.allclose(mine, wrong, rtol=1e-9, atol=1e-15) or \
+                np.allclose(wrong, right, rtol=1e-9, atol=1e-15):
+            return None
+        return {"value": scalar(s.got), "right": float(s.expected)}
+    return m.probe(key, "wrong-value", lambda value, right: (
+        f"the learning rate is {value:.6g} instead of {right:.6g}: {why}"), test)
 
 
-def _explain_cosine(got: Any, expected: Any, case: Case) -> Finding | None:
-    value = as_float(got)
-    if value is None or value.size != 1:
-        return None
-    t, lr0, total, lr_min = case.args
-    value = float(value.reshape(()))
-    candidates = (
-        (lr_min + (lr0 - lr_min) * 0.5 * (1 + np.cos(np.pi * t / total)),
-         "after total_steps the rate must stay at lr_min, but yours goes up again: use min(t, total_steps)."),
-        (lr0 * 0.5 * (1 + np.cos(np.pi * min(t, total) / total)),
-         "lr_min is ignored: the cosine goes from lr0 down to lr_min, "
-         "lr_min + (lr0 - lr_min) (1 + cos(pi t / T)) / 2."),
-        (lr_min + lr0 * 0.5 * (1 + np.cos(np.pi * min(t, total) / total)),
-         "the cosine part should be scaled by lr0 - lr_min, not lr0, so that it ends at lr_min."),
-        (lr_min + (lr0 - lr_min) * np.cos(np.pi * min(t, total) / total),
-         "(1 + cos(pi t / T)) / 2 goes from 1 to 0; cos(pi t / T) alone goes from 1 to -1."),
-        (lr_min + (lr0 - lr_min) * 0.5 * (1 + np.cos(np.pi * min(t, total) / (2 * total))),
-         "it is a quarter cosine: the angle is pi t / T, reaching pi at t = T."),
-        (lr_min + (lr0 - lr_min) * 0.5 * (1 + np.cos(min(t, total) / total)),
-         "the angle is missing its pi: cos(pi t / T)."),
-    )
-    for candidate, why in candidates:
-        if np.isclose(value, candidate, rtol=1e-9, atol=1e-15) and not np.isclose(candidate, expected, rtol=1e-9,
-                                                                                   atol=1e-15):
-            return Finding("wrong-value", f"{case.opening}, the learning rate is {value:.6g} instead of "
-                           f"{float(expected):.6g}: {why}")
-    return None
-
-
-def check_schedules(student: Student, rng: np.random.Generator) -> Result:
-    """``step_decay(t, lr0, drop, every)`` and ``cosine_schedule(t, lr0, total_steps, lr_min)`` against
-    :mod:`dlfoundations.schedules`, at the steps where off-by-one mistakes show (0, the boundaries, past the end)."""
+def _decay_cases(rng: np.random.Generator) -> list[Case]:
     lr0, drop, every = float(rng.uniform(0.05, 1.0)), float(rng.uniform(0.1, 0.9)), int(rng.integers(2, 20))
     steps = sorted({0, 1, every - 1, every, every + 1, 3 * every, int(rng.integers(0, 10 * every))})
     setting = f"lr0 = {lr0:.3g}, drop = {drop:.3g}, every = {every}"
-    decay = check_against_reference(
-        student, "step_decay", lambda t, lr, dr, ev: schedules.step_decay(lr, dr, ev)(t),
-        [Case(f"at step t = {t} ({setting})", (t, lr0, drop, every)) for t in steps],
-        ("the learning rate",), explain=_explain_step_decay)
-    if isinstance(decay, Finding):
-        return decay
-    cases = []
+    return [Case(f"at step t = {t} ({setting})", (t, lr0, drop, every)) for t in steps]
+
+
+def _cosine_cases(rng: np.random.Generator) -> list[Case]:
+    lr0, cases = float(rng.uniform(0.05, 1.0)), []
     for lr_min in (0.0, float(rng.uniform(0.001, 0.01))):
         total = int(rng.integers(10, 200))
         setting = f"lr0 = {lr0:.3g}, total_steps = {total}, lr_min = {lr_min:.3g}"
         cases += [Case(f"at step t = {t} ({setting})", (t, lr0, total, lr_min))
                   for t in (0, 1, total // 3, total // 2, total - 1, total, total + 7)]
-    cosine = check_against_reference(
-        student, "cosine_schedule", lambda t, lr, total, lr_min: schedules.cosine(lr, total, lr_min)(t), cases,
-        ("the learning rate",), explain=_explain_cosine)
-    return first_failure([decay, cosine])
+    return cases
+
+
+def _cosine(t: int, lr0: float, total: int, lr_min: float, scale: float = 1.0, angle: float = np.pi,
+            clamp: bool = True, half: bool = True) -> float:
+    """A cosine schedule with its parts switchable (for the known mistakes)."""
+    t = min(t, total) if clamp else t
+    shape = 0.5 * (1 + np.cos(angle * t / total)) if half else np.cos(angle * t / total)
+    return lr_min + (lr0 - lr_min) * scale * shape
+
+
+STEP_DECAY = Compared("step_decay", _step_decay, _decay_cases, ("the learning rate",), (
+    _rate_is("fractional-exponent", "the exponent is t / every, a fraction: the rate must stay constant for `every` "
+             "steps, so use integer division, t // every.", lambda t, lr0, drop, every: lr0 * drop ** (t / every)),
+    _rate_is("one-step-early", "the rate drops one step too early: t counts from 0, so the exponent is t // every, "
+             "not (t + 1) // every.", lambda t, lr0, drop, every: lr0 * drop ** ((t + 1) // every)),
+    _rate_is("drops-every-step", "the rate drops at every step (drop ** t): it should drop once every `every` steps, "
+             "drop ** (t // every).", lambda t, lr0, drop, every: lr0 * drop ** t),
+    _rate_is("dropped-at-zero", "the rate is already dropped at t = 0: the exponent is t // every (0 for the first "
+             "`every` steps).", lambda t, lr0, drop, every: lr0 * drop ** (t // every + 1)),
+    _rate_is("one-minus-drop", "it multiplies by 1 - drop: multiply by drop itself.",
+             lambda t, lr0, drop, every: lr0 * (1.0 - drop) ** (t // every)),
+))
+
+COSINE = Compared("cosine_schedule", _cosine_schedule, _cosine_cases, ("the learning rate",), (
+    _rate_is("not-clamped", "after total_steps the rate must stay at lr_min, but yours goes up again: use "
+             "min(t, total_steps).", lambda *a: _cosine(*a, clamp=False)),
+    _rate_is("lr-min-ignored", "lr_min is ignored: the cosine goes from lr0 down to lr_min, "
+             "lr_min + (lr0 - lr_min) (1 + cos(pi t / T)) / 2.", lambda t, lr0, total, lr_min: _cosine(
+                 t, lr0, total, 0.0)),
+    _rate_is("scaled-by-lr0", "the cosine part should be scaled by lr0 - lr_min, not lr0, so that it ends at lr_min.",
+             lambda t, lr0, total, lr_min: _cosine(t, lr0, total, lr_min, scale=lr0 / (lr0 - lr_min))),
+    _rate_is("without-half", "(1 + cos(pi t / T)) / 2 goes from 1 to 0; cos(pi t / T) alone goes from 1 to -1.",
+             lambda *a: _cosine(*a, half=False)),
+    _rate_is("quarter-cosine", "it is a quarter cosine: the angle is pi t / T, reaching pi at t = T.",
+             lambda *a: _cosine(*a, angle=np.pi / 2)),
+    _rate_is("no-pi", "the angle is missing its pi: cos(pi t / T).", lambda *a: _cosine(*a, angle=1.0)),
+))
 
 
 # ----------------------------------------------------------------------------- the training loop
@@ -485,45 +602,53 @@ def _loop(run: Run, lr_shift: int = 0, reset_state: bool = False, fixed_grad: bo
     return np.stack(path)
 
 
-def _explain_run(run: Run) -> Callable[[Any, Any, Case], Finding | None]:
-    def explain(got: Any, expected: Any, case: Case) -> Finding | None:
-        path = as_float(got)
-        if path is None:
-            return None
-        if path.shape == (expected.shape[0] - 1, expected.shape[1]):
-            if values_match(path, expected[1:]):
-                return Finding("wrong-shape", f"{case.opening}, the path has {path.shape[0]} rows, the points after "
-                               "each update, but row 0 must be w0: start the path with w0, then append the point "
-                               f"after every update ({run.num_steps + 1} rows).")
-            return None
-        if path.shape != expected.shape:
-            return None
-        variants = [
-            (dict(lr_shift=1), "the learning rate of update t is lr(t + 1): t counts the updates from 0, so the "
-                               "first update uses lr(0)."),
-            (dict(reset_state=True), "every update starts from the initial state: pass the state returned by each "
-                                     "step to the next one (w, state = step_fn(...))."),
-            (dict(fixed_grad=True), "every update uses the gradient at w0: compute g = grad_fn(w) at the current "
-                                    "point at each step."),
-            (dict(fixed_lr=True), "every update uses lr(0): when lr is a schedule, call it at each step, "
-                                  "lr_t = lr(t) for t = 0, 1, 2, ..."),
-        ]
-        for switches, why in variants:
-            alternative = _loop(run, **switches)
-            if values_match(path, alternative) and not values_match(alternative, expected):
-                return Finding("wrong-value", f"{case.opening}, the path is wrong: {why}")
-        if np.allclose(path, path[-1]) and not np.allclose(expected, expected[-1]):
-            return Finding("wrong-value", f"{case.opening}, every row of the path is the final point: you append "
-                           "the same array each time and then change it in place. Append a new array at every step "
-                           "(w = w - ..., or path.append(w.copy())).")
-        rows = ~np.all(np.isclose(path, expected, rtol=1e-6, atol=1e-9), axis=1)
-        if rows.any() and int(np.argmax(rows)) > 0:
-            row = int(np.argmax(rows))
-            return Finding("wrong-value", f"{case.opening}, the path is right up to row {row - 1} but row {row} "
-                           "differs: pass the state returned by each step to the next one, call step_fn with "
-                           "lr(t) for t = 0, 1, 2, ... when lr is a schedule, and pass **hyper on unchanged.")
+def _path(s: Seen) -> np.ndarray | None:
+    path = as_float(s.got)
+    return path if path is not None and path.shape == s.expected.shape else None
+
+
+def _loop_is(key: str, why: str, **switches: Any) -> Mistake:
+    """The path is the one of the loop with a mistake (see ``_loop``)."""
+    return m.variant(key, "wrong-value", f"the path is wrong: {why}", lambda s: _loop(s.extra["run"], **switches))
+
+
+def _no_start_row(s: Seen) -> Any:
+    path, expected = as_float(s.got), s.expected
+    if path is None or path.shape != (expected.shape[0] - 1, expected.shape[1]) or not values_match(path, expected[1:]):
         return None
-    return explain
+    return {"rows": path.shape[0], "right": expected.shape[0]}
+
+
+def _first_wrong_row(s: Seen) -> Any:
+    path = _path(s)
+    if path is None:
+        return None
+    rows = ~np.all(np.isclose(path, s.expected, rtol=1e-6, atol=1e-9), axis=1)
+    return {"row": int(np.argmax(rows))} if rows.any() and int(np.argmax(rows)) > 0 else None
+
+
+RUN = Compared("run_optimiser", lambda *args, **kwargs: None, lambda rng: [],
+               ("the path (row t = the point after t updates)",), (
+    m.probe("no-start-row", "wrong-shape", lambda rows, right: (
+        f"the path has {rows} rows, the points after each update, but row 0 must be w0: start the path with w0, then "
+        f"append the point after every update ({right} rows)."), _no_start_row),
+    _loop_is("schedule-from-one", "the learning rate of update t is lr(t + 1): t counts the updates from 0, so the "
+             "first update uses lr(0).", lr_shift=1),
+    _loop_is("state-not-fed-back", "every update starts from the initial state: pass the state returned by each "
+             "step to the next one (w, state = step_fn(...)).", reset_state=True),
+    _loop_is("gradient-at-start", "every update uses the gradient at w0: compute g = grad_fn(w) at the current point "
+             "at each step.", fixed_grad=True),
+    _loop_is("schedule-ignored", "every update uses lr(0): when lr is a schedule, call it at each step, lr_t = lr(t) "
+             "for t = 0, 1, 2, ...", fixed_lr=True),
+    m.probe("same-array-appended", "wrong-value", "every row of the path is the final point: you append the same "
+            "array each time and then change it in place. Append a new array at every step (w = w - ..., or "
+            "path.append(w.copy())).", lambda s: _path(s) is not None and np.allclose(_path(s), _path(s)[-1]) and
+            not np.allclose(s.expected, s.expected[-1])),
+    m.probe("goes-wrong-later", "wrong-value", lambda row: (
+        f"the path is right up to row {row - 1} but row {row} differs: pass the state returned by each step to the "
+        "next one, call step_fn with lr(t) for t = 0, 1, 2, ... when lr is a schedule, and pass **hyper on "
+        "unchanged."), _first_wrong_row),
+))
 
 
 def check_run_optimiser(student: Student, rng: np.random.Generator) -> Result:
@@ -532,71 +657,18 @@ def check_run_optimiser(student: Student, rng: np.random.Generator) -> Result:
     student's own step functions, which answer with the grader's references while this item is graded)."""
     for run in _runs(rng):
         expected = optim.run_trajectory(lambda w, A=run.A: A @ w, run.w0, run.optimiser, run.num_steps)
-        result = check_against_reference(student, "run_optimiser", lambda *args, expected=expected, **kw: expected,
-                                         [run.case()], ("the path (row t = the point after t updates)",),
-                                         explain=_explain_run(run))
-        if isinstance(result, Finding):
-            return result
+        finding = RUN.check_case(student, run.case(), expected, {"run": run})
+        if finding is not None:
+            return finding
     return Pass("`run_optimiser`: all hidden checks passed (gradient descent with a constant rate and with a "
                 "schedule, momentum and Adam).")
 
 
-# ----------------------------------------------------------------------------- references of the earlier functions
-
-# What run_optimiser's code gets when it calls an earlier function by name, or is passed the student's own
-# momentum_step or adam_step (error carried forward, served by the grader): the notebook's signatures and defaults.
-
-
-def _momentum_step(w: Any, g: Any, state: Mapping[str, Any], lr: float, beta: float = 0.9) -> tuple:
-    v = beta * np.asarray(state["v"]) + np.asarray(g)
-    return np.asarray(w) - lr * v, {"v": v}
-
-
-def _adagrad_step(w: Any, g: Any, state: Mapping[str, Any], lr: float, eps: float = 1e-8) -> tuple:
-    g = np.asarray(g)
-    s = np.asarray(state["s"]) + g ** 2
-    return np.asarray(w) - lr * g / (np.sqrt(s) + eps), {"s": s}
-
-
-def _rmsprop_step(w: Any, g: Any, state: Mapping[str, Any], lr: float, rho: float = 0.9,
-                  eps: float = 1e-8) -> tuple:
-    g = np.asarray(g)
-    s = rho * np.asarray(state["s"]) + (1.0 - rho) * g ** 2
-    return np.asarray(w) - lr * g / (np.sqrt(s) + eps), {"s": s}
-
-
-def _adam_step(w: Any, g: Any, state: Mapping[str, Any], lr: float, beta1: float = 0.9, beta2: float = 0.999,
-               eps: float = 1e-8) -> tuple:
-    g = np.asarray(g)
-    t = int(state["t"]) + 1
-    m = beta1 * np.asarray(state["m"]) + (1.0 - beta1) * g
-    v = beta2 * np.asarray(state["v"]) + (1.0 - beta2) * g ** 2
-    m_hat, v_hat = m / (1.0 - beta1 ** t), v / (1.0 - beta2 ** t)
-    return np.asarray(w) - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
-
-
-def _step_decay(t: int, lr0: float, drop: float = 0.5, every: int = 10) -> float:
-    return schedules.step_decay(lr0, drop, every)(t)
-
-
-def _cosine_schedule(t: int, lr0: float, total_steps: int, lr_min: float = 0.0) -> float:
-    return schedules.cosine(lr0, total_steps, lr_min)(t)
-
-
-REFERENCES = {
-    "momentum_step": _momentum_step,
-    "adagrad_step": _adagrad_step,
-    "rmsprop_step": _rmsprop_step,
-    "adam_step": _adam_step,
-    "step_decay": _step_decay,
-    "cosine_schedule": _cosine_schedule,
-}
-
 ASSIGNMENT = Assignment("06-optimisation", (
-    Item("momentum-test", ("momentum_step",), check_momentum),
-    Item("adagrad-test", ("adagrad_step",), check_adagrad),
-    Item("rmsprop-test", ("rmsprop_step",), check_rmsprop),
-    Item("adam-test", ("adam_step",), check_adam),
-    Item("schedules-test", ("step_decay", "cosine_schedule"), check_schedules),
-    Item("run-test", ("run_optimiser",), check_run_optimiser, calls=tuple(REFERENCES)),
+    _rule_item("momentum-test", MOMENTUM),
+    _rule_item("adagrad-test", ADAGRAD),
+    _rule_item("rmsprop-test", RMSPROP),
+    _rule_item("adam-test", ADAM),
+    declare("schedules-test", STEP_DECAY, COSINE),
+    Item("run-test", ("run_optimiser",), check_run_optimiser, calls=tuple(REFERENCES), mistakes=RUN.mistakes),
 ), references=REFERENCES)
