@@ -6,6 +6,7 @@
     surfaces   2-D test functions for optimisers (quadratics, Rosenbrock)
     checks     the visible tests' helpers: compare a result, check your own gradient
     compare    how a result is compared with an expected one, and what a mismatch looks like
+    earlier    when a visible test fails because of an earlier function: run that one's own test, say so
     absent     what is absent when graded (the reference), and where an answer leans on it
     check      ``python -m dlfoundations.kit.check NOTEBOOK``: run a notebook as it will be graded
 

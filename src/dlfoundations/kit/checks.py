@@ -10,6 +10,11 @@ on the reference implementation (``dlfoundations.losses`` and the other modules
 outside the kit): when your notebook is graded, only numpy, matplotlib and the
 kit are there (see :mod:`dlfoundations.kit.absent`).
 
+When a helper fails and the function under test calls an earlier function of
+your notebook that fails its own visible test, the failure names that function
+instead ("`softmax_regression_loss` uses your `cross_entropy`, which fails its own
+visible test (...): fix that first"; see :mod:`dlfoundations.kit.earlier`).
+
 The hidden tests are not here: they run in the course's grader, outside your
 notebook, on inputs you never see.
 """
@@ -24,8 +29,14 @@ import numpy as np
 
 from dlfoundations.kit.absent import function_use, notebook_use
 from dlfoundations.kit.compare import Case, Finding, compare_result
+from dlfoundations.kit.earlier import earlier_failure, record_own_test
 
-__all__ = ["Case", "CheckFailure", "call_student", "check_result", "check_own_gradient", "check_at_least"]
+__all__ = ["Case", "CheckFailure", "call_student", "check_result", "check_own_gradient", "check_at_least",
+           "check_that"]
+
+#: The code of a failure caused by an earlier function (visible tests only: the grader gives each item its own
+#: verdict, with the reference in place of the earlier functions).
+EARLIER = "earlier-function"
 
 
 class CheckFailure(AssertionError):
@@ -59,6 +70,13 @@ def _as_graded(function: Any = None, name: str | None = None) -> None:
         raise CheckFailure(use.code, use.message)
 
 
+def _fail(code: str, message: str, uses: Any = ()) -> CheckFailure:
+    """The failure to raise: about an earlier function that the functions this cell tests (or ``uses``) call,
+    when one fails its own visible test; else ``[code] message``."""
+    culprit = earlier_failure(uses)
+    return CheckFailure(EARLIER, culprit.message) if culprit is not None else CheckFailure(code, message)
+
+
 def _where(error: BaseException) -> str:
     """ " (in `f`, line 3)": the innermost line of the notebook's own code the error passed through, or ""."""
     frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)
@@ -69,34 +87,47 @@ def _where(error: BaseException) -> str:
     return f" (in `{code.co_name}`, line {frames[-1].f_lineno})" if code.co_name.isidentifier() else ""
 
 
-def call_student(fn: Callable, *args: Any, what: str = "your function", **kwargs: Any) -> Any:
-    """Call ``fn(*args, **kwargs)`` on copies of the array arguments; explain a crash or an in-place change."""
+def call_student(fn: Callable, *args: Any, what: str | None = None, **kwargs: Any) -> Any:
+    """Call ``fn(*args, **kwargs)``, check that it left its array arguments unchanged, and return its result.
+
+    A crash or an in-place change raises :class:`CheckFailure` with an explanation (or names an earlier
+    function that ``fn``, or a function passed to it, calls and that fails its own visible test). The test
+    cell that calls this is ``fn``'s own visible test: a later test whose function calls ``fn`` runs it
+    again when it fails (see :mod:`dlfoundations.kit.earlier`). ``what`` names ``fn`` (its name by default).
+    """
+    what = what or getattr(fn, "__name__", None) or "your function"
+    uses = (fn, *args, *kwargs.values())
     if not callable(fn):
         raise CheckFailure("wrong-type", f"{what} should be a function, but it is a {type(fn).__name__}.")
     _as_graded(fn, what)
+    record_own_test(fn, what)
     before = [a.copy() if isinstance(a, np.ndarray) else None for a in (*args, *kwargs.values())]
     try:
         result = fn(*args, **kwargs)
     except NotImplementedError:
-        raise CheckFailure("not-implemented", f"{what} is not implemented yet (it raises NotImplementedError).") \
+        raise _fail("not-implemented", f"{what} is not implemented yet (it raises NotImplementedError).", uses) \
             from None
     except Exception as error:
-        raise CheckFailure("raised-error", f"{what} raised {type(error).__name__}: {error}{_where(error)}") from error
+        raise _fail("raised-error", f"{what} raised {type(error).__name__}: {error}{_where(error)}", uses) from error
     for position, (saved, value) in enumerate(zip(before, (*args, *kwargs.values()))):
         if saved is not None and not np.array_equal(saved, value):
-            raise CheckFailure("mutates-input", f"{what} changed its argument number {position + 1} in place: "
-                               "work on a copy (write `a = a - ...` rather than `a -= ...`).")
+            raise _fail("mutates-input", f"{what} changed its argument number {position + 1} in place: "
+                        "work on a copy (write `a = a - ...` rather than `a -= ...`).", uses)
     return result
 
 
-def check_result(got: Any, expected: Any, names: Sequence[str], case: Case) -> None:
-    """Raise :class:`CheckFailure` naming the mistake unless ``got`` matches ``expected`` (see ``compare``)."""
+def check_result(got: Any, expected: Any, names: Sequence[str], case: Case, uses: Any = ()) -> None:
+    """Raise :class:`CheckFailure` naming the mistake unless ``got`` matches ``expected`` (see ``compare``).
+
+    ``uses``: a function, or a tuple, list or dict of them, that ``got`` depends on besides the functions this
+    cell tests (when they fail their own test, the failure names them).
+    """
     _as_graded()
     if not isinstance(expected, tuple):
         expected = np.asarray(expected, dtype=np.float64) if not isinstance(expected, dict) else expected
     finding = compare_result(got, expected, names, case)
     if finding is not None:
-        raise CheckFailure.of(finding)
+        raise _fail(finding.code, finding.message, uses)
 
 
 def check_own_gradient(
@@ -118,18 +149,33 @@ def check_own_gradient(
     analytic = np.asarray(loss_and_grad(x.copy(), *rest)[1], dtype=np.float64)
     numeric = numerical_gradient(lambda v: float(loss_and_grad(v.copy(), *rest)[0]), x)
     if analytic.shape != numeric.shape:
-        raise CheckFailure("wrong-shape", f"{what} has shape {analytic.shape}, but the input has shape "
-                           f"{numeric.shape}.")
+        raise _fail("wrong-shape", f"{what} has shape {analytic.shape}, but the input has shape "
+                    f"{numeric.shape}.", loss_and_grad)
     error = rel_error(analytic, numeric)
     print(f"gradient check of {what}: relative error {error:.2e} (must be < {tolerance:.0e})")
     if not error < tolerance:
-        raise CheckFailure("wrong-value", f"{what} does not match the numerical gradient of your own loss "
-                           f"(relative error {error:.2e}, must be < {tolerance:.0e}).")
+        raise _fail("wrong-value", f"{what} does not match the numerical gradient of your own loss "
+                    f"(relative error {error:.2e}, must be < {tolerance:.0e}).", loss_and_grad)
 
 
-def check_at_least(value: float, minimum: float, what: str) -> None:
-    """Raise ``did-not-learn`` unless ``value >= minimum`` (e.g. a test accuracy)."""
+def check_at_least(value: float, minimum: float, what: str, uses: Any = ()) -> None:
+    """Raise ``did-not-learn`` unless ``value >= minimum`` (e.g. a test accuracy).
+
+    ``uses``: a function, or a tuple, list or dict of them, that ``value`` depends on besides the functions
+    this cell tests (when they fail their own test, the failure names them).
+    """
     _as_graded()
     if not np.isfinite(value) or value < minimum:
-        raise CheckFailure("did-not-learn", f"{what} is {value:.4g}, below the required {minimum:.4g}.")
+        raise _fail("did-not-learn", f"{what} is {value:.4g}, below the required {minimum:.4g}.", uses)
     print(f"{what}: {value:.4g} (required: at least {minimum:.4g})")
+
+
+def check_that(condition: Any, message: str, code: str = "wrong-value", uses: Any = ()) -> None:
+    """Raise :class:`CheckFailure` ``[code] message`` unless ``condition`` is true.
+
+    An ``assert`` that names an earlier function at fault: one that the functions this cell tests (or
+    ``uses``, as in :func:`check_result`) call and that fails its own visible test.
+    """
+    _as_graded()
+    if not condition:
+        raise _fail(code, message, uses)
