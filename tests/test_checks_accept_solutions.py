@@ -11,6 +11,7 @@ module cannot be imported yet (still being ported) is skipped, saying why.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import re
 
@@ -28,8 +29,10 @@ _DEFINES = re.compile(r"^def (\w+)", re.MULTILINE)
 
 
 def _imports(source: str) -> str:
-    """The top-level one-line imports of a cell (numpy, matplotlib, the kit), without the rest of the cell."""
-    return "\n".join(line for line in source.splitlines() if line.startswith(("import ", "from ")))
+    """The top-level imports of a cell (numpy, matplotlib, the kit; one line or several), without the rest."""
+    tree = ast.parse(source)
+    return "\n".join(ast.get_source_segment(source, node) or "" for node in tree.body
+                     if isinstance(node, (ast.Import, ast.ImportFrom)))
 
 
 def solution_functions(assignment: str) -> dict:
