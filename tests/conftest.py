@@ -43,3 +43,12 @@ def axe_script() -> str:
     from axe import axe_source
 
     return axe_source()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for the page tests of one module (see tests/browser.py)."""
+    from browser import chromium
+
+    with chromium() as launched:
+        yield launched

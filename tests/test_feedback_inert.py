@@ -25,11 +25,11 @@ import contextlib
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+from browser import WAIT_FOR_MATHJAX
 from course_fixtures import ASSIGNMENT, NOTEBOOK, build_graded_course, graded_items, solved
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell
 
@@ -38,9 +38,6 @@ from dlfcourse.course import Course
 from dlfcourse.grader.verdict import Verdict, store_verdict
 from dlfcourse.outputs.sanitize import clean_html, content_security_policy, script_hash
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 HOSTILE_ID = "<img src=x onerror=window.__pwned_student_id=1>"
 HOSTILE_NAME = "Mallory <svg onload=window.__pwned_roster_name=1></svg>"
@@ -257,35 +254,11 @@ def report_page(course: Course) -> Path:
     return output
 
 
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: run `make sysdeps` (installs Debian's chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
 
 # Records what the page's policy refused (the listener is installed by the browser, before any page script).
 RECORD_VIOLATIONS = """window.__violations = [];
 document.addEventListener('securitypolicyviolation',
     e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"""
-
-WAIT_FOR_MATHJAX = """() => new Promise(resolve => {
-  const started = performance.now();
-  const wait = () => {
-    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-      MathJax.startup.promise.then(() => resolve('done'), () => resolve('failed'));
-    } else if (performance.now() - started > 30000) {
-      resolve('no-mathjax');
-    } else {
-      setTimeout(wait, 20);
-    }
-  };
-  wait();
-})"""
 
 # Click every link that carries a payload (javascript: URLs run only when followed).
 CLICK_PAYLOAD_LINKS = """() => {

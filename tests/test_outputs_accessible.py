@@ -25,12 +25,12 @@ import html
 import io
 import json
 import re
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 from axe import describe, run_axe, serious
+from browser import WAIT_FOR_MATHJAX
 from course_fixtures import ASSIGNMENT, NOTEBOOK, build_graded_course, graded_items, solved
 from nbformat.v4 import new_markdown_cell, new_output
 
@@ -41,9 +41,6 @@ from dlfcourse.grader.repair import store_notes
 from dlfcourse.grader.verdict import Verdict, store_verdict
 from dlfcourse.outputs.contrast import contrast_ratio
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 STUDENT = "kim"  # every kind of item
 NAME = "Kim Park"
@@ -215,31 +212,6 @@ def pages(course: Course) -> dict[str, Path]:
             "feedback, all passed": course.feedback_dir / "ann" / ASSIGNMENT / f"{NOTEBOOK}.html",
             "report": report}
 
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: run `make sysdeps` (installs Debian's chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-WAIT_FOR_MATHJAX = """() => new Promise(resolve => {
-  const started = performance.now();
-  const wait = () => {
-    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-      MathJax.startup.promise.then(() => resolve('done'), () => resolve('failed'));
-    } else if (performance.now() - started > 30000) {
-      resolve('no-mathjax');
-    } else {
-      setTimeout(wait, 20);
-    }
-  };
-  wait();
-})"""
 
 # Everything a scroll bar would hide, and whether a keyboard reaches it.
 SCROLLED = """() => Array.from(document.querySelectorAll('body *')).filter(e => {

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
@@ -27,29 +26,12 @@ from urllib.parse import urldefrag, urljoin, urlparse
 import pytest
 
 from axe import describe, run_axe, serious
+from browser import WAIT_FOR_MATHJAX
 from conftest import CHAPTERS, REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = REPO / "_build" / "screenshots" / "01-perceptron.png"
-
-# MathJax 3: startup.promise resolves once the first typeset pass of the page is over.
-WAIT_FOR_MATHJAX = """() => new Promise(resolve => {
-  const started = performance.now();
-  const wait = () => {
-    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-      MathJax.startup.promise.then(() => resolve('done'), () => resolve('failed'));
-    } else if (performance.now() - started > 20000) {
-      resolve('no-mathjax');
-    } else {
-      setTimeout(wait, 20);
-    }
-  };
-  wait();
-})"""
 
 PAGE_REPORT = """() => {
   const visibleText = Array.from(document.querySelectorAll('article p, article li, article td, article h1, article h2, article h3'))
@@ -82,17 +64,6 @@ def server(site):
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: run `make sysdeps` (installs Debian's chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -316,18 +316,12 @@ def test_nothing_outside_the_students_own_folders_changed(graded):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("student", ["html_in_markdown", "html_in_an_error"])
-def test_html_a_student_wrote_does_not_run_in_the_feedback_page(graded, student):
+def test_html_a_student_wrote_does_not_run_in_the_feedback_page(graded, browser, student):
     """Collected, graded and fed back like any student: the page shows the HTML, Chromium runs none of it."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    from test_feedback_inert import CHROMIUM, CHROMIUM_FLAGS, assert_inert, visit
+    from test_feedback_inert import assert_inert, visit
 
     course, _, _, _ = graded
     page = course / "feedback" / student / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            state = visit(browser, page)
-        finally:
-            browser.close()
+    state = visit(browser, page)
     assert_inert(state, page.name)
     assert "onerror" in state["text"] or "<script>" in state["text"], "the student's HTML is shown as text"
