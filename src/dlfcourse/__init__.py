@@ -15,6 +15,7 @@ gradebook; the score of every item is decided here, outside the student's proces
                        each against the archive's budget (bytes unpacked, packing ratio, files listed)
       lms              whose file is it: the Moodle, Canvas, Blackboard and generic layouts
       collect          import the notebooks into submitted/, one line for each file not collected
+      handins          where each collected notebook came from (for the LMS feedback archive)
       roster           the class list (ids, names, emails, LMS ids)
 
     sandbox/           running untrusted code (imports only the standard library and numpy)
@@ -31,12 +32,16 @@ gradebook; the score of every item is decided here, outside the student's proces
       boundary         returned values validated and converted once (float64 arrays, plain data)
       outputs          what of a notebook's own output is kept (a budget per notebook)
       repair           a submission's grading metadata rebuilt from the source before nbgrader
+      places           cells named by their item and function; imports of the absent reference
       items            run an item's check and make its verdict
       verdict          the verdict of one item, kept in the test cell's metadata
       inputs           item seeds and the standard input situations of the checks
       notebook         grade one notebook: restore test cells, run the code cells, write the verdicts
-      checks/          the hidden checks: common (items, reference comparison) and one module per
-                       assignment, a01_perceptron ... a06_optimisation
+      checks/          the hidden checks, declared as data: common (items, assignments), core (call,
+                       compare, try the known mistakes), mistakes (the shared library of wrong variants),
+                       generic, stability (NaN/inf probes), values, and one module per assignment,
+                       a01_perceptron, a02_gradient_descent, a03_maximum_likelihood, a04_softmax,
+                       a05_backprop, a06_optimisation
       api              ``grade_function``: grade a plain callable for one item, in this process
       scan             a static scan of the students' code for the report
 
@@ -47,11 +52,15 @@ gradebook; the score of every item is decided here, outside the student's proces
       jobs, ledger     the task's data, and the single writer of the gradebook
       pool, cluster    forked processes with a hard time limit; or the workers of a Dask cluster
       interrupts       Ctrl-C and SIGTERM acted on between students
+      lock             one autograde per assignment at a time (flock; the holder is named)
       selfcheck        ``dlf-course check-worker``: does a sandboxed worker start and hold here?
 
     outputs/           what comes out of a graded assignment
       feedback         per-student HTML feedback with the verdicts, checked for hidden-test leaks
       notebook_html, sanitize   the notebook rendered inert: student HTML cleaned, a Content-Security-Policy
+      contrast         WCAG contrast ratios (code colours darkened where under 4.5:1)
+      stopped          cells that never ran to their end (a time limit, NotImplementedError)
+      handback         feedback as a Moodle or Canvas bulk-upload zip
       export           grades as CSV, or as a Canvas or Moodle import
       report, report_html, charts   the class report
       similarity       pairs of near-identical submissions
