@@ -6,6 +6,8 @@ folder; the repository's own solutions/ and exercises/ are only read.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -114,3 +116,13 @@ def item_scores(course: Path, assignment: str, student: str) -> dict[str, float 
 def feedback_html(course: Path, assignment: str, student: str) -> str:
     path = course / "feedback" / student / assignment / notebook_name(assignment).replace(".ipynb", ".html")
     return path.read_text()
+
+
+def run_cli(*argv: str) -> tuple[int, str]:
+    """Run dlf-course in this process; return (exit status, stdout + stderr)."""
+    from dlfcourse.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        status = main(list(argv))
+    return status, out.getvalue()

@@ -8,17 +8,16 @@ students attacked, whose hashes are taken right before and after autograde.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from course_harness import run_cli as run
+
 from dlfcourse.demo import sample
-from dlfcourse.cli import main
 from dlfcourse.course import Course
 from dlfcourse.demo.demo import file_hashes, gradebook_intact, prepare_course
 from dlfcourse.demo.lmszip import MALFORMED_ENTRIES, write_lms_zip
@@ -34,14 +33,6 @@ EXPECTED = {
     "malicious-numpy": (1, 2), "malicious-tamper": (1, 2), "malicious-network": (1, 2),
 }
 SANDBOX_UIDS = range(62000, 62002)  # a uid range of its own, so that other grading tests cannot interfere
-
-
-def run(*argv: str) -> tuple[int, str]:
-    """Run dlf-course in this process; return (exit status, stdout + stderr)."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        status = main(list(argv))
-    return status, out.getvalue()
 
 
 def _uid_processes(uids: range) -> list[int]:

@@ -21,7 +21,6 @@ A few tests without a browser pin the cleaner and the policy down.
 from __future__ import annotations
 
 import base64
-import contextlib
 import csv
 import io
 import json
@@ -29,11 +28,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from course_harness import run_cli as run
 from browser import WAIT_FOR_MATHJAX
 from course_fixtures import ASSIGNMENT, NOTEBOOK, build_graded_course, graded_items, solved
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell
 
-from dlfcourse.cli import main
 from dlfcourse.course import Course
 from dlfcourse.grader.verdict import Verdict, store_verdict
 from dlfcourse.outputs.sanitize import clean_html, content_security_policy, script_hash
@@ -219,13 +219,6 @@ def add_hostile_students(course: Course) -> None:
     (markers / "failed.json").write_text(json.dumps({
         "status": "failed", "student": FAILED_ID,
         "message": f"could not read {HOSTILE_FILE}.ipynb: <svg onload=window.__pwned_failed_message=1>"}))
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        status = main(list(argv))
-    return status, out.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -29,12 +29,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from course_harness import run_cli as run
 from axe import describe, run_axe, serious
 from browser import WAIT_FOR_MATHJAX
 from course_fixtures import ASSIGNMENT, NOTEBOOK, build_graded_course, graded_items, solved
 from nbformat.v4 import new_markdown_cell, new_output
 
-from dlfcourse.cli import main
 from dlfcourse.course import Course
 from dlfcourse.grader.notebook import verdict_output
 from dlfcourse.grader.repair import store_notes
@@ -183,13 +184,6 @@ def add_every_outcome(course: Course) -> None:
     (markers / f"{FAILED}.json").write_text(json.dumps({
         "status": "failed", "student": FAILED,
         "message": "nbgrader could not autograde the notebook: see .dlf-course/autograde/04-softmax/lee.log"}))
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        status = main(list(argv))
-    return status, out.getvalue()
 
 
 @pytest.fixture(scope="module")
