@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup sysdeps book book-clean test test-fast bench demo release student-pack clean
+.PHONY: help setup sysdeps book book-clean lint typecheck test test-fast bench demo release student-pack clean
 
 help:
 	@echo "make setup       create .venv (python3 -m venv: on Debian/Ubuntu apt install python3-venv) and install"
@@ -16,7 +16,10 @@ help:
 	@echo "make sysdeps     install the Debian packages the tests need (bubblewrap, Chromium; root or sudo)"
 	@echo "make book        install everything and build the website into _build/html"
 	@echo "make book-clean  remove _build, so that the next make book executes every chapter again"
-	@echo "make test        install everything (system packages included) and run all tests (about 9-10 min on 2 cores)"
+	@echo "make lint        ruff (pycodestyle, pyflakes, bugbear) over src, tests, bench and scripts"
+	@echo "make typecheck   mypy: the library strict, the instructor package with mypy's defaults"
+	@echo "make test        install everything (system packages included), lint, type-check and run all tests"
+	@echo "                 (about 9-10 min on 2 cores)"
 	@echo "make test-fast   the tests without the slow ones (notebooks, site build) and without the browser"
 	@echo "make demo        grade a demo class of 30 synthetic students end to end"
 	@echo "make bench       run the benchmarks (prints ratios, asserts nothing)"
@@ -45,7 +48,14 @@ book: setup
 book-clean:
 	rm -rf _build
 
-test: setup sysdeps
+lint: setup
+	$(BIN)/ruff check src tests bench scripts
+
+typecheck: setup
+	$(BIN)/mypy
+
+# Lint and types first: a finding stops the run before the ten minutes of tests.
+test: setup sysdeps lint typecheck
 	$(BIN)/python -m pytest
 
 # No slow marks (notebook execution, the site build), no browser, no nbval run of solutions/ (tests/ only).
