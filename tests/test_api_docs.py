@@ -10,7 +10,7 @@ import pytest
 LIBRARY_MODULES = ["activations", "losses", "layers", "mlp", "gradients", "optim", "schedules", "linear",
                    "linear.perceptron", "linear.logistic",
                    "regression", "regularization", "training",
-                   "kit.data", "kit.plotting", "kit.gradcheck", "kit.surfaces", "kit.checks", "kit.compare"]
+                   "kit.data", "kit.plotting", "kit.gradcheck", "kit.surfaces", "kit.testing", "kit.compare", "kit.earlier", "kit.validation"]
 
 
 def _public_functions():

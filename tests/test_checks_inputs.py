@@ -1,4 +1,4 @@
-"""Tests for dlfoundations.kit._checks, the input checks shared by the kit and the reference.
+"""Tests for dlfoundations.kit.validation, the input checks shared by the kit and the reference.
 
 Each refusal is a ValueError whose message names the argument and says what is wrong;
 these tests pin every one of those messages, and what each check lets through.
@@ -9,15 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlfoundations.kit._checks import (
+from dlfoundations.kit.validation import (
     as_float_array,
     assume_finite,
-    check_binary_labels,
-    check_class_labels,
-    check_count,
-    check_ndim,
-    check_positive,
-    check_same_length,
+    require_binary_labels,
+    require_class_labels,
+    require_count,
+    require_ndim,
+    require_positive,
+    require_same_length,
 )
 
 # ----------------------------------------------------------------------------- as_float_array
@@ -80,28 +80,28 @@ def test_assume_finite_ends_even_when_its_block_raises():
 
 
 def test_check_ndim_messages():
-    check_ndim(np.zeros((2, 3)), "W", 2)
-    check_ndim(np.zeros(3), "W", (1, 2))
+    require_ndim(np.zeros((2, 3)), "W", 2)
+    require_ndim(np.zeros(3), "W", (1, 2))
     with pytest.raises(ValueError, match=r"W must be 2-D, got shape \(\) \(0-D\)"):
-        check_ndim(np.zeros(()), "W", 2)
+        require_ndim(np.zeros(()), "W", 2)
     with pytest.raises(ValueError, match=r"W must be 0-D or 1-D, got shape \(1, 1\) \(2-D\)"):
-        check_ndim(np.zeros((1, 1)), "W", (0, 1))
+        require_ndim(np.zeros((1, 1)), "W", (0, 1))
 
 
 def test_check_same_length_message():
-    check_same_length(np.zeros((3, 2)), "X", np.zeros(3), "y")
+    require_same_length(np.zeros((3, 2)), "X", np.zeros(3), "y")
     with pytest.raises(ValueError, match="X has 3 rows but y has 4; they must describe the same examples"):
-        check_same_length(np.zeros((3, 2)), "X", np.zeros(4), "y")
+        require_same_length(np.zeros((3, 2)), "X", np.zeros(4), "y")
 
 
 # ----------------------------------------------------------------------------- labels
 
 
 def test_check_binary_labels_accepts_each_convention_and_returns_float64():
-    out = check_binary_labels([1, -1, 1], "y", (-1, 1))
+    out = require_binary_labels([1, -1, 1], "y", (-1, 1))
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out, [1.0, -1.0, 1.0])
-    np.testing.assert_array_equal(check_binary_labels(np.array([0, 1]), "y", (0, 1), n=2), [0.0, 1.0])
+    np.testing.assert_array_equal(require_binary_labels(np.array([0, 1]), "y", (0, 1), n=2), [0.0, 1.0])
 
 
 @pytest.mark.parametrize(
@@ -118,14 +118,14 @@ def test_check_binary_labels_accepts_each_convention_and_returns_float64():
 )
 def test_check_binary_labels_refusals(y, values, n, message):
     with pytest.raises(ValueError, match=message):
-        check_binary_labels(y, "y", values, n=n)
+        require_binary_labels(y, "y", values, n=n)
 
 
 def test_check_class_labels_accepts_integers_and_whole_floats():
-    out = check_class_labels(np.array([2, 0, 1]), "y", 3)
+    out = require_class_labels(np.array([2, 0, 1]), "y", 3)
     assert out.dtype == np.int64
     np.testing.assert_array_equal(out, [2, 0, 1])
-    np.testing.assert_array_equal(check_class_labels([2.0, 0.0], "y", 3, n=2), [2, 0])
+    np.testing.assert_array_equal(require_class_labels([2.0, 0.0], "y", 3, n=2), [2, 0])
 
 
 @pytest.mark.parametrize(
@@ -142,16 +142,16 @@ def test_check_class_labels_accepts_integers_and_whole_floats():
 )
 def test_check_class_labels_refusals(y, k, n, message):
     with pytest.raises(ValueError, match=message):
-        check_class_labels(y, "y", k, n=n)
+        require_class_labels(y, "y", k, n=n)
 
 
 # ----------------------------------------------------------------------------- numbers
 
 
 def test_check_positive_returns_a_float_and_allows_zero_only_when_asked():
-    assert check_positive(3, "lr") == 3.0 and isinstance(check_positive(3, "lr"), float)
-    assert check_positive(np.float32(0.5), "lr") == 0.5
-    assert check_positive(0, "l2", allow_zero=True) == 0.0
+    assert require_positive(3, "lr") == 3.0 and isinstance(require_positive(3, "lr"), float)
+    assert require_positive(np.float32(0.5), "lr") == 0.5
+    assert require_positive(0, "l2", allow_zero=True) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -166,15 +166,15 @@ def test_check_positive_returns_a_float_and_allows_zero_only_when_asked():
 )
 def test_check_positive_refusals(value, allow_zero, message):
     with pytest.raises(ValueError, match=message):
-        check_positive(value, "lr", allow_zero=allow_zero)
+        require_positive(value, "lr", allow_zero=allow_zero)
 
 
 def test_check_count_accepts_python_and_numpy_integers_and_returns_an_int():
-    assert check_count(3, "epochs") == 3
-    out = check_count(np.int64(4), "epochs")
+    assert require_count(3, "epochs") == 3
+    out = require_count(np.int64(4), "epochs")
     assert out == 4 and type(out) is int
-    assert check_count(0, "step", minimum=0) == 0
-    assert check_count(np.uint8(2), "levels", minimum=2) == 2
+    assert require_count(0, "step", minimum=0) == 0
+    assert require_count(np.uint8(2), "levels", minimum=2) == 2
 
 
 @pytest.mark.parametrize(
@@ -192,7 +192,7 @@ def test_check_count_accepts_python_and_numpy_integers_and_returns_an_int():
 )
 def test_check_count_refusals(value, minimum, message):
     with pytest.raises(ValueError, match=message):
-        check_count(value, "epochs", minimum=minimum)
+        require_count(value, "epochs", minimum=minimum)
 
 
 def test_one_hot_no_longer_takes_true_for_a_class_count():

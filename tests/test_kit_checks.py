@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dlfoundations import losses
-from dlfoundations.kit.checks import CheckFailure, call_student, check_at_least, check_own_gradient, check_result
+from dlfoundations.kit.testing import CheckFailure, call_student, check_at_least, check_own_gradient, check_result
 from dlfoundations.kit.compare import Case, Finding, compare_result, diagnose
 
 RNG = np.random.default_rng(0)

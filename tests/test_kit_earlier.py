@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from dlfoundations.kit import checks, earlier
-from dlfoundations.kit.checks import CheckFailure
+from dlfoundations.kit import earlier, testing
+from dlfoundations.kit.testing import CheckFailure
 
 matplotlib.use("Agg")
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # the wrong sigmoid
@@ -281,24 +281,24 @@ def test_outside_a_notebook_nothing_is_recorded_or_run_again():
     def cross_entropy(scores, y):
         return 0.0, np.zeros_like(scores)
 
-    checks.call_student(cross_entropy, np.zeros((2, 3)), np.array([0, 1]))
+    testing.call_student(cross_entropy, np.zeros((2, 3)), np.array([0, 1]))
     assert earlier.tested_here() == [] and earlier.earlier_failure(cross_entropy) is None
     with pytest.raises(CheckFailure) as failure:
-        checks.check_result((1.0, np.zeros((2, 3))), (0.5, np.zeros((2, 3))), ("loss", "dscores"),
-                            checks.Case("on a batch of N = 2", (), 2))
+        testing.check_result((1.0, np.zeros((2, 3))), (0.5, np.zeros((2, 3))), ("loss", "dscores"),
+                            testing.Case("on a batch of N = 2", (), 2))
     assert failure.value.code == "forgot-mean"
 
 
 def test_check_that_is_an_assert_that_returns_nothing():
-    assert checks.check_that(True, "never shown") is None
+    assert testing.check_that(True, "never shown") is None
     with pytest.raises(CheckFailure) as failure:
-        checks.check_that(False, "the loss should fall", code="did-not-learn")
+        testing.check_that(False, "the loss should fall", code="did-not-learn")
     assert str(failure.value) == "[did-not-learn] the loss should fall"
 
 
 @pytest.mark.parametrize("function", [earlier.record_own_test, earlier.tested_here, earlier.earlier_failure,
-                                      checks.check_that, checks.call_student, checks.check_result,
-                                      checks.check_at_least])
+                                      testing.check_that, testing.call_student, testing.check_result,
+                                      testing.check_at_least])
 def test_the_new_kit_functions_are_typed_and_documented(function):
     assert len(inspect.getdoc(function) or "") > 20
     signature = inspect.signature(function)

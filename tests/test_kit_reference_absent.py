@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from conftest import REPO
-from dlfoundations.kit.checks import CheckFailure
+from dlfoundations.kit.testing import CheckFailure
 
 matplotlib.use("Agg")
 
@@ -105,7 +105,7 @@ def test_a_trainer_that_calls_a_reference_function_fails_its_visible_test():
 def test_every_helper_reads_the_test_cell_not_only_call_student(test_cell):
     """A test cell that calls the function itself and hands the value to check_result or check_at_least."""
     namespace = {"__name__": "__main__"}
-    cells = ["import numpy as np\nfrom dlfoundations.kit.checks import Case, check_at_least, check_result",
+    cells = ["import numpy as np\nfrom dlfoundations.kit.testing import Case, check_at_least, check_result",
              "from dlfoundations import mlp",
              "X = np.zeros((2, 3))\ndef predict(X):\n    return np.zeros(len(X)) if mlp else None", test_cell]
     with pytest.raises(CheckFailure) as failure:

@@ -154,7 +154,7 @@ def test_no_file_of_the_reference_checks_solutions_or_instructor_package_is_insi
 
 def test_the_kit_numpy_and_matplotlib_work_inside(worker):
     reply = run(worker, "import numpy as np\nimport matplotlib.pyplot as plt\n"
-                        "from dlfoundations.kit import data, gradcheck, checks, plotting, surfaces\n"
+                        "from dlfoundations.kit import data, gradcheck, testing, plotting, surfaces\n"
                         "X, y = data.load_digits()\nprint(X.shape)\nplt.plot([1, 2])")
     assert reply["ok"], reply["error"]
     assert reply["stdout"].strip() == "(1797, 64)" and len(reply["figures"]) == 1
@@ -165,7 +165,7 @@ def test_an_assignment_can_withhold_a_kit_module(policy, tmp_path):
     try:
         reply = run(withheld, "from dlfoundations.kit.gradcheck import numerical_gradient")
         assert not reply["ok"] and reply["error"]["ename"] == "ModuleNotFoundError"
-        assert run(withheld, "from dlfoundations.kit import checks, data")["ok"]
+        assert run(withheld, "from dlfoundations.kit import testing, data")["ok"]
     finally:
         withheld.close()
 

@@ -1,4 +1,4 @@
-"""``python -m dlfoundations.kit.check``: a student checks a notebook as it will be graded, without nbgrader
+"""``python -m dlfoundations.kit.as_graded``: a student checks a notebook as it will be graded, without nbgrader
 (issue 18).
 
 The check runs every cell from the top in a fresh kernel with the grader's time
@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from conftest import ASSIGNMENTS, REPO
-from dlfoundations.kit import check
+from dlfoundations.kit import as_graded
 
 pytestmark = pytest.mark.slow  # each check starts a kernel
 
@@ -38,8 +38,8 @@ def test_the_limits_are_the_graders():
     from dlfcourse.grader import checks
     from dlfcourse.sandbox.session import TimeLimits
 
-    assert check.CELL_SECONDS == Course(REPO).config().ExecutePreprocessor.timeout
-    assert check.NOTEBOOK_SECONDS == GradingOptions().notebook_timeout == TimeLimits().notebook
+    assert as_graded.CELL_SECONDS == Course(REPO).config().ExecutePreprocessor.timeout
+    assert as_graded.NOTEBOOK_SECONDS == GradingOptions().notebook_timeout == TimeLimits().notebook
     for assignment in ASSIGNMENTS:
         for tree in ("solutions", "exercises"):
             nb = nbformat.read(REPO / tree / assignment / f"{assignment}.ipynb", as_version=4)
@@ -55,7 +55,7 @@ def test_a_correct_notebook_passes_and_an_imported_answer_fails_as_when_graded(t
         "hinge-answer": "def multiclass_hinge(scores, y):\n    Z = np.asarray(scores)\n    return Z[10 ** 6], Z",
     }), bad)
     before = bad.read_bytes()
-    result = subprocess.run([sys.executable, "-m", "dlfoundations.kit.check", str(good), str(bad)],
+    result = subprocess.run([sys.executable, "-m", "dlfoundations.kit.as_graded", str(good), str(bad)],
                             capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
@@ -78,7 +78,7 @@ def test_a_kit_module_the_assignment_withholds_is_absent_but_the_kit_may_use_it(
     path = tmp_path / "02.ipynb"
     nbformat.write(_notebook("02-gradient-descent", {
         "numerical_gradient-answer": "from dlfoundations.kit.gradcheck import numerical_gradient"}), path)
-    report = check.check_notebook(path)
+    report = as_graded.check_notebook(path)
     failed = {item.title: item.problem for item in report.items if item.passed is False}
     assert list(failed) == ["3. A numerical gradient"], failed
     assert "its cell imports `dlfoundations.kit.gradcheck`, which this assignment leaves out" in failed[
@@ -96,7 +96,7 @@ def test_a_cell_over_the_time_limit_is_stopped_and_named(tmp_path):
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = tmp_path / "slow.ipynb"
     nbformat.write(nb, path)
-    report = check.check_notebook(path, cell_seconds=3)
+    report = as_graded.check_notebook(path, cell_seconds=3)
     assert [(i.title, i.functions, i.passed) for i in report.items] == [("1. Slow", ["slow"], False)]
     assert report.stopped == ["the test cell of *1. Slow* was stopped after 3 s, the time limit per cell when graded."]
     assert not report.ok and report.seconds < 20

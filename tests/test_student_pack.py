@@ -80,11 +80,11 @@ def test_the_pack_holds_the_exercises_the_wheel_and_the_guide(pack):
     assert len(wheels) == 1 and wheels[0].name.startswith("dlfoundations-")
     with zipfile.ZipFile(wheels[0]) as wheel:
         tops = {name.split("/")[0] for name in wheel.namelist()}
-        assert "dlfoundations/kit/check.py" in wheel.namelist() and "dlfoundations/losses.py" in wheel.namelist()
+        assert "dlfoundations/kit/as_graded.py" in wheel.namelist() and "dlfoundations/losses.py" in wheel.namelist()
     assert tops == {"dlfoundations", wheels[0].name.split("-py3")[0] + ".dist-info"}
     guide = (folder / "README.md").read_text()
     for words in ("python3 -m venv", "pip install -r requirements.txt", "jupyter lab",
-                  "python -m dlfoundations.kit.check", "What to hand in", wheels[0].name):
+                  "python -m dlfoundations.kit.as_graded", "What to hand in", wheels[0].name):
         assert words in guide
     assert f"wheels/{wheels[0].name}" in (folder / "requirements.txt").read_text()
     with zipfile.ZipFile(archive) as zipped:
@@ -142,11 +142,11 @@ def test_an_exercise_runs_its_visible_tests_from_the_pack_in_a_fresh_environment
         if cell.cell_type == "code" and grade_id in answers:
             cell.source = "\n".join(line for line in answers[grade_id].splitlines() if "### " not in line)
     nbformat.write(released, work / "04-softmax.ipynb")
-    checked = subprocess.run([str(python), "-m", "dlfoundations.kit.check", "04-softmax.ipynb"], cwd=work,
+    checked = subprocess.run([str(python), "-m", "dlfoundations.kit.as_graded", "04-softmax.ipynb"], cwd=work,
                              capture_output=True, text=True, timeout=300)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "6 of 6 item(s) pass their visible tests" in checked.stdout
-    unfinished = subprocess.run([str(python), "-m", "dlfoundations.kit.check",
+    unfinished = subprocess.run([str(python), "-m", "dlfoundations.kit.as_graded",
                                  str(folder / "exercises" / "01-perceptron" / "01-perceptron.ipynb")],
                                 capture_output=True, text=True, timeout=300)
     first = next(line for line in unfinished.stdout.splitlines() if line.startswith("FAIL 1."))

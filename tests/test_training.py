@@ -121,7 +121,7 @@ def test_fit_refuses_mismatched_rows():
 
 def test_fit_checks_the_data_once_then_its_steps_skip_the_nan_scans():
     """Inside fit the library's array checks keep their shape checks but no longer scan for NaN."""
-    from dlfoundations.kit._checks import as_float_array
+    from dlfoundations.kit.validation import as_float_array
 
     params, X, y = regression_problem(n=12)
     scanned = []

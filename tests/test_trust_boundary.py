@@ -72,8 +72,8 @@ def _attacks(course: Path) -> dict[str, dict]:
         "reference_gc": {"prepend": "import gc\nfound = [o for o in gc.get_objects() if callable(o) and "
                                     "getattr(o, '__module__', '') == 'dlfoundations.losses']\n"
                                     "cross_entropy = found[0] if found else None"},
-        "reference_globals": {"prepend": "from dlfoundations.kit import checks\n"
-                                         "cross_entropy = checks.check_result.__globals__.get('cross_entropy')"},
+        "reference_globals": {"prepend": "from dlfoundations.kit import testing\n"
+                                         "cross_entropy = testing.check_result.__globals__.get('cross_entropy')"},
         "reference_thread_importlib": {"prepend": (
             "import threading, importlib\nbox = {}\n"
             "def grab():\n    box['m'] = importlib.import_module('dlfoundations.losses')\n"
@@ -86,10 +86,10 @@ def _attacks(course: Path) -> dict[str, dict]:
             "cross_entropy = module.cross_entropy")},
         "reads_hidden_checks": {"prepend": f"print(open({str(checks)!r}).read()[:500])"},
         # --- grading code edited in place
-        "patches_compare": {"prepend": "from dlfoundations.kit import compare, checks\n"
+        "patches_compare": {"prepend": "from dlfoundations.kit import compare, testing\n"
                                        "compare.values_match = lambda *a, **k: True\n"
                                        "compare.compare_result = lambda *a, **k: None\n"
-                                       "checks.check_result = lambda *a, **k: None",
+                                       "testing.check_result = lambda *a, **k: None",
                             "answers": {"ce-answer": _FAKE_CE}},
         "patches_numpy": {"prepend": "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
                                      "np.isclose = lambda *a, **k: np.True_\nnp.array_equal = lambda *a, **k: True",

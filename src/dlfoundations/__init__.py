@@ -17,7 +17,7 @@ Import the module you need, for example ``from dlfoundations import losses``:
 
 The student kit, ``dlfoundations.kit``, holds what answers may use (data sets,
 plotting, the numerical gradient checker, 2-D test surfaces, the visible tests'
-helpers) and the input checks the whole library shares (``kit._checks``); it
+helpers) and the input validation the whole library shares (``kit.validation``); it
 imports nothing from the reference.
 
 Conventions: rows are examples (``X`` is ``(N, d)``), losses take scores and

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlfoundations.kit._checks import as_float_array, check_count, check_positive
+from dlfoundations.kit.validation import as_float_array, require_count, require_positive
 
 if TYPE_CHECKING:
     from dlfoundations.optim import Params, State
@@ -26,12 +26,12 @@ if TYPE_CHECKING:
 def check_lr(lr: LearningRate) -> None:
     """A learning rate is a schedule (any callable) or a finite float > 0."""
     if not callable(lr):
-        check_positive(lr, "lr")
+        require_positive(lr, "lr")
 
 
 def check_decay(value: float, name: str) -> None:
     """Decay rates (beta, rho, beta1, beta2) must be in [0, 1)."""
-    number = check_positive(value, name, allow_zero=True)
+    number = require_positive(value, name, allow_zero=True)
     if number >= 1:
         raise ValueError(f"{name} must be in [0, 1), got {value!r}")
 
@@ -68,7 +68,7 @@ def prepare(
     grads = check_like(grads, "grads", params)
     if not isinstance(state, Mapping) or "step" not in state:
         raise ValueError("state must be the dict returned by init() or update(), with a 'step' entry")
-    step = check_count(state["step"], "state['step']", minimum=0)
+    step = require_count(state["step"], "state['step']", minimum=0)
     averages = {}
     for slot in slots:
         if slot not in state:

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit._checks import as_float_array
+from dlfoundations.kit.validation import as_float_array
 
 __all__ = [
     "Activation",

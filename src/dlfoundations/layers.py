@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dlfoundations.activations import get_activation
-from dlfoundations.kit._checks import as_float_array
+from dlfoundations.kit.validation import as_float_array
 
 __all__ = [
     "affine_forward",

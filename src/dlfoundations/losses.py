@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit._checks import (as_float_array, check_binary_labels, check_class_labels, check_count,
-                                       check_positive)
+from dlfoundations.kit.validation import (as_float_array, require_binary_labels, require_class_labels, require_count,
+                                       require_positive)
 from dlfoundations.activations import sigmoid
 
 __all__ = [
@@ -41,7 +41,7 @@ def perceptron_loss(scores: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]
     Subgradient: ``dL/dz_i = -y_i / N`` on a mistake (``y_i z_i <= 0``), else 0.
     """
     z = as_float_array(scores, "scores", ndim=1)
-    y = check_binary_labels(y, "y", (-1, 1), n=len(z))
+    y = require_binary_labels(y, "y", (-1, 1), n=len(z))
     margins = y * z
     loss = np.mean(np.maximum(0.0, -margins))
     dscores = np.where(margins <= 0, -y, 0.0) / len(z)
@@ -54,7 +54,7 @@ def logistic_loss(scores: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
     Gradient: ``dL/dz_i = -y_i s(-y_i z_i) / N`` with s the sigmoid.
     """
     z = as_float_array(scores, "scores", ndim=1)
-    y = check_binary_labels(y, "y", (-1, 1), n=len(z))
+    y = require_binary_labels(y, "y", (-1, 1), n=len(z))
     loss = np.mean(np.logaddexp(0.0, -y * z))
     dscores = -y * sigmoid(-y * z) / len(z)
     return float(loss), dscores
@@ -67,7 +67,7 @@ def binary_cross_entropy(scores: ArrayLike, y: ArrayLike) -> tuple[float, np.nda
     Gradient: ``dL/dz_i = (s(z_i) - y_i) / N``. Equals ``logistic_loss(z, 2y - 1)``.
     """
     z = as_float_array(scores, "scores", ndim=1)
-    y = check_binary_labels(y, "y", (0, 1), n=len(z))
+    y = require_binary_labels(y, "y", (0, 1), n=len(z))
     loss = np.mean(np.logaddexp(0.0, z) - y * z)
     dscores = (sigmoid(z) - y) / len(z)
     return float(loss), dscores
@@ -135,8 +135,8 @@ def softmax_jacobian(scores: ArrayLike) -> np.ndarray:
 
 def one_hot(y: ArrayLike, K: int) -> np.ndarray:
     """One-hot matrix ``(N, K)`` with ``Y[i, y_i] = 1`` and zeros elsewhere, for labels y ``(N,)`` in 0..K-1."""
-    K = check_count(K, "K (the number of classes)")
-    labels = check_class_labels(y, "y", K)
+    K = require_count(K, "K (the number of classes)")
+    labels = require_class_labels(y, "y", K)
     Y = np.zeros((len(labels), K))
     Y[np.arange(len(labels)), labels] = 1.0
     return Y
@@ -151,7 +151,7 @@ def cross_entropy(scores: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
     """
     z = as_float_array(scores, "scores", ndim=2)
     n, k = z.shape
-    y = check_class_labels(y, "y", k, n=n)
+    y = require_class_labels(y, "y", k, n=n)
     rows = np.arange(n)
     log_p = log_softmax(z)
     loss = -float(np.sum(log_p[rows, y])) / n
@@ -169,8 +169,8 @@ def multiclass_hinge(scores: ArrayLike, y: ArrayLike, margin: float = 1.0) -> tu
     """
     z = as_float_array(scores, "scores", ndim=2)
     n, k = z.shape
-    y = check_class_labels(y, "y", k, n=n)
-    delta = check_positive(margin, "margin", allow_zero=True)
+    y = require_class_labels(y, "y", k, n=n)
+    delta = require_positive(margin, "margin", allow_zero=True)
     rows = np.arange(n)
     margins = np.maximum(0.0, z - z[rows, y][:, None] + delta)
     margins[rows, y] = 0.0

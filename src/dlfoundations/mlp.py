@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from dlfoundations.activations import get_activation
-from dlfoundations.kit._checks import as_float_array, check_count, check_positive, check_same_length
+from dlfoundations.kit.validation import as_float_array, require_count, require_positive, require_same_length
 from dlfoundations.layers import affine, affine_grads
 from dlfoundations.losses import binary_cross_entropy, cross_entropy, logistic_loss, mse_loss
 from dlfoundations.optim import Params
@@ -150,7 +150,7 @@ def mlp_loss(
     Returns ``(loss, grads)``; nothing passed in is modified.
     """
     head = _loss_head(loss)
-    l2 = check_positive(l2, "l2", allow_zero=True)
+    l2 = require_positive(l2, "l2", allow_zero=True)
     scores, caches = mlp_forward(params, X, activation)
     data_loss, dscores = _apply_head(loss, head, scores, y)
     grads = mlp_backward(dscores, caches)
@@ -175,7 +175,7 @@ def _check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
     sizes = list(layer_sizes)
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes needs at least 2 sizes (inputs and outputs), got {sizes}")
-    return [check_count(size, f"layer_sizes[{index}]") for index, size in enumerate(sizes)]
+    return [require_count(size, f"layer_sizes[{index}]") for index, size in enumerate(sizes)]
 
 
 def _check_params(params: Mapping[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -212,7 +212,7 @@ def _apply_head(name: str, head: Callable, scores: np.ndarray, y: Any) -> tuple[
         raise ValueError(f"loss {name!r} needs a network with 1 output, but the last layer has {scores.shape[1]}")
     y = np.asarray(y)
     if y.ndim >= 1:
-        check_same_length(y, "y", scores, "X")
+        require_same_length(y, "y", scores, "X")
     if scores.shape[1] == 1 and y.ndim == 1 and name != "cross_entropy":
         value, dscores = head(scores[:, 0], y)
         return value, dscores[:, None]

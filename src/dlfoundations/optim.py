@@ -38,7 +38,7 @@ from dlfoundations._updates import (
     scaled,
     zeros_like_params,
 )
-from dlfoundations.kit._checks import as_float_array, check_count, check_positive
+from dlfoundations.kit.validation import as_float_array, require_count, require_positive
 from dlfoundations.schedules import LearningRate, learning_rate_at
 
 __all__ = [
@@ -154,7 +154,7 @@ class Adagrad(_Pure):
     SLOTS: ClassVar[tuple[str, ...]] = ("s",)
 
     def _check(self) -> None:
-        check_positive(self.eps, "eps")
+        require_positive(self.eps, "eps")
 
     def _rule(self, params: Params, grads: Params, averages: Slots, eta: float, step: int) -> tuple[Params, Slots]:
         s = {key: scaled(grads[key], 1.0, p, square=True) for key, p in params.items()}  # g², then s + g²
@@ -178,7 +178,7 @@ class RMSProp(_Pure):
 
     def _check(self) -> None:
         check_decay(self.rho, "rho")
-        check_positive(self.eps, "eps")
+        require_positive(self.eps, "eps")
 
     def _rule(self, params: Params, grads: Params, averages: Slots, eta: float, step: int) -> tuple[Params, Slots]:
         new_params, s = {}, {}
@@ -211,7 +211,7 @@ class Adam(_Pure):
     def _check(self) -> None:
         check_decay(self.beta1, "beta1")
         check_decay(self.beta2, "beta2")
-        check_positive(self.eps, "eps")
+        require_positive(self.eps, "eps")
 
     def _rule(self, params: Params, grads: Params, averages: Slots, eta: float, step: int) -> tuple[Params, Slots]:
         m_correction = 1.0 - self.beta1 ** (step + 1)
@@ -243,7 +243,7 @@ def run_trajectory(
     ``t + 1`` the point after update ``t``.
     """
     x = as_float_array(x0, "x0", ndim=1)
-    steps = check_count(steps, "steps", minimum=0)
+    steps = require_count(steps, "steps", minimum=0)
     params = {"p": x}
     state = optimizer.init(params)
     path = [x]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit._checks import as_float_array, check_positive, check_same_length
+from dlfoundations.kit.validation import as_float_array, require_positive, require_same_length
 from dlfoundations.losses import mse_loss
 
 __all__ = ["linear_mse", "gradient_descent_step", "least_squares", "ridge"]
@@ -31,7 +31,7 @@ def _regression_data(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray
     """Check a regression data set: ``X`` ``(N, d)`` and real targets ``y`` ``(N,)``."""
     X = as_float_array(X, "X", ndim=2)
     y = as_float_array(y, "y", ndim=1)
-    check_same_length(X, "X", y, "y")
+    require_same_length(X, "X", y, "y")
     return X, y
 
 
@@ -74,7 +74,7 @@ def gradient_descent_step(
 
     Returns the new ``(w (d,), b)``; the arguments are not modified.
     """
-    lr = check_positive(lr, "lr")
+    lr = require_positive(lr, "lr")
     _, dw, db = linear_mse(X, y, w, b)
     return np.asarray(w, dtype=np.float64) - lr * dw, float(b) - lr * db
 
@@ -125,7 +125,7 @@ def ridge(X: ArrayLike, y: ArrayLike, l2: float) -> tuple[np.ndarray, float]:
     with ``α = N l2``. Returns ``(w (d,), b)``. For ``l2 = 0`` use :func:`least_squares`.
     """
     X, y = _regression_data(X, y)
-    l2 = check_positive(l2, "l2")
+    l2 = require_positive(l2, "l2")
     x_mean, y_mean = X.mean(axis=0), y.mean()
     Xc, yc = X - x_mean, y - y_mean
     w = np.linalg.solve(Xc.T @ Xc + len(X) * l2 * np.eye(X.shape[1]), Xc.T @ yc)

@@ -16,14 +16,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit._checks import as_float_array, check_count, check_positive
+from dlfoundations.kit.validation import as_float_array, require_count, require_positive
 
 __all__ = ["dropout_forward", "dropout_backward", "l2_penalty", "early_stopping"]
 
 
 def _check_drop_probability(p: float) -> float:
     """Return ``p`` as a float after checking 0 <= p < 1."""
-    number = check_positive(p, "p", allow_zero=True)
+    number = require_positive(p, "p", allow_zero=True)
     if number >= 1:
         raise ValueError(f"p is the probability of dropping a unit and must be in [0, 1), got {p!r}")
     return number
@@ -80,7 +80,7 @@ def l2_penalty(params: Mapping[str, ArrayLike], l2: float) -> tuple[float, dict[
     every key of ``params``: ``l2 W`` for weights and zeros for biases. Add the
     penalty to the data loss and the grads to the data gradients.
     """
-    l2 = check_positive(l2, "l2", allow_zero=True)
+    l2 = require_positive(l2, "l2", allow_zero=True)
     if not isinstance(params, Mapping) or not params:
         raise ValueError("params must be a non-empty dict of arrays (W1, b1, ...)")
     arrays = {key: as_float_array(value, f"params[{key!r}]") for key, value in params.items()}
@@ -100,7 +100,7 @@ def early_stopping(val_losses: Sequence[float] | ArrayLike, patience: int) -> tu
     (``len(val_losses)`` if the rule never fired).
     """
     losses = as_float_array(val_losses, "val_losses", ndim=1)
-    patience = check_count(patience, "patience")
+    patience = require_count(patience, "patience")
     best_epoch, best = 1, losses[0]
     for epoch, loss in enumerate(losses[1:], start=2):
         if loss < best:

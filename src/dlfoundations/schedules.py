@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from dlfoundations.kit._checks import check_count, check_positive
+from dlfoundations.kit.validation import require_count, require_positive
 
 __all__ = [
     "Schedule",
@@ -40,7 +40,7 @@ LearningRate = float | Schedule
 
 def _check_fraction(value: float, name: str) -> float:
     """Return ``value`` as a float after checking 0 < value <= 1."""
-    number = check_positive(value, name)
+    number = require_positive(value, name)
     if number > 1:
         raise ValueError(f"{name} must be in (0, 1] so the learning rate never grows, got {value!r}")
     return number
@@ -53,7 +53,7 @@ def learning_rate_at(lr: LearningRate, step: int) -> float:
     case the result is ``lr(step)``. The result must be a finite number >= 0
     (a schedule may decay to exactly 0, e.g. :func:`cosine` at its end).
     """
-    step = check_count(step, "step", minimum=0)
+    step = require_count(step, "step", minimum=0)
     value = lr(step) if callable(lr) else lr
     try:
         number = float(value)
@@ -66,10 +66,10 @@ def learning_rate_at(lr: LearningRate, step: int) -> float:
 
 def constant(lr: float) -> Schedule:
     """The same learning rate at every step: ``eta_t = lr``."""
-    lr = check_positive(lr, "lr")
+    lr = require_positive(lr, "lr")
 
     def schedule(step: int) -> float:
-        check_count(step, "step", minimum=0)
+        require_count(step, "step", minimum=0)
         return lr
 
     return schedule
@@ -80,12 +80,12 @@ def step_decay(lr: float, drop: float = 0.5, every: int = 10) -> Schedule:
 
     With the defaults the rate halves after steps 10, 20, 30, ...
     """
-    lr = check_positive(lr, "lr")
+    lr = require_positive(lr, "lr")
     drop = _check_fraction(drop, "drop")
-    every = check_count(every, "every")
+    every = require_count(every, "every")
 
     def schedule(step: int) -> float:
-        return lr * drop ** (check_count(step, "step", minimum=0) // every)
+        return lr * drop ** (require_count(step, "step", minimum=0) // every)
 
     return schedule
 
@@ -95,11 +95,11 @@ def exponential_decay(lr: float, rate: float) -> Schedule:
 
     ``rate`` is in (0, 1]; e.g. ``rate = 0.99`` halves the rate about every 69 steps.
     """
-    lr = check_positive(lr, "lr")
+    lr = require_positive(lr, "lr")
     rate = _check_fraction(rate, "rate")
 
     def schedule(step: int) -> float:
-        return lr * rate ** check_count(step, "step", minimum=0)
+        return lr * rate ** require_count(step, "step", minimum=0)
 
     return schedule
 
@@ -109,11 +109,11 @@ def inverse_time(lr: float, k: float) -> Schedule:
 
     It satisfies the classic step-size conditions: sum eta_t = inf, sum eta_t^2 < inf (k > 0).
     """
-    lr = check_positive(lr, "lr")
-    k = check_positive(k, "k", allow_zero=True)
+    lr = require_positive(lr, "lr")
+    k = require_positive(k, "k", allow_zero=True)
 
     def schedule(step: int) -> float:
-        return lr / (1.0 + k * check_count(step, "step", minimum=0))
+        return lr / (1.0 + k * require_count(step, "step", minimum=0))
 
     return schedule
 
@@ -124,14 +124,14 @@ def cosine(lr: float, total_steps: int, lr_min: float = 0.0) -> Schedule:
     ``eta_t = lr_min + (lr - lr_min) * (1 + cos(pi * t / T)) / 2`` for ``t <= T``,
     and ``eta_t = lr_min`` for ``t > T``. So ``eta_0 = lr`` and ``eta_T = lr_min``.
     """
-    lr = check_positive(lr, "lr")
-    total_steps = check_count(total_steps, "total_steps")
-    lr_min = check_positive(lr_min, "lr_min", allow_zero=True)
+    lr = require_positive(lr, "lr")
+    total_steps = require_count(total_steps, "total_steps")
+    lr_min = require_positive(lr_min, "lr_min", allow_zero=True)
     if lr_min > lr:
         raise ValueError(f"lr_min must not exceed lr, got lr_min={lr_min!r} > lr={lr!r}")
 
     def schedule(step: int) -> float:
-        t = min(check_count(step, "step", minimum=0), total_steps)
+        t = min(require_count(step, "step", minimum=0), total_steps)
         return lr_min + (lr - lr_min) * 0.5 * (1.0 + math.cos(math.pi * t / total_steps))
 
     return schedule
@@ -144,13 +144,13 @@ def linear_warmup(base: LearningRate, warmup_steps: int) -> Schedule:
     ``t >= W``; ``base`` is a float (a constant rate) or another schedule, which
     starts from its own step 0 when the warm-up ends.
     """
-    warmup_steps = check_count(warmup_steps, "warmup_steps")
+    warmup_steps = require_count(warmup_steps, "warmup_steps")
     if not callable(base):
-        base = check_positive(base, "base")
+        base = require_positive(base, "base")
     peak = learning_rate_at(base, 0)
 
     def schedule(step: int) -> float:
-        step = check_count(step, "step", minimum=0)
+        step = require_count(step, "step", minimum=0)
         if step < warmup_steps:
             return peak * (step + 1) / warmup_steps
         return learning_rate_at(base, step - warmup_steps)

@@ -12,7 +12,7 @@ minibatch gives ``(loss, grads)`` and one optimiser step::
 passed in (nor X, y or the validation data).
 
 ``fit`` checks its data and parameters once (shapes, and no NaN or infinity),
-then runs the steps inside :func:`~dlfoundations.kit._checks.assume_finite`,
+then runs the steps inside :func:`~dlfoundations.kit.validation.assume_finite`,
 so the library functions it calls skip their scans of the same arrays at
 every step; a loss that stops being finite ends training with a ValueError.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from dlfoundations.kit._checks import as_float_array, assume_finite, check_count, check_same_length
+from dlfoundations.kit.validation import as_float_array, assume_finite, require_count, require_same_length
 from dlfoundations.kit.data import minibatches
 from dlfoundations.optim import Optimizer, Params
 
@@ -72,10 +72,10 @@ def fit(
     shuffling, so a run is reproducible. ``accuracy_fn(params, X, y) -> float``
     and ``validation = (X_val, y_val)`` are optional (see ``History``).
     """
-    epochs = check_count(epochs, "epochs")
+    epochs = require_count(epochs, "epochs")
     X, y = _checked_data(X, y, "X", "y")
     if batch_size is not None:
-        batch_size = check_count(batch_size, "batch_size")
+        batch_size = require_count(batch_size, "batch_size")
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
             raise ValueError("validation must be a pair (X_val, y_val) or None")
@@ -108,7 +108,7 @@ def _checked_data(X: Any, y: Any, X_name: str, y_name: str) -> tuple[np.ndarray,
     X, y = as_float_array(X, X_name, ndim=(1, 2)).view(), np.asarray(y).view()
     if y.ndim == 0:
         raise ValueError(f"{y_name} must have one entry per row of {X_name}, got a scalar")
-    check_same_length(X, X_name, y, y_name)
+    require_same_length(X, X_name, y, y_name)
     X.flags.writeable = y.flags.writeable = False
     return X, y
 

@@ -26,7 +26,7 @@ _PROBE = """
 import importlib, socket
 import numpy as np
 import matplotlib.pyplot as plt
-from dlfoundations.kit import checks, data, gradcheck, plotting
+from dlfoundations.kit import data, gradcheck, plotting, testing
 def reachable(name):
     try:
         importlib.import_module(name)

@@ -4,11 +4,12 @@
     plotting   decision boundaries, learning curves, optimiser trajectories
     gradcheck  centred-difference numerical gradients and the relative error
     surfaces   2-D test functions for optimisers (quadratics, Rosenbrock)
-    checks     the visible tests' helpers: compare a result, check your own gradient
+    testing    the visible tests' helpers: compare a result, test your own gradient
     compare    how a result is compared with an expected one, and what a mismatch looks like
     earlier    when a visible test fails because of an earlier function: run that one's own test, say so
     absent     what is absent when graded (the reference), and where an answer leans on it
-    check      ``python -m dlfoundations.kit.check NOTEBOOK``: run a notebook as it will be graded
+    as_graded  ``python -m dlfoundations.kit.as_graded NOTEBOOK``: run a notebook as it will be graded
+    validation the input validation every public function of the library shares (shape, labels, ranges)
 
 The kit imports nothing from the rest of ``dlfoundations`` (the reference
 implementation): when your work is graded, only numpy, matplotlib and this kit

@@ -6,7 +6,7 @@ exist: the reference implementation (``dlfoundations.losses``, ``.layers``,
 is not there. An answer that imports it works in your JupyterLab and fails
 there: the import raises, and the function it was to provide does not exist.
 
-The visible tests (:mod:`dlfoundations.kit.checks`) use :func:`notebook_use`
+The visible tests (:mod:`dlfoundations.kit.testing`) use :func:`notebook_use`
 to fail the same way, before you hand the notebook in. It reads, without
 running anything, the code of the test cell that is running and of the
 notebook's functions that cell calls, and finds

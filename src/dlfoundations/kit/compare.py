@@ -5,7 +5,7 @@ tight enough that a missing ``1/N``, a transpose, a flipped sign or a dropped
 bias gradient fails. Nothing here raises for a wrong result: every function
 returns a :class:`Finding` (a diagnosis code and a message written for the
 student) or ``None`` when the result matches. The visible tests
-(:mod:`dlfoundations.kit.checks`) raise on a finding; the course's grader turns
+(:mod:`dlfoundations.kit.testing`) raise on a finding; the course's grader turns
 it into a score.
 """
 

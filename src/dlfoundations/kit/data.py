@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from dlfoundations.kit._checks import (as_float_array, check_binary_labels, check_count, check_ndim, check_positive,
-                                       check_same_length)
+from dlfoundations.kit.validation import (as_float_array, require_binary_labels, require_count, require_ndim, require_positive,
+                                       require_same_length)
 
 __all__ = [
     "make_moons",
@@ -66,8 +66,8 @@ def make_moons(n: int, noise: float = 0.1, seed: Seed = 0) -> tuple[np.ndarray, 
 
     Returns ``X`` ``(n, 2)`` float64 and ``y`` ``(n,)`` int in {0, 1}.
     """
-    n = check_count(n, "n")
-    noise = check_positive(noise, "noise", allow_zero=True)
+    n = require_count(n, "n")
+    noise = require_positive(noise, "noise", allow_zero=True)
     rng = _rng(seed)
     y = _balanced_labels(n, 2, rng)
     t = rng.uniform(0.0, np.pi, size=n)
@@ -88,8 +88,8 @@ def make_xor(n: int, noise: float = 0.2, seed: Seed = 0) -> tuple[np.ndarray, np
 
     Returns ``X`` ``(n, 2)`` float64 and ``y`` ``(n,)`` int in {0, 1}.
     """
-    n = check_count(n, "n")
-    noise = check_positive(noise, "noise", allow_zero=True)
+    n = require_count(n, "n")
+    noise = require_positive(noise, "noise", allow_zero=True)
     rng = _rng(seed)
     corners = np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
     cluster = _balanced_labels(n, 4, rng)
@@ -109,10 +109,10 @@ def make_blobs(
 
     Returns ``X`` ``(n, d)`` float64 and ``y`` ``(n,)`` int in {0, ..., K-1}.
     """
-    n = check_count(n, "n")
-    std = check_positive(std, "std", allow_zero=True)
+    n = require_count(n, "n")
+    std = require_positive(std, "std", allow_zero=True)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
-        num_classes = check_count(centers, "centers")
+        num_classes = require_count(centers, "centers")
         angles = 2.0 * np.pi * np.arange(num_classes) / num_classes
         centre_array = 4.0 * np.column_stack([np.cos(angles), np.sin(angles)])
     else:
@@ -137,8 +137,8 @@ def make_separable(
     Returns ``X`` ``(n, d)`` float64 and ``y`` ``(n,)`` int in {-1, +1};
     with ``return_w_star=True`` also ``w*`` ``(d,)``.
     """
-    n = check_count(n, "n")
-    d = check_count(d, "d")
+    n = require_count(n, "n")
+    d = require_count(d, "d")
     margin = float(margin)
     if not 0.0 <= margin <= MAX_SEPARABLE_MARGIN:
         raise ValueError(f"margin must be in [0, {MAX_SEPARABLE_MARGIN:g}], got {margin!r}")
@@ -164,7 +164,7 @@ def make_separable(
 
 def to_signed(y: Any) -> np.ndarray:
     """Map labels {0, 1} to {-1, +1}: ``2 y - 1``. Returns int ``(n,)``."""
-    labels = check_binary_labels(y, "y", (0, 1))
+    labels = require_binary_labels(y, "y", (0, 1))
     return (2 * labels - 1).astype(np.int64)
 
 
@@ -222,9 +222,9 @@ def train_test_split(
     """
     X = np.asarray(X)
     y = np.asarray(y)
-    check_ndim(X, "X", (1, 2))
-    check_ndim(y, "y", 1)
-    check_same_length(X, "X", y, "y")
+    require_ndim(X, "X", (1, 2))
+    require_ndim(y, "y", 1)
+    require_same_length(X, "X", y, "y")
     fraction = float(test_fraction)
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"test_fraction must be strictly between 0 and 1, got {test_fraction!r}")
@@ -281,12 +281,12 @@ def minibatches(
     """
     X = np.asarray(X)
     y = np.asarray(y)
-    check_ndim(X, "X", (1, 2))
-    check_ndim(y, "y", (1, 2))
-    check_same_length(X, "X", y, "y")
+    require_ndim(X, "X", (1, 2))
+    require_ndim(y, "y", (1, 2))
+    require_same_length(X, "X", y, "y")
     if X.shape[0] == 0:
         raise ValueError("X is empty; there are no rows to batch")
-    batch_size = check_count(batch_size, "batch_size")
+    batch_size = require_count(batch_size, "batch_size")
     order = _rng(seed).permutation(X.shape[0]) if shuffle else None
     return _batches(X, y, order, batch_size)
 

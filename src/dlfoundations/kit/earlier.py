@@ -3,12 +3,12 @@
 Your functions call each other: ``softmax_regression_loss`` calls your ``cross_entropy``. If
 ``cross_entropy`` forgot to divide by N, the visible test of a correct ``softmax_regression_loss``
 fails too, and its diagnosis ("did you forget to divide by N?") points at the wrong function. So
-before a helper of :mod:`dlfoundations.kit.checks` reports a failure, it asks :func:`earlier_failure`:
+before a helper of :mod:`dlfoundations.kit.testing` reports a failure, it asks :func:`earlier_failure`:
 
 1. which of the notebook's functions the function under test calls by name (the names its code
    reads, and so on through the functions those call);
 2. which of those have their own visible test: the test cell that passed the function to
-   :func:`~dlfoundations.kit.checks.call_student` (the last to do so; the kit keeps that cell's source
+   :func:`~dlfoundations.kit.testing.call_student` (the last to do so; the kit keeps that cell's source
    when it runs, so the worked values are written once, in the notebook, and nowhere else);
 3. whether that test fails *now*: its cell runs again, on your functions as they are defined now, in a
    copy of the notebook's namespace and with its output hidden (it changes nothing you see or define).

@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit._checks import as_float_array, check_count, check_positive, check_same_length
+from dlfoundations.kit.validation import as_float_array, require_count, require_positive, require_same_length
 
 __all__ = [
     "PALETTE",
@@ -83,9 +83,9 @@ def plot_decision_boundary(
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be a 1-D vector of labels, got shape {y.shape}")
-    check_same_length(X, "X", y, "y")
-    resolution = check_count(resolution, "resolution", minimum=2)
-    padding = check_positive(padding, "padding", allow_zero=True)
+    require_same_length(X, "X", y, "y")
+    resolution = require_count(resolution, "resolution", minimum=2)
+    padding = require_positive(padding, "padding", allow_zero=True)
 
     low, high = X.min(axis=0) - padding, X.max(axis=0) + padding
     xx, yy = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
@@ -172,7 +172,7 @@ def _draw_surface(
 ) -> None:
     """Grey contour lines of ``f`` over the box ``xlim x ylim``; sets the limits and axis labels."""
     (x_low, x_high), (y_low, y_high) = _check_limits(xlim, "xlim"), _check_limits(ylim, "ylim")
-    levels = check_count(levels, "levels", minimum=2)
+    levels = require_count(levels, "levels", minimum=2)
     xs = np.linspace(x_low, x_high, SURFACE_GRID_POINTS)
     ys = np.linspace(y_low, y_high, SURFACE_GRID_POINTS)
     values = np.array([[f(np.array([x, y])) for x in xs] for y in ys])  # values[i, j] = f(xs[j], ys[i])
@@ -250,7 +250,7 @@ def animate_trajectories(
     ``plt.close()`` so the figure is not shown a second time as a still image.
     """
     checked = _check_paths(paths)
-    interval = int(check_positive(interval, "interval"))
+    interval = int(require_positive(interval, "interval"))
     fig, ax = plt.subplots(figsize=(6, 4.5))
     _draw_surface(ax, f, xlim, ylim, levels, log_levels)
     lines = []

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dlfoundations.kit._checks import as_float_array, check_positive
+from dlfoundations.kit.validation import as_float_array, require_positive
 
 __all__ = ["Surface", "quadratic", "ill_conditioned_quadratic", "rosenbrock"]
 
@@ -65,7 +65,7 @@ def ill_conditioned_quadratic(condition: float = 20.0, angle: float = 0.0) -> Su
     ``angle = 0`` gives ``f(x, y) = (x^2 + condition y^2) / 2``: a valley along the x-axis,
     steep across it. ``condition`` must be >= 1.
     """
-    condition = check_positive(condition, "condition")
+    condition = require_positive(condition, "condition")
     if condition < 1:
         raise ValueError(f"condition must be >= 1 (largest / smallest curvature), got {condition!r}")
     angle = float(as_float_array(angle, "angle", ndim=0))
@@ -83,7 +83,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
     valley; ``b > 0`` sets how steep its walls are.
     """
     a = float(as_float_array(a, "a", ndim=0))
-    b = check_positive(b, "b")
+    b = require_positive(b, "b")
 
     def f(p: np.ndarray) -> float:
         x, y = _check_point(p)

@@ -7,15 +7,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit._checks import (as_float_array, check_binary_labels, check_class_labels, check_count,
-                                       check_same_length)
+from dlfoundations.kit.validation import (as_float_array, require_binary_labels, require_class_labels, require_count,
+                                       require_same_length)
 
 __all__ = ["predict_sign", "predict_class"]
 
 
 def check_num_classes(num_classes: Any) -> int:
     """Return ``num_classes`` as an int after checking it is an integer >= 2."""
-    return check_count(num_classes, "num_classes", minimum=2)
+    return require_count(num_classes, "num_classes", minimum=2)
 
 
 def check_scalar(value: Any, name: str) -> float:
@@ -26,16 +26,16 @@ def check_scalar(value: Any, name: str) -> float:
 def signed_data(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Check a binary data set: ``X`` ``(N, d)`` and labels ``y`` ``(N,)`` in {-1, +1}."""
     X = as_float_array(X, "X", ndim=2)
-    y = check_binary_labels(y, "y", (-1, 1))
-    check_same_length(X, "X", y, "y")
+    y = require_binary_labels(y, "y", (-1, 1))
+    require_same_length(X, "X", y, "y")
     return X, y
 
 
 def class_data(X: ArrayLike, y: ArrayLike, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
     """Check a multiclass data set: ``X`` ``(N, d)`` and labels ``y`` ``(N,)`` in 0..K-1."""
     X = as_float_array(X, "X", ndim=2)
-    y = check_class_labels(y, "y", num_classes)
-    check_same_length(X, "X", y, "y")
+    y = require_class_labels(y, "y", num_classes)
+    require_same_length(X, "X", y, "y")
     return X, y
 
 

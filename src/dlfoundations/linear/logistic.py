@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit._checks import check_count, check_positive
+from dlfoundations.kit.validation import require_count, require_positive
 from dlfoundations.linear._common import check_num_classes, class_data, signed_data
 from dlfoundations.losses import cross_entropy, logistic_loss
 from dlfoundations.optim import SGD, Optimizer, Params
@@ -70,8 +70,8 @@ def _fit_linear(
     seed: int = 0,
 ) -> tuple[Params, list[float]]:
     """Train ``params`` (keys W, b) on the penalised mean ``loss``; return them and the loss per epoch."""
-    objective = _objective(loss, check_positive(l2, "l2", allow_zero=True))
-    params, history = fit(params, objective, optimizer, X, y, check_count(epochs, "epochs"), batch_size, seed)
+    objective = _objective(loss, require_positive(l2, "l2", allow_zero=True))
+    params, history = fit(params, objective, optimizer, X, y, require_count(epochs, "epochs"), batch_size, seed)
     return params, history.train_loss
 
 

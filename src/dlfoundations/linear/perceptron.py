@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit._checks import as_float_array, check_binary_labels, check_class_labels, check_count, check_positive
+from dlfoundations.kit.validation import as_float_array, require_binary_labels, require_class_labels, require_count, require_positive
 from dlfoundations.linear._common import check_num_classes, check_scalar, class_data, signed_data
 from dlfoundations.losses import perceptron_loss
 
@@ -86,8 +86,8 @@ def perceptron_step(
     x = as_float_array(x, "x", ndim=1)
     if x.shape != w.shape:
         raise ValueError(f"x has shape {x.shape} but w has shape {w.shape}; they must match")
-    label = check_binary_labels([y], "y", (-1, 1))[0]
-    lr = check_positive(lr, "lr")
+    label = require_binary_labels([y], "y", (-1, 1))[0]
+    lr = require_positive(lr, "lr")
     return _perceptron_update(w, check_scalar(b, "b"), x, label, lr)
 
 
@@ -105,8 +105,8 @@ def train_perceptron(
     convergence theorem, see :func:`mistake_bound`); on other data it never does.
     """
     X, y = signed_data(X, y)
-    epochs = check_count(epochs, "epochs")
-    lr = check_positive(lr, "lr")
+    epochs = require_count(epochs, "epochs")
+    lr = require_positive(lr, "lr")
     rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
     w, b = np.zeros(X.shape[1]), 0.0
     mistakes_per_epoch: list[int] = []
@@ -141,8 +141,8 @@ def full_batch_perceptron(X: ArrayLike, y: ArrayLike, epochs: int, lr: float = 1
     for every lr.
     """
     X, y = signed_data(X, y)
-    epochs = check_count(epochs, "epochs")
-    lr = check_positive(lr, "lr")
+    epochs = require_count(epochs, "epochs")
+    lr = require_positive(lr, "lr")
     w, b = np.zeros(X.shape[1]), 0.0
     mistakes_per_epoch: list[int] = []
     for _ in range(epochs):
@@ -227,7 +227,7 @@ def multiclass_perceptron_step(
     x = as_float_array(x, "x", ndim=1)
     if x.shape[0] != W.shape[0] or b.shape[0] != W.shape[1]:
         raise ValueError(f"x {x.shape}, W {W.shape} and b {b.shape} do not fit: need x (d,), W (d, K), b (K,)")
-    label = int(check_class_labels([y], "y", W.shape[1])[0])
+    label = int(require_class_labels([y], "y", W.shape[1])[0])
     return _multiclass_update(W, b, x, label)
 
 
@@ -248,7 +248,7 @@ def train_multiclass_perceptron(
     """
     num_classes = check_num_classes(num_classes)
     X, y = class_data(X, y, num_classes)
-    epochs = check_count(epochs, "epochs")
+    epochs = require_count(epochs, "epochs")
     rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
     W, b = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes)
     mistakes_per_epoch: list[int] = []

@@ -18,12 +18,12 @@ import numpy as np
 __all__ = [
     "as_float_array",
     "assume_finite",
-    "check_ndim",
-    "check_same_length",
-    "check_binary_labels",
-    "check_class_labels",
-    "check_positive",
-    "check_count",
+    "require_ndim",
+    "require_same_length",
+    "require_binary_labels",
+    "require_class_labels",
+    "require_positive",
+    "require_count",
 ]
 
 _ASSUME_FINITE: ContextVar[bool] = ContextVar("assume_finite", default=False)
@@ -61,7 +61,7 @@ def as_float_array(value: Any, name: str, ndim: int | tuple[int, ...] | None = N
         except (TypeError, ValueError) as error:
             raise ValueError(f"{name} must be numeric, got {type(value).__name__}: {error}") from None
     if ndim is not None:
-        check_ndim(array, name, ndim)
+        require_ndim(array, name, ndim)
     if array.size == 0:
         raise ValueError(f"{name} is empty (shape {array.shape}); it needs at least one element")
     if not _ASSUME_FINITE.get() and not np.isfinite(array).all():
@@ -70,7 +70,7 @@ def as_float_array(value: Any, name: str, ndim: int | tuple[int, ...] | None = N
     return array
 
 
-def check_ndim(array: np.ndarray, name: str, ndim: int | tuple[int, ...]) -> None:
+def require_ndim(array: np.ndarray, name: str, ndim: int | tuple[int, ...]) -> None:
     """Raise if ``array.ndim`` is not one of the allowed ranks ``ndim``."""
     allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
     if array.ndim not in allowed:
@@ -78,7 +78,7 @@ def check_ndim(array: np.ndarray, name: str, ndim: int | tuple[int, ...]) -> Non
         raise ValueError(f"{name} must be {expected}, got shape {array.shape} ({array.ndim}-D)")
 
 
-def check_same_length(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
+def require_same_length(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
     """Raise unless ``a`` and ``b`` have the same number of rows (examples)."""
     if a.shape[0] != b.shape[0]:
         raise ValueError(
@@ -87,7 +87,7 @@ def check_same_length(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) ->
         )
 
 
-def check_binary_labels(y: Any, name: str, values: tuple[int, int], n: int | None = None) -> np.ndarray:
+def require_binary_labels(y: Any, name: str, values: tuple[int, int], n: int | None = None) -> np.ndarray:
     """Return labels ``y`` as a float64 vector ``(N,)`` after checking every entry is in ``values``.
 
     ``values`` is ``(-1, 1)`` for the sign convention or ``(0, 1)`` for the
@@ -106,7 +106,7 @@ def check_binary_labels(y: Any, name: str, values: tuple[int, int], n: int | Non
     return labels
 
 
-def check_class_labels(y: Any, name: str, num_classes: int, n: int | None = None) -> np.ndarray:
+def require_class_labels(y: Any, name: str, num_classes: int, n: int | None = None) -> np.ndarray:
     """Return integer class labels ``(N,)`` after checking ``0 <= y[i] < num_classes``."""
     raw = np.asarray(y)
     if raw.ndim != 1:
@@ -129,7 +129,7 @@ def check_class_labels(y: Any, name: str, num_classes: int, n: int | None = None
     return labels
 
 
-def check_positive(value: float, name: str, allow_zero: bool = False) -> float:
+def require_positive(value: float, name: str, allow_zero: bool = False) -> float:
     """Return ``value`` as a float after checking it is finite and > 0 (or >= 0)."""
     number = float(value)
     if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
@@ -138,7 +138,7 @@ def check_positive(value: float, name: str, allow_zero: bool = False) -> float:
     return number
 
 
-def check_count(value: Any, name: str, minimum: int = 1) -> int:
+def require_count(value: Any, name: str, minimum: int = 1) -> int:
     """Return ``value`` as an int after checking it is a whole number >= ``minimum``.
 
     ``True`` and ``False`` are refused (they are numbers to Python, never a count

@@ -1,6 +1,6 @@
-"""Check an exercise notebook as it will be graded, for its visible tests: ``python -m dlfoundations.kit.check``.
+"""Check an exercise notebook as it will be graded, for its visible tests: ``python -m dlfoundations.kit.as_graded``.
 
-    python -m dlfoundations.kit.check 04-softmax.ipynb
+    python -m dlfoundations.kit.as_graded 04-softmax.ipynb
 
 runs the notebook as the grader will: in a fresh kernel in the notebook's folder, every cell from the
 top in order, at most :data:`CELL_SECONDS` per cell and :data:`NOTEBOOK_SECONDS` in all, *without the
@@ -261,7 +261,7 @@ def check_notebook(path: str | Path, cell_seconds: float = CELL_SECONDS,
 
 def main(argv: list[str] | None = None) -> int:
     """The command line: check each notebook given, print the report; the exit status says if all passed."""
-    parser = argparse.ArgumentParser(prog="python -m dlfoundations.kit.check", description=(
+    parser = argparse.ArgumentParser(prog="python -m dlfoundations.kit.as_graded", description=(
         "Run an exercise notebook as it will be graded (a fresh kernel, every cell in order, the grader's time "
         "limits, without the reference implementation) and report each item's visible tests."))
     parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="the .ipynb file(s) to check")
