@@ -9,7 +9,7 @@ import pytest
 
 LIBRARY_MODULES = ["activations", "losses", "layers", "mlp", "gradients", "optim", "schedules", "linear",
                    "linear.perceptron", "linear.logistic",
-                   "regression", "regularization", "training",
+                   "regression", "regularisation", "training",
                    "kit.data", "kit.plotting", "kit.gradcheck", "kit.surfaces", "kit.testing", "kit.compare", "kit.earlier", "kit.validation"]
 
 

@@ -161,27 +161,27 @@ def test_train_test_split_refuses_mismatched_rows():
 # ----------------------------------------------------------------------------- standardising
 
 
-def test_standardize_gives_zero_mean_unit_std_on_the_training_set():
+def test_standardise_gives_zero_mean_unit_std_on_the_training_set():
     rng = np.random.default_rng(0)
     X_train = rng.normal(3.0, 2.0, size=(200, 4))
     X_train[:, 2] = 7.0  # a constant feature
     X_test = rng.normal(3.0, 2.0, size=(50, 4))
     X_train_copy = X_train.copy()
-    mean, std = data.fit_standardizer(X_train)
-    Z = data.standardize(X_train, mean, std)
+    mean, std = data.fit_standardiser(X_train)
+    Z = data.standardise(X_train, mean, std)
     np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-12)
     np.testing.assert_allclose(Z.std(axis=0), [1.0, 1.0, 0.0, 1.0], atol=1e-12)
     assert std[2] == 1.0
     by_hand = (X_test - X_train.mean(axis=0)) / np.where(X_train.std(axis=0) > 0, X_train.std(axis=0), 1.0)
-    np.testing.assert_allclose(data.standardize(X_test, mean, std), by_hand)
+    np.testing.assert_allclose(data.standardise(X_test, mean, std), by_hand)
     np.testing.assert_array_equal(X_train, X_train_copy)
 
 
-def test_standardize_refuses_mismatched_statistics():
+def test_standardise_refuses_mismatched_statistics():
     with pytest.raises(ValueError, match="mean has 3 entries but X has 4 columns"):
-        data.standardize(np.zeros((5, 4)), np.zeros(3), np.ones(4))
+        data.standardise(np.zeros((5, 4)), np.zeros(3), np.ones(4))
     with pytest.raises(ValueError, match="std must be > 0"):
-        data.standardize(np.zeros((5, 2)), np.zeros(2), np.array([1.0, 0.0]))
+        data.standardise(np.zeros((5, 2)), np.zeros(2), np.array([1.0, 0.0]))
 
 
 # ----------------------------------------------------------------------------- minibatches

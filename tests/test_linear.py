@@ -247,28 +247,28 @@ def unpenalised_sklearn(X: np.ndarray, y: np.ndarray, C: float = np.inf) -> Logi
 
 def overlapping_blobs() -> tuple[np.ndarray, np.ndarray]:
     X, y = data.make_blobs(300, centers=np.array([[0.0, 0.0], [1.5, 1.0]]), std=1.0, seed=1)
-    mean, std = data.fit_standardizer(X)
-    return data.standardize(X, mean, std), data.to_signed(y)
+    mean, std = data.fit_standardiser(X)
+    return data.standardise(X, mean, std), data.to_signed(y)
 
 
 def breast_cancer_subset() -> tuple[np.ndarray, np.ndarray]:
     X, y = data.load_breast_cancer()
     X = X[:, [0, 1, 4]]  # mean radius, mean texture, mean smoothness: not separable
-    mean, std = data.fit_standardizer(X)
-    return data.standardize(X, mean, std), data.to_signed(y)
+    mean, std = data.fit_standardiser(X)
+    return data.standardise(X, mean, std), data.to_signed(y)
 
 
 @pytest.mark.parametrize(
-    "dataset, optimizer, epochs",
+    "dataset, optimiser, epochs",
     [
         (overlapping_blobs, None, 500),  # plain gradient descent, eta = 1
         (breast_cancer_subset, optim.Momentum(lr=1.0, beta=0.9), 1000),
     ],
 )
-def test_logistic_regression_matches_scikit_learn(dataset, optimizer, epochs):
+def test_logistic_regression_matches_scikit_learn(dataset, optimiser, epochs):
     X, y = dataset()
     reference = unpenalised_sklearn(X, y)
-    fit = linear.fit_logistic_regression(X, y, optimizer=optimizer, epochs=epochs)
+    fit = linear.fit_logistic_regression(X, y, optimiser=optimiser, epochs=epochs)
     np.testing.assert_allclose(fit.W, reference.coef_[0], atol=1e-4)
     assert fit.b == pytest.approx(reference.intercept_[0], abs=1e-4)
     assert len(fit.loss_history) == epochs
@@ -279,7 +279,7 @@ def test_logistic_regression_with_l2_matches_scikit_learn():
     X, y = breast_cancer_subset()
     C = 0.01
     reference = unpenalised_sklearn(X, y, C=C)
-    fit = linear.fit_logistic_regression(X, y, optimizer=optim.Momentum(lr=1.0, beta=0.9), epochs=1000,
+    fit = linear.fit_logistic_regression(X, y, optimiser=optim.Momentum(lr=1.0, beta=0.9), epochs=1000,
                                          l2=1.0 / (C * len(y)))
     np.testing.assert_allclose(fit.W, reference.coef_[0], atol=1e-4)
     assert fit.b == pytest.approx(reference.intercept_[0], abs=1e-4)
@@ -310,7 +310,7 @@ def test_logistic_regression_gradient_steps_match_numerical_gradients():
     theta = np.zeros(X.shape[1] + 1)
     for _ in range(2):  # two gradient-descent steps by hand
         theta = theta - lr * numerical_gradient(objective, theta)
-    fit = linear.fit_logistic_regression(X, y, optimizer=optim.SGD(lr=lr), epochs=2, l2=l2)
+    fit = linear.fit_logistic_regression(X, y, optimiser=optim.SGD(lr=lr), epochs=2, l2=l2)
     assert rel_error(np.append(fit.W, fit.b), theta) < 1e-7
 
 
@@ -320,9 +320,9 @@ def test_logistic_regression_gradient_steps_match_numerical_gradients():
 def test_softmax_regression_reaches_95_percent_on_digits():
     X, y = data.load_digits()
     X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_fraction=0.25, seed=0)
-    mean, std = data.fit_standardizer(X_train)
-    X_train, X_test = data.standardize(X_train, mean, std), data.standardize(X_test, mean, std)
-    fit = linear.fit_softmax_regression(X_train, y_train, num_classes=10, optimizer=optim.SGD(lr=0.5),
+    mean, std = data.fit_standardiser(X_train)
+    X_train, X_test = data.standardise(X_train, mean, std), data.standardise(X_test, mean, std)
+    fit = linear.fit_softmax_regression(X_train, y_train, num_classes=10, optimiser=optim.SGD(lr=0.5),
                                         epochs=20, batch_size=32, seed=0)
     assert fit.W.shape == (64, 10) and fit.b.shape == (10,)
     accuracy = np.mean(linear.predict_class(X_test, fit.W, fit.b) == y_test)
@@ -332,10 +332,10 @@ def test_softmax_regression_reaches_95_percent_on_digits():
 
 def test_softmax_regression_matches_scikit_learn_probabilities():
     X, y = data.make_blobs(150, centers=3, std=2.0, seed=3)  # overlapping: a finite minimiser exists
-    mean, std = data.fit_standardizer(X)
-    X = data.standardize(X, mean, std)
+    mean, std = data.fit_standardiser(X)
+    X = data.standardise(X, mean, std)
     reference = unpenalised_sklearn(X, y).predict_proba(X)
-    fit = linear.fit_softmax_regression(X, y, num_classes=3, optimizer=optim.Momentum(lr=1.0, beta=0.9),
+    fit = linear.fit_softmax_regression(X, y, num_classes=3, optimiser=optim.Momentum(lr=1.0, beta=0.9),
                                         epochs=1000)
     scores = X @ fit.W + fit.b
     # W is only identified up to adding the same vector to every column, so compare probabilities.
@@ -358,7 +358,7 @@ def test_softmax_regression_steps_match_numerical_gradients_and_start_at_log_k()
     theta = np.zeros(d * K + K)
     for _ in range(2):
         theta = theta - lr * numerical_gradient(objective, theta)
-    fit = linear.fit_softmax_regression(X, y, num_classes=K, optimizer=optim.SGD(lr=lr), epochs=2, l2=l2)
+    fit = linear.fit_softmax_regression(X, y, num_classes=K, optimiser=optim.SGD(lr=lr), epochs=2, l2=l2)
     assert rel_error(np.concatenate([fit.W.ravel(), fit.b]), theta) < 1e-7
     assert fit.loss_history[0] == pytest.approx(np.log(K))  # uniform probabilities at W = 0
 

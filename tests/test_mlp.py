@@ -269,8 +269,8 @@ def _accuracy(params, X, y):
 
 def _train_and_score(X, y, hidden, epochs, batch_size, lr, seed=0):
     X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_fraction=0.25, seed=seed)
-    mean, std = data.fit_standardizer(X_train)
-    X_train, X_test = data.standardize(X_train, mean, std), data.standardize(X_test, mean, std)
+    mean, std = data.fit_standardiser(X_train)
+    X_train, X_test = data.standardise(X_train, mean, std), data.standardise(X_test, mean, std)
     params = init_mlp([X.shape[1], hidden, int(y.max()) + 1], seed=seed)
     params, history = fit(params, mlp_loss, Adam(lr), X_train, y_train,
                           epochs=epochs, batch_size=batch_size, seed=seed)

@@ -20,13 +20,13 @@ W0 = [1.0, -2.0]
 GRADS = [[3.0, -4.0], [4.0, 3.0], [12.0, -12.0]]
 
 
-def three_steps(optimizer):
+def three_steps(optimiser):
     """Run the optimiser on GRADS; return the three new points and the final state."""
     params = {"w": np.array(W0)}
-    state = optimizer.init(params)
+    state = optimiser.init(params)
     points = []
     for g in GRADS:
-        params, state = optimizer.update({"w": np.array(g)}, state, params)
+        params, state = optimiser.update({"w": np.array(g)}, state, params)
         points.append(params["w"])
     return points, state
 
@@ -137,10 +137,10 @@ def random_grads(steps, seed=0):
     return [{"W": rng.normal(size=(2, 3)), "b": rng.normal(size=3)} for _ in range(steps)]
 
 
-def run(optimizer, grads_sequence, params):
-    state = optimizer.init(params)
+def run(optimiser, grads_sequence, params):
+    state = optimiser.init(params)
     for grads in grads_sequence:
-        params, state = optimizer.update(grads, state, params)
+        params, state = optimiser.update(grads, state, params)
     return params
 
 
@@ -166,16 +166,16 @@ def test_adagrad_steps_shrink_like_one_over_sqrt_t_but_rmsprop_steps_do_not():
     # RMSProp's s = (1 - rho^(t+1)) g^2, so its step is lr / sqrt(1 - rho^(t+1)) -> lr.
     g = {"p": np.array([0.3, -5.0])}
     last_step = {}
-    for optimizer, expected_step in [
+    for optimiser, expected_step in [
         (Adagrad(lr=0.1), lambda t: 0.1 / np.sqrt(t + 1)),
         (RMSProp(lr=0.1, rho=0.9), lambda t: 0.1 / np.sqrt(1 - 0.9 ** (t + 1))),
     ]:
         params = {"p": np.zeros(2)}
-        state = optimizer.init(params)
+        state = optimiser.init(params)
         for t in range(50):
-            new, state = optimizer.update(g, state, params)
+            new, state = optimiser.update(g, state, params)
             np.testing.assert_allclose(params["p"] - new["p"], expected_step(t) * np.sign(g["p"]), rtol=1e-6)
-            last_step[type(optimizer).__name__] = abs(new["p"][0] - params["p"][0])
+            last_step[type(optimiser).__name__] = abs(new["p"][0] - params["p"][0])
             params = new
     assert last_step["Adagrad"] < 0.015 and last_step["RMSProp"] > 0.099
 
@@ -274,15 +274,15 @@ def arrays_in(tree):
     return [tree] if isinstance(tree, np.ndarray) else []
 
 
-@pytest.mark.parametrize("optimizer", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
-def test_update_mutates_nothing_and_returns_new_objects(optimizer):
+@pytest.mark.parametrize("optimiser", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
+def test_update_mutates_nothing_and_returns_new_objects(optimiser):
     rng = np.random.default_rng(1)
     params = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
-    state = optimizer.init(params)
+    state = optimiser.init(params)
     for _ in range(2):  # the second round starts from a state with non-zero averages
         grads = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
         before = copy.deepcopy((params, grads, state))
-        new_params, new_state = optimizer.update(grads, state, params)
+        new_params, new_state = optimiser.update(grads, state, params)
         assert_same_tree(params, before[0])
         assert_same_tree(grads, before[1])
         assert_same_tree(state, before[2])
@@ -294,17 +294,17 @@ def test_update_mutates_nothing_and_returns_new_objects(optimizer):
         params, state = new_params, new_state
 
 
-@pytest.mark.parametrize("optimizer", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
-def test_update_is_repeatable_from_the_same_state(optimizer):
+@pytest.mark.parametrize("optimiser", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
+def test_update_is_repeatable_from_the_same_state(optimiser):
     params = {"w": np.array([1.0, -1.0])}
     grads = {"w": np.array([0.5, 2.0])}
-    state = optimizer.init(params)
-    first, _ = optimizer.update(grads, state, params)
-    second, _ = optimizer.update(grads, state, params)
+    state = optimiser.init(params)
+    first, _ = optimiser.update(grads, state, params)
+    second, _ = optimiser.update(grads, state, params)
     np.testing.assert_array_equal(first["w"], second["w"])
 
 
-def test_optimizers_are_frozen():
+def test_optimisers_are_frozen():
     with pytest.raises(AttributeError):
         SGD(lr=0.1).lr = 0.2
 
@@ -323,19 +323,19 @@ CONVERGENCE = [
 
 
 @pytest.mark.parametrize("angle", [0.0, np.pi / 6])
-@pytest.mark.parametrize("optimizer,steps", CONVERGENCE, ids=lambda o: type(o).__name__)
-def test_converges_on_ill_conditioned_quadratic(optimizer, steps, angle):
+@pytest.mark.parametrize("optimiser,steps", CONVERGENCE, ids=lambda o: type(o).__name__)
+def test_converges_on_ill_conditioned_quadratic(optimiser, steps, angle):
     f, grad = ill_conditioned_quadratic(condition=50.0, angle=angle)
-    path = run_trajectory(grad, np.array([1.0, 1.0]), optimizer, steps)
+    path = run_trajectory(grad, np.array([1.0, 1.0]), optimiser, steps)
     assert np.linalg.norm(path[-1]) < 1e-3
     assert f(path[-1]) < 1e-6 * f(path[0])
 
 
 @pytest.mark.parametrize(
-    "optimizer,steps", [(Adam(lr=0.05), 1500), (Momentum(lr=1e-3, beta=0.9), 1000)], ids=["Adam", "Momentum"]
+    "optimiser,steps", [(Adam(lr=0.05), 1500), (Momentum(lr=1e-3, beta=0.9), 1000)], ids=["Adam", "Momentum"]
 )
-def test_reaches_rosenbrock_minimum(optimizer, steps):
-    path = run_trajectory(rosenbrock_grad, np.array([-1.2, 1.0]), optimizer, steps)
+def test_reaches_rosenbrock_minimum(optimiser, steps):
+    path = run_trajectory(rosenbrock_grad, np.array([-1.2, 1.0]), optimiser, steps)
     assert np.linalg.norm(path[-1] - np.array([1.0, 1.0])) < 0.1
 
 
@@ -370,35 +370,35 @@ def test_run_trajectory_with_zero_steps_and_unmodified_start():
 # ----------------------------------------------------------------------------- bad input
 
 
-def one_update(optimizer, grads, params=None, state=None):
+def one_update(optimiser, grads, params=None, state=None):
     params = {"w": np.array([1.0, 2.0])} if params is None else params
-    state = optimizer.init(params) if state is None else state
-    return optimizer.update(grads, state, params)
+    state = optimiser.init(params) if state is None else state
+    return optimiser.update(grads, state, params)
 
 
-@pytest.mark.parametrize("optimizer", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
-def test_rejects_mismatched_keys(optimizer):
+@pytest.mark.parametrize("optimiser", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
+def test_rejects_mismatched_keys(optimiser):
     with pytest.raises(ValueError, match=r"grads must have the same keys as params: missing \['w'\]"):
-        one_update(optimizer, {"v": np.array([1.0, 2.0])})
+        one_update(optimiser, {"v": np.array([1.0, 2.0])})
     with pytest.raises(ValueError, match=r"unexpected \['b'\]"):
-        one_update(optimizer, {"w": np.array([1.0, 2.0]), "b": np.array(1.0)})
+        one_update(optimiser, {"w": np.array([1.0, 2.0]), "b": np.array(1.0)})
 
 
-@pytest.mark.parametrize("optimizer", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
-def test_rejects_shape_mismatch(optimizer):
+@pytest.mark.parametrize("optimiser", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
+def test_rejects_shape_mismatch(optimiser):
     with pytest.raises(ValueError, match=r"grads\['w'\] has shape \(3,\) but params\['w'\] has shape \(2,\)"):
-        one_update(optimizer, {"w": np.array([1.0, 2.0, 3.0])})
+        one_update(optimiser, {"w": np.array([1.0, 2.0, 3.0])})
 
 
-@pytest.mark.parametrize("optimizer", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
-def test_rejects_nan_and_inf(optimizer):
+@pytest.mark.parametrize("optimiser", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
+def test_rejects_nan_and_inf(optimiser):
     with pytest.raises(ValueError, match=r"grads\['w'\] contains NaN"):
-        one_update(optimizer, {"w": np.array([np.nan, 1.0])})
+        one_update(optimiser, {"w": np.array([np.nan, 1.0])})
     with pytest.raises(ValueError, match=r"grads\['w'\] contains an infinite value"):
-        one_update(optimizer, {"w": np.array([np.inf, 1.0])})
-    state = optimizer.init({"w": np.array([1.0, 2.0])})
+        one_update(optimiser, {"w": np.array([np.inf, 1.0])})
+    state = optimiser.init({"w": np.array([1.0, 2.0])})
     with pytest.raises(ValueError, match=r"params\['w'\] contains NaN"):
-        one_update(optimizer, {"w": np.array([1.0, 1.0])}, params={"w": np.array([np.nan, 1.0])}, state=state)
+        one_update(optimiser, {"w": np.array([1.0, 1.0])}, params={"w": np.array([np.nan, 1.0])}, state=state)
 
 
 @pytest.mark.parametrize("cls", [SGD, Momentum, Adagrad, RMSProp, Adam])
@@ -469,11 +469,11 @@ def test_run_trajectory_rejects_bad_start_and_steps():
 
 
 @pytest.mark.parametrize(
-    "optimizer, returned",
+    "optimiser, returned",
     [(SGD(lr=0.1), 1), (Momentum(lr=0.1), 2), (Adagrad(lr=0.1), 2), (RMSProp(lr=0.1), 2), (Adam(lr=0.1), 3)],
     ids=lambda o: type(o).__name__ if not isinstance(o, int) else str(o),
 )
-def test_update_allocates_only_the_arrays_it_returns(optimizer, returned):
+def test_update_allocates_only_the_arrays_it_returns(optimiser, returned):
     """Pure, but without temporaries: the peak of new memory during an update is what it hands back
     (new params and new running averages), within a small slack. The textbook one-liners need
     two to five more arrays of the parameter's size."""
@@ -482,11 +482,11 @@ def test_update_allocates_only_the_arrays_it_returns(optimizer, returned):
     size = 250_000  # 2 MB per float64 array: far above the bookkeeping
     rng = np.random.default_rng(0)
     params, grads = {"w": rng.normal(size=size)}, {"w": rng.normal(size=size)}
-    state = optimizer.init(params)
-    params, state = optimizer.update(grads, state, params)  # non-zero averages from here on
+    state = optimiser.init(params)
+    params, state = optimiser.update(grads, state, params)  # non-zero averages from here on
     tracemalloc.start()
     try:
-        new_params, new_state = optimizer.update(grads, state, params)
+        new_params, new_state = optimiser.update(grads, state, params)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -498,10 +498,10 @@ def test_update_allocates_only_the_arrays_it_returns(optimizer, returned):
         assert all(not np.shares_memory(a, b) for b in outputs[i + 1:])
 
 
-@pytest.mark.parametrize("optimizer", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
-def test_float32_parameters_stay_float32(optimizer):
+@pytest.mark.parametrize("optimiser", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
+def test_float32_parameters_stay_float32(optimiser):
     params = {"w": np.array([1.0, -2.0], dtype=np.float32)}
     grads = {"w": np.array([0.5, 0.25], dtype=np.float32)}
-    state = optimizer.init(params)
-    new_params, new_state = optimizer.update(grads, state, params)
+    state = optimiser.init(params)
+    new_params, new_state = optimiser.update(grads, state, params)
     assert all(a.dtype == np.float32 for a in arrays_in(new_params) + arrays_in(new_state))

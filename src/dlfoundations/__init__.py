@@ -13,7 +13,7 @@ Import the module you need, for example ``from dlfoundations import losses``:
     linear       the perceptron (binary, multiclass), logistic and softmax regression
     training     a small training loop that records a history
     regression   least squares, ridge and gradient descent for linear regression
-    regularization  dropout, the L2 penalty, early stopping
+    regularisation  dropout, the L2 penalty, early stopping
 
 The student kit, ``dlfoundations.kit``, holds what answers may use (data sets,
 plotting, the numerical gradient checker, 2-D test surfaces, the visible tests'

@@ -39,7 +39,7 @@ from dlfoundations.kit.validation import as_float_array, require_count, require_
 from dlfoundations.layers import affine, affine_grads
 from dlfoundations.losses import binary_cross_entropy, cross_entropy, logistic_loss, mse_loss
 from dlfoundations.optim import Params
-from dlfoundations.regularization import l2_penalty
+from dlfoundations.regularisation import l2_penalty
 
 __all__ = ["LOSS_HEADS", "init_mlp", "mlp_forward", "mlp_backward", "mlp_loss", "mlp_predict"]
 
@@ -144,7 +144,7 @@ def mlp_loss(
     """Loss of the network on a batch and the gradient of every parameter.
 
     ``loss = head(scores, y) + (l2 / 2) Σ_l ||W_l||²`` (weights only, not biases),
-    so ``dW_l`` gains ``l2 W_l`` (``regularization.l2_penalty``). ``head`` is one of ``LOSS_HEADS``:
+    so ``dW_l`` gains ``l2 W_l`` (``regularisation.l2_penalty``). ``head`` is one of ``LOSS_HEADS``:
     "cross_entropy" (K outputs, labels 0..K-1), "mse" (targets ``(N, K)``),
     "logistic" (1 output, labels ±1), "binary_cross_entropy" (1 output, labels 0/1).
     Returns ``(loss, grads)``; nothing passed in is modified.

@@ -44,7 +44,7 @@ from dlfoundations.schedules import LearningRate, learning_rate_at
 __all__ = [
     "Params",
     "State",
-    "Optimizer",
+    "Optimiser",
     "SGD",
     "Momentum",
     "Adagrad",
@@ -58,7 +58,7 @@ Params = dict[str, np.ndarray]
 State = dict[str, Any]
 
 
-class Optimizer(Protocol):
+class Optimiser(Protocol):
     """What every optimiser offers: ``init`` and a pure ``update``."""
 
     def init(self, params: Mapping[str, np.ndarray]) -> State:
@@ -234,9 +234,9 @@ class Adam(_Pure):
 
 
 def run_trajectory(
-    grad_fn: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, optimizer: Optimizer, steps: int
+    grad_fn: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, optimiser: Optimiser, steps: int
 ) -> np.ndarray:
-    """Run ``steps`` updates of ``optimizer`` from ``x0`` and return the path, shape ``(steps + 1, d)``.
+    """Run ``steps`` updates of ``optimiser`` from ``x0`` and return the path, shape ``(steps + 1, d)``.
 
     ``x0`` is a point ``(d,)`` (``d = 2`` for the surfaces in ``dlfoundations.kit.surfaces``);
     ``grad_fn(x) -> (d,)`` is the gradient there. Row 0 of the path is ``x0``, row
@@ -245,9 +245,9 @@ def run_trajectory(
     x = as_float_array(x0, "x0", ndim=1)
     steps = require_count(steps, "steps", minimum=0)
     params = {"p": x}
-    state = optimizer.init(params)
+    state = optimiser.init(params)
     path = [x]
     for _ in range(steps):
-        params, state = optimizer.update({"p": grad_fn(params["p"])}, state, params)
+        params, state = optimiser.update({"p": grad_fn(params["p"])}, state, params)
         path.append(params["p"])
     return np.stack(path)

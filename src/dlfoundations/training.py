@@ -6,7 +6,7 @@ minibatch gives ``(loss, grads)`` and one optimiser step::
     for epoch in range(epochs):
         for X_b, y_b in minibatches(X, y, batch_size, seed=rng):
             loss, grads = loss_fn(params, X_b, y_b)
-            params, state = optimizer.update(grads, state, params)
+            params, state = optimiser.update(grads, state, params)
 
 ``fit`` is pure: it returns new parameters and never modifies the ones
 passed in (nor X, y or the validation data).
@@ -28,7 +28,7 @@ import numpy as np
 
 from dlfoundations.kit.validation import as_float_array, assume_finite, require_count, require_same_length
 from dlfoundations.kit.data import minibatches
-from dlfoundations.optim import Optimizer, Params
+from dlfoundations.optim import Optimiser, Params
 
 __all__ = ["History", "fit"]
 
@@ -55,7 +55,7 @@ class History:
 def fit(
     params: Mapping[str, np.ndarray],
     loss_fn: LossFn,
-    optimizer: Optimizer,
+    optimiser: Optimiser,
     X: Any,
     y: Any,
     epochs: int,
@@ -67,7 +67,7 @@ def fit(
     """Train ``params`` for ``epochs`` passes over ``(X (N, d), y (N,))``; return ``(params, History)``.
 
     ``loss_fn(params, X_b, y_b) -> (loss, grads)`` (e.g. ``mlp_loss``, or a closure fixing its options);
-    ``optimizer`` has the pure ``init`` / ``update`` interface of ``dlfoundations.optim``.
+    ``optimiser`` has the pure ``init`` / ``update`` interface of ``dlfoundations.optim``.
     ``batch_size=None`` means full-batch gradient descent (the data as it is, not shuffled); ``seed`` fixes the
     shuffling, so a run is reproducible. ``accuracy_fn(params, X, y) -> float``
     and ``validation = (X_val, y_val)`` are optional (see ``History``).
@@ -81,7 +81,7 @@ def fit(
             raise ValueError("validation must be a pair (X_val, y_val) or None")
         validation = _checked_data(*validation, "X_val", "y_val")
     params = {key: np.array(as_float_array(value, f"params[{key!r}]")) for key, value in params.items()}  # a copy
-    state = optimizer.init(params)
+    state = optimiser.init(params)
     rng = np.random.default_rng(seed)
     history = History()
     with assume_finite():  # checked above, once: the steps need not scan X, y and params again
@@ -93,7 +93,7 @@ def fit(
                 if not math.isfinite(loss):
                     raise ValueError(f"the training loss became {loss} in epoch {epoch}: training diverged "
                                      "(a smaller learning rate may help)")
-                params, state = optimizer.update(grads, state, params)
+                params, state = optimiser.update(grads, state, params)
                 total += loss * len(X_batch)
             history.train_loss.append(total / len(X))
             _record(history, params, loss_fn, accuracy_fn, (X, y), validation)

@@ -33,8 +33,8 @@ __all__ = [
     "load_digits",
     "load_breast_cancer",
     "train_test_split",
-    "fit_standardizer",
-    "standardize",
+    "fit_standardiser",
+    "standardise",
     "minibatches",
 ]
 
@@ -237,7 +237,7 @@ def train_test_split(
     return X[train], X[test], y[train], y[test]
 
 
-def fit_standardizer(X: Any) -> tuple[np.ndarray, np.ndarray]:
+def fit_standardiser(X: Any) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature mean and standard deviation of the training data ``X`` ``(n, d)``.
 
     Returns ``(mean (d,), std (d,))``. A constant feature (std 0, e.g. a
@@ -250,7 +250,7 @@ def fit_standardizer(X: Any) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(std > 0, std, 1.0)
 
 
-def standardize(X: Any, mean: Any, std: Any) -> np.ndarray:
+def standardise(X: Any, mean: Any, std: Any) -> np.ndarray:
     """``(X - mean) / std`` column by column; ``X`` is ``(n, d)``, ``mean`` and ``std`` ``(d,)``.
 
     Use the mean and std of the *training* set for every split.

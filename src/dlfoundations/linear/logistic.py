@@ -3,7 +3,7 @@
 Both are the linear score ``Z = X W + b`` under a mean loss of
 :mod:`dlfoundations.losses` (``logistic_loss`` for labels in {-1, +1} with
 ``W`` ``(d,)``; ``cross_entropy`` for labels 0..K-1 with ``W`` ``(d, K)``),
-plus the L2 penalty ``(l2/2) ||W||²`` of :func:`dlfoundations.regularization.l2_penalty`
+plus the L2 penalty ``(l2/2) ||W||²`` of :func:`dlfoundations.regularisation.l2_penalty`
 (the bias is not penalised). By the chain rule, with ``dscores = dL/dZ``::
 
     dJ/dW = Xᵀ dscores + l2 W,     dJ/db = Σ_i dscores_i
@@ -22,8 +22,8 @@ from numpy.typing import ArrayLike
 from dlfoundations.kit.validation import require_count, require_positive
 from dlfoundations.linear._common import check_num_classes, class_data, signed_data
 from dlfoundations.losses import cross_entropy, logistic_loss
-from dlfoundations.optim import SGD, Optimizer, Params
-from dlfoundations.regularization import l2_penalty
+from dlfoundations.optim import SGD, Optimiser, Params
+from dlfoundations.regularisation import l2_penalty
 from dlfoundations.training import fit
 
 __all__ = ["LinearFit", "fit_logistic_regression", "fit_softmax_regression"]
@@ -63,7 +63,7 @@ def _fit_linear(
     params: Params,
     X: np.ndarray,
     y: np.ndarray,
-    optimizer: Optimizer,
+    optimiser: Optimiser,
     epochs: int,
     l2: float,
     batch_size: int | None = None,
@@ -71,12 +71,12 @@ def _fit_linear(
 ) -> tuple[Params, list[float]]:
     """Train ``params`` (keys W, b) on the penalised mean ``loss``; return them and the loss per epoch."""
     objective = _objective(loss, require_positive(l2, "l2", allow_zero=True))
-    params, history = fit(params, objective, optimizer, X, y, require_count(epochs, "epochs"), batch_size, seed)
+    params, history = fit(params, objective, optimiser, X, y, require_count(epochs, "epochs"), batch_size, seed)
     return params, history.train_loss
 
 
 def fit_logistic_regression(
-    X: ArrayLike, y: ArrayLike, optimizer: Optimizer | None = None, epochs: int = 1000, l2: float = 0.0
+    X: ArrayLike, y: ArrayLike, optimiser: Optimiser | None = None, epochs: int = 1000, l2: float = 0.0
 ) -> LinearFit:
     """Logistic regression by full-batch gradient steps, for ``X`` ``(N, d)``, ``y`` ``(N,)`` in {-1, +1}.
 
@@ -85,15 +85,15 @@ def fit_logistic_regression(
         J(W, b) = (1/N) sum_i log(1 + exp(-y_i z_i)) + (l2/2) ||W||^2,    z = X W + b
         dJ/dW = X^T dz + l2 W,    dJ/db = sum_i dz_i,    dz_i = -y_i sigmoid(-y_i z_i) / N
 
-    with one ``optimizer`` update per epoch (default ``SGD(lr=1.0)``: plain
+    with one ``optimiser`` update per epoch (default ``SGD(lr=1.0)``: plain
     gradient descent, a safe step for standardised features). The bias is not
     penalised. Returns ``LinearFit(W (d,), b float, loss_history)``
     where ``loss_history[t]`` is J before update t.
     """
     X, y = signed_data(X, y)
-    optimizer = SGD(lr=1.0) if optimizer is None else optimizer
+    optimiser = SGD(lr=1.0) if optimiser is None else optimiser
     params = {"W": np.zeros(X.shape[1]), "b": np.zeros(())}
-    params, loss_history = _fit_linear(logistic_loss, params, X, y, optimizer, epochs, l2)
+    params, loss_history = _fit_linear(logistic_loss, params, X, y, optimiser, epochs, l2)
     return LinearFit(W=params["W"], b=float(params["b"]), loss_history=loss_history)
 
 
@@ -101,7 +101,7 @@ def fit_softmax_regression(
     X: ArrayLike,
     y: ArrayLike,
     num_classes: int,
-    optimizer: Optimizer | None = None,
+    optimiser: Optimiser | None = None,
     epochs: int = 100,
     batch_size: int | None = None,
     seed: int = 0,
@@ -115,14 +115,14 @@ def fit_softmax_regression(
         dJ/dW = (1/N) X^T (P - Y) + l2 W,    dJ/db = (1/N) sum_i (p_i - y_i)
 
     where P = softmax(Z) row by row and Y is the one-hot label matrix. Each
-    epoch makes one ``optimizer`` update (default ``SGD(lr=0.5)``) on the whole
+    epoch makes one ``optimiser`` update (default ``SGD(lr=0.5)``) on the whole
     batch, or, with ``batch_size``, one per minibatch in a shuffled order drawn
     from ``seed``. ``loss_history[t]`` is the mean of the batch losses seen in
     epoch t. Returns ``LinearFit(W (d, K), b (K,), loss_history)``.
     """
     num_classes = check_num_classes(num_classes)
     X, y = class_data(X, y, num_classes)
-    optimizer = SGD(lr=0.5) if optimizer is None else optimizer
+    optimiser = SGD(lr=0.5) if optimiser is None else optimiser
     params = {"W": np.zeros((X.shape[1], num_classes)), "b": np.zeros(num_classes)}
-    params, loss_history = _fit_linear(cross_entropy, params, X, y, optimizer, epochs, l2, batch_size, seed)
+    params, loss_history = _fit_linear(cross_entropy, params, X, y, optimiser, epochs, l2, batch_size, seed)
     return LinearFit(W=params["W"], b=params["b"], loss_history=loss_history)

@@ -445,8 +445,8 @@ def check_breast_cancer(student: Student, rng: np.random.Generator) -> Result:
     """Retrain with the student's trainer on the breast-cancer split and measure the test accuracy here."""
     X, y = data.load_breast_cancer()
     X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_fraction=0.25, seed=0)
-    mean, std = data.fit_standardizer(X_train)
-    X_train, X_test = data.standardize(X_train, mean, std), data.standardize(X_test, mean, std)
+    mean, std = data.fit_standardiser(X_train)
+    X_train, X_test = data.standardise(X_train, mean, std), data.standardise(X_test, mean, std)
     case = Case(f"on the breast cancer data (standardised, lr = {CANCER_LR}, steps = {CANCER_STEPS})",
                 (X_train, y_train.astype(np.float64), CANCER_LR, CANCER_STEPS))
     returned = student.call("train_logistic_regression", *case.args, case=case)

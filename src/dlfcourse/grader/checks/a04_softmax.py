@@ -100,7 +100,7 @@ def _regression_with(cross_entropy: Callable[..., Any]) -> Callable[..., tuple[f
 def _trainer_reference(X: np.ndarray, y: np.ndarray, num_classes: int, lr: float,
                        steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Full-batch gradient descent from zero: the library's softmax regression with plain SGD."""
-    fit = linear.fit_softmax_regression(X, y, num_classes, optimizer=SGD(lr=lr), epochs=steps)
+    fit = linear.fit_softmax_regression(X, y, num_classes, optimiser=SGD(lr=lr), epochs=steps)
     return fit.W, fit.b, np.asarray(fit.loss_history)
 
 
@@ -155,8 +155,8 @@ def _digits_accuracy(student: Student, rng: np.random.Generator) -> Result:
     """Retrain on the standardised digits (seed-0 split) and measure the test accuracy on the grader's side."""
     X, y = data.load_digits()
     X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_fraction=0.25, seed=0)
-    mean, std = data.fit_standardizer(X_train)
-    X_train, X_test = data.standardize(X_train, mean, std), data.standardize(X_test, mean, std)
+    mean, std = data.fit_standardiser(X_train)
+    X_train, X_test = data.standardise(X_train, mean, std), data.standardise(X_test, mean, std)
     case = Case(f"on the digits (standardised, lr = {DIGITS_LR}, steps = {DIGITS_STEPS})")
     returned = student.call("train_softmax_regression", X_train, y_train, 10, DIGITS_LR, DIGITS_STEPS, case=case)
     if returned.finding is not None:

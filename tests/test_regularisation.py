@@ -1,4 +1,4 @@
-"""Tests for dlfoundations.regularization: dropout, the L2 penalty, early stopping."""
+"""Tests for dlfoundations.regularisation: dropout, the L2 penalty, early stopping."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlfoundations.kit.gradcheck import numerical_gradient, rel_error
-from dlfoundations.regularization import dropout_backward, dropout_forward, early_stopping, l2_penalty
+from dlfoundations.regularisation import dropout_backward, dropout_forward, early_stopping, l2_penalty
 
 RANDOM = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 seeds = st.integers(0, 2**32 - 1)
