@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need, if they are missing:
-#   chromium, chromium-driver  headless browser for tests/test_site_browser.py
+#   chromium, chromium-driver  headless browser for tests/book/test_site_browser.py
 #   bubblewrap                 namespaces sandbox for grading untrusted submissions
 #   npm                        fetches axe-core (`npm pack axe-core@4`) for the accessibility tests
 set -euo pipefail

@@ -1,6 +1,6 @@
 """Repair the accessibility defects that the theme and its helpers put into every page.
 
-axe-core (the WCAG 2.1 A/AA checker run by ``tests/test_site_browser.py``) finds these in the
+axe-core (the WCAG 2.1 A/AA checker run by ``tests/book/test_site_browser.py``) finds these in the
 HTML that sphinx-book-theme 1.3, pydata-sphinx-theme 0.17, myst-nb 1.4 and docutils write;
 none of them comes from the chapters themselves:
 

@@ -6,7 +6,7 @@ its grading must give (``"passed"`` for the correct ones), the words its
 message must contain, so that the feedback names the actual mistake, and, when
 a known mistake of the item's table must recognise it, that mistake's key
 (every known mistake has at least one such entry).
-``tests/test_feedback_corpus.py`` grades every entry through the item's check
+``tests/course/grader/test_feedback_corpus.py`` grades every entry through the item's check
 (:func:`dlfcourse.grader.api.grade_function`) on many seeds.
 """
 

@@ -20,7 +20,7 @@ the grader's messages in the summary are escaped; and the page declares a
 Content-Security-Policy under which only its own scripts (MathJax) run
 (:mod:`dlfcourse.outputs.sanitize`).
 
-Everyone can read the page (WCAG 2.1 AA, checked with axe-core by ``tests/test_outputs_accessible.py``):
+Everyone can read the page (WCAG 2.1 AA, checked with axe-core by ``tests/course/outputs/test_accessible.py``):
 each verdict in the summary opens with a symbol and a word ("✔ passed", "✘ not passed"), never a colour
 alone; the page declares its language, its title bar is its first heading, code colours reach 4.5:1, links
 in text are underlined and long lines wrap rather than scroll

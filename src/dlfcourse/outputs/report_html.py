@@ -4,7 +4,7 @@ Everything the students control (ids, names, messages, flagged lines, file names
 written, and the page needs no script: its Content-Security-Policy runs none, and loads nothing but styles
 and images from the page itself (:func:`dlfcourse.outputs.sanitize.policy_meta`).
 
-Everyone can read it (WCAG 2.1 AA, checked with axe-core by ``tests/test_outputs_accessible.py``): the page
+Everyone can read it (WCAG 2.1 AA, checked with axe-core by ``tests/course/outputs/test_accessible.py``): the page
 declares its language, its text colours reach 4.5:1 on every background of its style, each chart is a
 ``<figure>`` whose caption is its title and whose numbers follow as a table a screen reader reads (hidden
 from sight: the chart shows them), tables have header cells, and outcomes are told in words.

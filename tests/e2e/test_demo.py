@@ -13,7 +13,7 @@ from dlfcourse.cli import main
 from dlfcourse.course import Course
 from dlfcourse.demo.demo import DEFAULT_ASSIGNMENT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow

@@ -318,7 +318,7 @@ def test_nothing_outside_the_students_own_folders_changed(graded):
 @pytest.mark.parametrize("student", ["html_in_markdown", "html_in_an_error"])
 def test_html_a_student_wrote_does_not_run_in_the_feedback_page(graded, browser, student):
     """Collected, graded and fed back like any student: the page shows the HTML, Chromium runs none of it."""
-    from test_feedback_inert import assert_inert, visit
+    from inert_pages import assert_inert, visit
 
     course, _, _, _ = graded
     page = course / "feedback" / student / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")

@@ -157,8 +157,8 @@ def test_feedback_equations_render_without_a_network(course: Course, pages: dict
 
 def test_feedback_on_a_course_with_nothing_autograded_is_an_error(tmp_path: Path):
     fresh = tmp_path / "fresh"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "solutions" / ASSIGNMENT, fresh / "solutions" / ASSIGNMENT)
-    shutil.copy(Path(__file__).resolve().parents[1] / "nbgrader_config.py", fresh)
+    shutil.copytree(Path(__file__).resolve().parents[3] / "solutions" / ASSIGNMENT, fresh / "solutions" / ASSIGNMENT)
+    shutil.copy(Path(__file__).resolve().parents[3] / "nbgrader_config.py", fresh)
     status, out, err = run("feedback", ASSIGNMENT, "--course", str(fresh))
     assert status == 2
     assert err == "dlf-course feedback: error: nothing autograded yet for 04-softmax: run `dlf-course autograde " \
@@ -225,8 +225,8 @@ def test_histogram_has_whole_students_on_its_axis():
 
 def test_report_before_autograde_is_an_error(tmp_path: Path):
     fresh = tmp_path / "fresh"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "solutions" / ASSIGNMENT, fresh / "solutions" / ASSIGNMENT)
-    shutil.copy(Path(__file__).resolve().parents[1] / "nbgrader_config.py", fresh)
+    shutil.copytree(Path(__file__).resolve().parents[3] / "solutions" / ASSIGNMENT, fresh / "solutions" / ASSIGNMENT)
+    shutil.copy(Path(__file__).resolve().parents[3] / "nbgrader_config.py", fresh)
     for command in (["report", ASSIGNMENT], ["export"]):
         status, out, err = run(*command, "--course", str(fresh))
         assert status == 2 and "has no gradebook yet" in err and err.count("\n") == 1, err
@@ -236,8 +236,8 @@ def test_export_and_report_after_release_but_before_autograde(tmp_path: Path):
     from nbgrader.api import Gradebook
 
     fresh = tmp_path / "released"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "solutions" / ASSIGNMENT, fresh / "solutions" / ASSIGNMENT)
-    shutil.copy(Path(__file__).resolve().parents[1] / "nbgrader_config.py", fresh)
+    shutil.copytree(Path(__file__).resolve().parents[3] / "solutions" / ASSIGNMENT, fresh / "solutions" / ASSIGNMENT)
+    shutil.copy(Path(__file__).resolve().parents[3] / "nbgrader_config.py", fresh)
     with Gradebook(f"sqlite:///{fresh / 'gradebook.db'}") as gradebook:
         gradebook.add_assignment(ASSIGNMENT)
     for command in (["export", ASSIGNMENT], ["export"], ["report", ASSIGNMENT]):

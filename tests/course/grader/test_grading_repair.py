@@ -22,7 +22,7 @@ from nbgrader.nbgraderformat import MetadataValidator
 
 from dlfcourse.grader.repair import load_submission, read_notes, repair_metadata, store_notes, summarise
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SOURCE = REPO / "solutions" / "04-softmax" / "04-softmax.ipynb"
 RELEASE = REPO / "exercises" / "04-softmax" / "04-softmax.ipynb"
 UIDS = 63400  # sandbox uids of their own, apart from the other grading tests

@@ -24,7 +24,7 @@ from dlfcourse.sandbox.policy import Limits, Policy, visible_host_paths
 from dlfcourse.sandbox.session import NotebookSession, TimeLimits
 from dlfcourse.sandbox.worker import WorkerFailure, WorkerProcess
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
 

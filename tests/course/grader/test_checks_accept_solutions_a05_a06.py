@@ -19,7 +19,7 @@ import pytest
 from dlfcourse.grader import checks
 from dlfcourse.grader.api import grade_function
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 ASSIGNMENTS = ("05-backprop", "06-optimisation")
 SEEDS = range(3)
 

@@ -1,7 +1,7 @@
 """Every misuse of ``dlf-course`` ends with one line on stderr and exit status 2, never a traceback.
 
-(Commands out of order for export, report and feedback are in test_course_outputs.py,
-on a graded course; the roster's own errors are in test_course_roster.py.)
+(Commands out of order for export, report and feedback are in course/outputs/test_outputs.py,
+on a graded course; the roster's own errors are in course/intake/test_roster.py.)
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "dlfcourse"
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "dlfcourse"
 
 #: folder -> the dlfcourse folders it may import (besides itself and the top-level course module)
 ALLOWED = {
