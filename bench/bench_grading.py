@@ -103,7 +103,8 @@ def _tree_pss(process: psutil.Process) -> float:
 
 
 def time_parallel(course: Course, assignment: str, jobs: int, cluster: str | None = None) -> tuple[float, float]:
-    """Seconds taken by dlf-course's parallel, sandboxed autograde of every submission, and the machine's busy CPU seconds.
+    """Seconds taken by dlf-course's parallel, sandboxed autograde of every submission, and the machine's busy
+    CPU seconds.
 
 The CPU seconds are the whole machine's (every core's user and system time): on an idle machine that is the
 grading's, sandboxes included, which per-process accounting misses (a sandbox's processes are not reaped

@@ -161,12 +161,12 @@ def main() -> None:
     else:
         print("PyTorch CPU epoch:                         skipped (torch is not installed)")
     print(f"ratio sklearn / reference:                 {sklearn / reference:8.2f}   (target >= 1.3)")
-    per_round = statistics.median(s / r for s, r in zip(times["sklearn"], times["reference"]))
+    per_round = statistics.median(s / r for s, r in zip(times["sklearn"], times["reference"], strict=True))
     print(f"  median of the per-round ratios:          {per_round:8.2f}   (steadier when the machine is shared)")
     print(f"reference achieved:                        {achieved:8.1f} GFLOP/s "
           f"({EPOCH_FLOPS / 1e9:.1f} GFLOP per epoch)")
     print(f"fraction of the ceiling:                   {achieved / ceiling:8.1%}   (target >= 50%)")
-    per_round = statistics.median(EPOCH_FLOPS / r / 1e9 / c for r, c in zip(times["reference"], ceilings))
+    per_round = statistics.median(EPOCH_FLOPS / r / 1e9 / c for r, c in zip(times["reference"], ceilings, strict=True))
     print(f"  median of the per-round fractions:       {per_round:8.1%}")
 
 

@@ -8,7 +8,6 @@ current directory), the folder with ``nbgrader_config.py``. Run
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import signal
 import sys

@@ -76,7 +76,7 @@ def init_mlp(
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
     rng = np.random.default_rng(seed)
     params: Params = {}
-    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
         std = np.sqrt(2.0 / fan_in) if weight_scale == "he" else float(weight_scale)
         params[f"W{layer}"] = rng.normal(0.0, std, size=(fan_in, fan_out)).astype(dtype)
         params[f"b{layer}"] = np.zeros(fan_out, dtype=dtype)

@@ -252,7 +252,7 @@ def bound_good(X, y, w_star):
 def bound_loop(X, y, w_star):
     norm = np.sqrt(np.sum(w_star ** 2))
     R, gamma = 0.0, np.inf
-    for xi, yi in zip(X, y):
+    for xi, yi in zip(X, y, strict=True):
         R = max(R, float(np.sqrt(xi @ xi)))
         gamma = min(gamma, float(yi * (xi @ w_star) / norm))
     return R, gamma, (R / gamma) ** 2

@@ -201,7 +201,10 @@ def test_minibatches_cover_every_row_once_with_a_smaller_last_batch():
 
 def test_minibatches_shuffle_is_reproducible_and_seed_dependent():
     X, y = np.zeros((50, 2)), np.arange(50)
-    order = lambda seed: np.concatenate([yb for _, yb in data.minibatches(X, y, 8, seed=seed)])
+
+    def order(seed: int) -> np.ndarray:
+        return np.concatenate([yb for _, yb in data.minibatches(X, y, 8, seed=seed)])
+
     np.testing.assert_array_equal(order(1), order(1))
     assert not np.array_equal(order(1), order(2))
     rng = np.random.default_rng(0)

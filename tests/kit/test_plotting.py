@@ -54,7 +54,7 @@ def test_decision_boundary_regions_match_the_classifier_on_the_grid():
     bands = regions.get_paths()  # bands[k] is the area filled for class index k (sorted labels -1, +1)
     probes = rng.uniform(-2.0, 2.0, size=(400, 2))
     probes = probes[np.abs(probes.sum(axis=1)) > 0.2]  # stay off the boundary, where the grid blurs it
-    for point, label in zip(probes, diagonal_rule(probes)):
+    for point, label in zip(probes, diagonal_rule(probes), strict=True):
         index = 0 if label == -1 else 1
         assert bands[index].contains_point(point)
         assert not bands[1 - index].contains_point(point)
@@ -105,7 +105,7 @@ def test_plot_history_draws_one_labelled_line_per_non_empty_list():
     ax = plotting.plot_history(history)
     lines = ax.get_lines()
     assert len(lines) == 2
-    for line, values in zip(lines, (history.train_loss, history.val_loss)):
+    for line, values in zip(lines, (history.train_loss, history.val_loss), strict=True):
         assert len(line.get_xdata()) == len(history.train_loss)
         np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3, 4])
         np.testing.assert_allclose(line.get_ydata(), values)
@@ -144,7 +144,7 @@ def test_plot_trajectories_draws_one_line_per_path_over_contours():
     ax = plotting.plot_trajectories(bowl, PATHS, xlim=(-3, 3), ylim=(-2, 2), levels=12)
     lines = ax.get_lines()
     assert len(lines) == len(PATHS)
-    for line, (name, path) in zip(lines, PATHS.items()):
+    for line, (name, path) in zip(lines, PATHS.items(), strict=True):
         assert line.get_label() == name
         np.testing.assert_array_equal(line.get_xdata(), path[:, 0])
         np.testing.assert_array_equal(line.get_ydata(), path[:, 1])
@@ -155,7 +155,7 @@ def test_plot_trajectories_draws_one_line_per_path_over_contours():
     np.testing.assert_allclose(np.diff(contours[0].levels), np.diff(contours[0].levels)[0])  # evenly spaced
     # Each contour line lies where f equals its level (catches a transposed grid of values).
     checked = 0
-    for level, path in zip(contours[0].levels, contours[0].get_paths()):
+    for level, path in zip(contours[0].levels, contours[0].get_paths(), strict=True):
         if len(path.vertices):
             values = np.array([bowl(vertex) for vertex in path.vertices])
             np.testing.assert_allclose(values, level, rtol=0.02, atol=0.02)
@@ -206,11 +206,11 @@ def test_animate_trajectories_grows_the_lines_frame_by_frame():
     longest = max(len(path) for path in PATHS.values())
     assert list(animation.new_frame_seq()) == list(range(longest))
     animation._func(1)  # matplotlib keeps the frame function as _func: frame 1 shows 2 points per path
-    for line, path in zip(lines, PATHS.values()):
+    for line, path in zip(lines, PATHS.values(), strict=True):
         np.testing.assert_array_equal(line.get_xdata(), path[:2, 0])
     html = animation.to_jshtml()  # draws every frame, ending on the last one
     assert "<script" in html
-    for line, path in zip(lines, PATHS.values()):  # at the last frame every path is complete
+    for line, path in zip(lines, PATHS.values(), strict=True):  # at the last frame every path is complete
         np.testing.assert_array_equal(line.get_xdata(), path[:, 0])
         np.testing.assert_array_equal(line.get_ydata(), path[:, 1])
 

@@ -158,7 +158,7 @@ def test_no_input_is_mutated():
     originals = [a.copy() for a in (X, W, b, dout)]
     _, cache = affine_forward(X, W, b)
     affine_backward(dout, cache)
-    for a, before in zip((X, W, b, dout), originals):
+    for a, before in zip((X, W, b, dout), originals, strict=True):
         np.testing.assert_array_equal(a, before)
     for forward, backward in ACTIVATION_LAYERS.values():
         z, g = rng.normal(size=(4, 2)), rng.normal(size=(4, 2))

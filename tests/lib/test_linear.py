@@ -110,7 +110,7 @@ def test_perceptron_never_settles_on_xor(shuffle_seed):
 def test_perceptron_is_sgd_with_batch_size_one_and_unit_step_on_the_perceptron_loss():
     X, y = data.make_separable(60, d=3, margin=0.05, seed=11)
     w, b = np.zeros(3), 0.0
-    for x_i, y_i in zip(X, y):  # one pass of SGD, m = 1, eta = 1
+    for x_i, y_i in zip(X, y, strict=True):  # one pass of SGD, m = 1, eta = 1
         _, dscore = perceptron_loss(np.array([x_i @ w + b]), np.array([y_i]))
         w = w - dscore[0] * x_i  # dL/dw = dL/dz * x
         b = b - dscore[0]  # dL/db = dL/dz

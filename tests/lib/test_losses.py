@@ -100,7 +100,7 @@ def all_cases(rng, n, k):
 def test_every_loss_gradient_matches_numerical_gradient(n, k, seed):
     for name, loss_fn, scores, y in all_cases(np.random.default_rng(seed), n, k):
         _, dscores = loss_fn(scores, y)
-        numeric = numerical_gradient(lambda z: loss_fn(z, y)[0], scores)
+        numeric = numerical_gradient(lambda z, loss_fn=loss_fn, y=y: loss_fn(z, y)[0], scores)
         assert dscores.shape == scores.shape, name
         assert rel_error(dscores, numeric) < 1e-7, name
 
@@ -122,7 +122,7 @@ def test_softmax_jacobian_matches_numerical_jacobian(k, seed):
     z = np.random.default_rng(seed).normal(scale=2.0, size=k)
     jacobian = softmax_jacobian(z)
     # Row i of the numerical Jacobian is the gradient of p_i = softmax(z)_i.
-    numeric = np.array([numerical_gradient(lambda v: softmax(v)[i], z) for i in range(k)])
+    numeric = np.array([numerical_gradient(lambda v, i=i: softmax(v)[i], z) for i in range(k)])
     assert jacobian.shape == (k, k)
     assert rel_error(jacobian, numeric) < 1e-7
     np.testing.assert_allclose(jacobian.sum(axis=1), 0.0, atol=1e-15)
@@ -333,7 +333,7 @@ def test_every_loss_is_finite_at_huge_scores(sign):
     rng = np.random.default_rng(1)
     with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
         warnings.simplefilter("error")
-        for name, loss_fn, scores, y in all_cases(rng, 4, 3):
+        for _name, loss_fn, scores, y in all_cases(rng, 4, 3):
             scores = sign * BIG * np.sign(scores)
             assert_all_finite(*loss_fn(scores, y))
 
@@ -350,7 +350,7 @@ def test_no_input_is_mutated():
     for fn, args in calls:
         before = [np.copy(a) for a in args]
         fn(*args)
-        for a, b in zip(args, before):
+        for a, b in zip(args, before, strict=True):
             np.testing.assert_array_equal(a, b)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -39,7 +41,7 @@ def test_loss_decreases_and_history_has_one_entry_per_epoch():
     _, history = fit(params, least_squares, SGD(0.05), X, y, epochs=30, batch_size=8, seed=1)
     assert len(history.train_loss) == 30
     assert history.train_loss[-1] < 0.01 * history.train_loss[0]
-    assert all(later <= earlier * 1.05 for earlier, later in zip(history.train_loss, history.train_loss[1:]))
+    assert all(later <= earlier * 1.05 for earlier, later in pairwise(history.train_loss))
     assert history.train_accuracy == [] and history.val_loss == [] and history.val_accuracy == []
 
 

@@ -1,10 +1,11 @@
 """``dlf-course check-worker``: prove, on this machine, that a sandboxed worker starts and holds.
 
 Run it once on every machine that will grade (a laptop, a cluster node) before
-the term, or with ``--scheduler`` on every worker of a Dask cluster at once: it starts a worker as ``autograde`` would, and checks from inside
-that numpy, matplotlib and the student kit work, that the reference, the
-instructor package and the network are out of reach, and that a call's result
-comes back as data.
+the term, or with ``--scheduler`` on every worker of a Dask cluster at once:
+it starts a worker as ``autograde`` would, and checks from inside that numpy,
+matplotlib and the student kit work, that the reference, the instructor
+package and the network are out of reach, and that a call's result comes back
+as data.
 """
 
 from __future__ import annotations

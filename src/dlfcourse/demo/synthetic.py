@@ -141,4 +141,5 @@ def make_class(course: Course, assignment: str, size: int = 30, kinds: tuple[str
     plan = [honest[i % len(honest)] for i in range(size - len(malicious))] + malicious
     ids = [name(i, kind) for i, kind in enumerate(plan)]
     targets = default_targets(course, assignment, victim=ids[0])
-    return [make_student(sid, kind, sources, releases, targets, i) for i, (sid, kind) in enumerate(zip(ids, plan))]
+    return [make_student(sid, kind, sources, releases, targets, i)
+            for i, (sid, kind) in enumerate(zip(ids, plan, strict=False))]

@@ -34,10 +34,10 @@ def grade_function(assignment: str, function: str, fn: Callable[..., Any],
 
     ``helpers`` are the student's other functions the item uses that are not earlier items' (a pair
     graded together, as a forward/backward pair); earlier functions the item calls by name
-    (``cross_entropy`` in softmax regression) answer with the reference's values, as in autograde. ``item`` (a grade id) picks the
-    item when several grade the same function (03's trainer and its breast-cancer run). ``seed`` is the item's seed:
-    pass a verdict's ``seed`` to replay that grading exactly (default: a fresh one, recorded in
-    the verdict).
+    (``cross_entropy`` in softmax regression) answer with the reference's values, as in autograde.
+    ``item`` (a grade id) picks the item when several grade the same function (03's trainer and its
+    breast-cancer run). ``seed`` is the item's seed: pass a verdict's ``seed`` to replay that grading
+    exactly (default: a fresh one, recorded in the verdict).
     """
     checks_of = checks.find(assignment)
     if checks_of is None:

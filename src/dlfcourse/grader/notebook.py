@@ -2,8 +2,8 @@
 
 :func:`grade_notebook`
 
-1. drops any verdict the submitted file carries, and puts back every test cell the student deleted or stripped of its nbgrader
-   metadata (from the source notebook: the verdict needs a place, and the
+1. drops any verdict the submitted file carries, and puts back every test cell the student deleted or
+   stripped of its nbgrader metadata (from the source notebook: the verdict needs a place, and the
    student must not lose the item for it);
 2. runs the notebook's code cells in a sandboxed worker (the test cells are
    not run: their visible tests are the student's business in JupyterLab, and

@@ -61,10 +61,10 @@ class Student(Protocol):
         """Call the student's ``name`` with these arguments; ``case`` describes them in messages.
 
         With ``proxy``, the earlier functions it serves answer with the reference's values during
-        this call (error carried forward, :mod:`dlfcourse.grader.proxy`). With ``collect=True`` a returned iterator (a generator) comes back as the list of its
-        items (at most :data:`MAX_COLLECT`): an iterator is not data, its items are. With
-        ``raise_on_overflow=True`` the call runs under ``np.errstate(over="raise")``, so an
-        overflow hidden in a discarded branch raises FloatingPointError.
+        this call (error carried forward, :mod:`dlfcourse.grader.proxy`). With ``collect=True`` a returned
+        iterator (a generator) comes back as the list of its items (at most :data:`MAX_COLLECT`): an
+        iterator is not data, its items are. With ``raise_on_overflow=True`` the call runs under
+        ``np.errstate(over="raise")``, so an overflow hidden in a discarded branch raises FloatingPointError.
         """
         ...
 
@@ -83,7 +83,7 @@ def _changed_argument(sent: list[Any], after: list[Any] | None, params: list[str
     """The name of the first argument that came back different from what was sent, if any."""
     if after is None or len(after) != len(sent):
         return None
-    for position, (before, now) in enumerate(zip(sent, after)):
+    for position, (before, now) in enumerate(zip(sent, after, strict=True)):
         if not _same(before, now):
             return f"`{params[position]}`" if position < len(params) else f"number {position + 1}"
     return None

@@ -24,6 +24,7 @@ import zipfile
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import BinaryIO
 
@@ -219,6 +220,6 @@ def list_zip(path: Path, budget: Budget, zips: ZipFiles, keep: bool = False) -> 
     end = _count(path, budget)
     infos = zips.open(path, keep).infolist()
     offsets = sorted({info.header_offset for info in infos} | {end})
-    following = {offset: after for offset, after in zip(offsets, offsets[1:])}
+    following = dict(pairwise(offsets))
     return [ZipMember(zips, path, info, following.get(info.header_offset, 0) - info.header_offset, budget)
             for info in sorted(infos, key=lambda i: i.filename)]

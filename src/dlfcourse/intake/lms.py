@@ -1,14 +1,17 @@
 """Whose file is it? The layouts of the common LMS downloads, and how one is recognised.
 
-============  ======================================================================  ===========================
-layout        a file in the download                                                   what names the student
-============  ======================================================================  ===========================
-moodle        ``Judy Jones_20231234_assignsubmission_file_/04-softmax.ipynb``          full name, participant number
-              (or ``..._assignsubmission_file_04-softmax.ipynb`` without folders)
-canvas        ``jonesjudy_12345_67890_04-softmax.ipynb``, late: ``jonesjudy_LATE_12345_67890_...``  Canvas user id (12345)
-blackboard    ``Softmax_jjones_attempt_2024-10-01-12-00-00_04-softmax.ipynb``          user name; the attempt time
-generic       ``<student>/<anything>.ipynb`` or ``<student>_<anything>.ipynb``        the folder, or the name up to ``_``
-============  ======================================================================  ===========================
+============  ==================================================================  =========================
+layout        a file in the download                                               what names the student
+============  ==================================================================  =========================
+moodle        ``Judy Jones_20231234_assignsubmission_file_/04-softmax.ipynb``      full name, participant
+              (or ``..._assignsubmission_file_04-softmax.ipynb`` without folders)  number
+canvas        ``jonesjudy_12345_67890_04-softmax.ipynb``,                          Canvas user id (12345)
+              late: ``jonesjudy_LATE_12345_67890_...``
+blackboard    ``Softmax_jjones_attempt_2024-10-01-12-00-00_04-softmax.ipynb``      user name; the attempt
+                                                                                  time
+generic       ``<student>/<anything>.ipynb`` or ``<student>_<anything>.ipynb``    the folder, or the name
+                                                                                  up to ``_``
+============  ==================================================================  =========================
 
 Each file gets an :class:`Owner`: a *key* that is the same for every file of one
 student in one download (two different keys must never share an id), a proposed

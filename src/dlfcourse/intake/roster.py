@@ -109,7 +109,8 @@ def normalise_id(text: str, lower: bool = False) -> str:
 
 
 def name_key(name: str) -> str:
-    """A full name for comparison: accents dropped, case and spacing ignored (``Jürgen  Müller`` → ``jurgen muller``)."""
+    """A full name for comparison: accents dropped, case and spacing ignored (``Jürgen  Müller`` → ``jurgen
+    muller``)."""
     return " ".join(re.sub(r"[^a-z0-9]+", " ", _ascii(unicodedata.normalize("NFC", name)).lower()).split())
 
 
@@ -216,7 +217,7 @@ def read_roster_csv(text: str, origin: str = "the roster", notes: list[str] | No
     students: list[Student] = []
     seen: dict[str, int] = {}
     for number, row in enumerate(rows[1:], start=2):
-        values = {key: cell.strip() for key, cell in zip(header, row) if key}
+        values = {key: cell.strip() for key, cell in zip(header, row, strict=False) if key}
         if canvas_export:  # a Canvas gradebook export: its ID is Canvas's user id
             values.setdefault("canvas_id", values.get("id", ""))
         if values.get("name", "").lower() == "points possible":

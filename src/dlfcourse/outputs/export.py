@@ -295,7 +295,8 @@ def write_canvas(table: GradeTable, roster: Roster, titles: dict[str, str] | Non
     writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
                      *[titles.get(a, a) for a in table.assignments]])
     if points_possible:
-        writer.writerow(["Points Possible", "", "", "", "", *[_number(table.max_score_of(a)) for a in table.assignments]])
+        possible = [_number(table.max_score_of(a)) for a in table.assignments]
+        writer.writerow(["Points Possible", "", "", "", "", *possible])
     for student in _students(table, roster):
         known = roster.get(student)
         writer.writerow([known.name or student, known.canvas_id, known.sis_user_id, known.sis_login_id, known.section,

@@ -366,7 +366,8 @@ def generate_feedback(course: Course, assignment: str, students: Iterable[str] |
                           f"(run `dlf-course autograde {assignment} --student ...` first)")
     mathjax_source()
     hidden = hidden_test_lines(course, assignment)
-    titles = {f"{notebook}/{grade_id}": title for (notebook, grade_id), title in item_titles(course, assignment).items()}
+    titles = {f"{notebook}/{grade_id}": title
+              for (notebook, grade_id), title in item_titles(course, assignment).items()}
     roster = load_roster(course)
     names = {s.id: s.name for s in roster.students.values() if s.name}
     with warnings.catch_warnings():

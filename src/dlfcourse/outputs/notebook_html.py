@@ -17,7 +17,8 @@ paragraphs, headings or images. So:
 Plain text (streams, errors and their tracebacks, ``text/plain``, LaTeX) and highlighted code are escaped
 by nbconvert and pygments themselves.
 
-The page is also one everyone can read (WCAG 2.1 AA, checked with axe-core by ``tests/course/outputs/test_accessible.py``):
+The page is also one everyone can read (WCAG 2.1 AA, checked with axe-core by
+``tests/course/outputs/test_accessible.py``):
 
 * :class:`ReadableNotebook` darkens the colours of the highlighted code just enough to reach a 4.5:1
   contrast on the code's background (:func:`dlfcourse.outputs.contrast.readable_css`), and adds

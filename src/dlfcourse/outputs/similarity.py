@@ -71,7 +71,8 @@ def answer_code(notebook: nbformat.NotebookNode, release: nbformat.NotebookNode 
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type != "code" or not meta.get("solution") or not meta.get("grade_id"):
             continue
-        lines = [line for line in cell.source.splitlines() if line.strip() and line.strip() not in given[meta["grade_id"]]]
+        lines = [line for line in cell.source.splitlines()
+                 if line.strip() and line.strip() not in given[meta["grade_id"]]]
         written[meta["grade_id"]] = "\n".join(lines)
     return written
 

@@ -34,8 +34,8 @@ _SYMBOLS = {
     "min": "min", "quad": " ", "qquad": " ", ",": " ", ";": " ", "!": "", "|": "‖",
     "left": "", "right": "",
 }
-_SUBSCRIPTS = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
-_SUPERSCRIPTS = dict(zip("0123456789+-=()nTiᵀ", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿᵀⁱᵀ"))
+_SUBSCRIPTS = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
+_SUPERSCRIPTS = dict(zip("0123456789+-=()nTiᵀ", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿᵀⁱᵀ", strict=True))
 
 
 def _script(text: str, table: dict[str, str], mark: str) -> str:

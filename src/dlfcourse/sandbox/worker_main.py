@@ -287,7 +287,7 @@ class Worker:
             plain(value, [])
         except CodecError as error:
             return {"ok": False, "kind": "unsendable", "message": str(error), "seconds": seconds}
-        after = [_as_sent(live, sent) for live, sent in zip(args, request.get("args", []))]
+        after = [_as_sent(live, sent) for live, sent in zip(args, request.get("args", []), strict=False)]
         kwargs_after = {k: _as_sent(v, (request.get("kwargs") or {}).get(k)) for k, v in kwargs.items()}
         return _sendable_args({"ok": True, "value": value, "args_after": after, "kwargs_after": kwargs_after,
                                "seconds": seconds, "stdout": stdout[:2000], "params": _parameters(function)})

@@ -64,7 +64,8 @@ class Use:
             return (f"the cell that defines `{self.name}` first imports `{self.module}`, but {absent}: that cell "
                     f"stops at the import and `{self.name}` is never defined. Take the import out.")
         if self.imports:
-            return f"your `{self.name}` imports `{self.module}`, but {absent}: write `{self.name}` yourself, without it."
+            return (f"your `{self.name}` imports `{self.module}`, but {absent}: "
+                    f"write `{self.name}` yourself, without it.")
         if self.via_module:
             return (f"your `{self.name}` uses `{self.via}` (`{self.module}`), but {absent}: write `{self.name}` "
                     "yourself, without it.")
@@ -227,7 +228,7 @@ def _use_of(name: str, what: str, value: Any, attribute: Any) -> Use | None:
 
 def _filled(cell: Any) -> bool:
     try:
-        cell.cell_contents
+        _ = cell.cell_contents
     except ValueError:  # an empty closure cell
         return False
     return True
@@ -252,7 +253,7 @@ def notebook_use(depth: int = 1) -> Use | None:
     if cell is None:
         return None
     namespace = cell.f_globals
-    for kind, name, attribute in _names(cell.f_code):
+    for kind, name, _attribute in _names(cell.f_code):
         if kind != "name" or name not in namespace or isinstance(namespace[name], types.ModuleType):
             continue
         use = function_use(name, namespace[name]) if callable(namespace[name]) else None

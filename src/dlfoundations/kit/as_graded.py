@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlfoundations.kit.absent import module_in_message, reference_module
+from dlfoundations.kit.absent import module_in_message
 
 __all__ = ["CELL_SECONDS", "NOTEBOOK_SECONDS", "Item", "Report", "check_notebook", "main"]
 

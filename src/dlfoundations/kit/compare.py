@@ -198,7 +198,7 @@ def compare_result(got: Any, expected: Any, names: Sequence[str], case: Case) ->
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
             return Finding("wrong-type", f"{case.opening}, the function should return {len(expected)} values "
                            f"({', '.join(names)}) but returned {describe(got)}.")
-        for value, reference, name in zip(got, expected, names):
+        for value, reference, name in zip(got, expected, names, strict=False):
             finding = _compare_one(value, reference, name, case)
             if finding is not None:
                 return finding

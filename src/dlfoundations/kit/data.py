@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from dlfoundations.kit.validation import (as_float_array, require_binary_labels, require_count, require_ndim, require_positive,
-                                       require_same_length)
+from dlfoundations.kit.validation import (as_float_array, require_binary_labels, require_count, require_ndim,
+                                          require_positive, require_same_length)
 
 __all__ = [
     "make_moons",

@@ -134,7 +134,7 @@ def _calls(function: types.FunctionType) -> Iterator[tuple[str, Any]]:
     """(name, function) of the notebook's functions ``function`` can call: the globals its code reads by name,
     and the functions it holds in its closure or default values."""
     names = sorted({name for code in _codes(function.__code__) for name in code.co_names})
-    held = zip(function.__code__.co_freevars, function.__closure__ or ())
+    held = zip(function.__code__.co_freevars, function.__closure__ or (), strict=True)
     found = [(name, function.__globals__.get(name)) for name in names]
     found += [(name, cell.cell_contents) for name, cell in held if _filled(cell)]
     found += [("", value) for value in (*(function.__defaults__ or ()), *(function.__kwdefaults__ or {}).values())]
@@ -143,7 +143,7 @@ def _calls(function: types.FunctionType) -> Iterator[tuple[str, Any]]:
 
 def _filled(cell: Any) -> bool:
     try:
-        cell.cell_contents
+        _ = cell.cell_contents
     except ValueError:  # an empty closure cell
         return False
     return True

@@ -262,7 +262,7 @@ def animate_trajectories(
     ax.legend(loc="best", framealpha=0.9)
 
     def draw_frame(frame: int) -> list:
-        for line, path in zip(lines, checked.values()):
+        for line, path in zip(lines, checked.values(), strict=True):
             shown = path[: frame + 1]
             line.set_data(shown[:, 0], shown[:, 1])
         return lines

@@ -109,7 +109,7 @@ def call_student(fn: Callable, *args: Any, what: str | None = None, **kwargs: An
             from None
     except Exception as error:
         raise _fail("raised-error", f"{what} raised {type(error).__name__}: {error}{_where(error)}", uses) from error
-    for position, (saved, value) in enumerate(zip(before, (*args, *kwargs.values()))):
+    for position, (saved, value) in enumerate(zip(before, (*args, *kwargs.values()), strict=True)):
         if saved is not None and not np.array_equal(saved, value):
             raise _fail("mutates-input", f"{what} changed its argument number {position + 1} in place: "
                         "work on a copy (write `a = a - ...` rather than `a -= ...`).", uses)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit.validation import as_float_array, require_binary_labels, require_class_labels, require_count, require_positive
+from dlfoundations.kit.validation import (as_float_array, require_binary_labels, require_class_labels, require_count,
+                                          require_positive)
 from dlfoundations.linear._common import check_num_classes, check_scalar, class_data, signed_data
 from dlfoundations.losses import perceptron_loss
 

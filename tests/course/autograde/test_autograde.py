@@ -74,7 +74,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
     course = Course.open(root)
     assert all(r.ok for r in release(course, [A]))
     kinds = ("correct", "broken", "correct", "partial-stub")
-    for student, kind in zip(STUDENTS, kinds):
+    for student, kind in zip(STUDENTS, kinds, strict=True):
         made = make_class(course, A, 1, kinds=(kind,), name=lambda i, k, s=student: s)[0]
         folder = course.submitted_dir / student / A
         folder.mkdir(parents=True)

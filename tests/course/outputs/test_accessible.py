@@ -25,6 +25,7 @@ import html
 import io
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import nbformat
@@ -259,7 +260,7 @@ def test_the_page_language_and_headings(browser, pages: dict[str, Path], key: st
     assert lang == "en", f"the {key} page must declare its language"
     levels = [h["level"] for h in headings]
     assert levels and levels[0] == 1, f"the {key} page must open with a level-1 heading: {headings[:3]}"
-    for before, after in zip(headings, headings[1:]):
+    for before, after in pairwise(headings):
         assert after["level"] <= before["level"] + 1, f"a level is skipped on the {key} page: {before} -> {after}"
 
 

@@ -19,9 +19,8 @@ from dlfoundations import linear, losses
 from dlfoundations.kit.compare import Case, values_match
 from dlfoundations.kit.data import make_separable
 from dlfcourse.grader.checks import mistakes as m
-from dlfcourse.grader.checks.common import Assignment, as_float, declare
+from dlfcourse.grader.checks.common import Assignment, declare
 from dlfcourse.grader.checks.core import Compared, Seen
-from dlfcourse.grader.checks.values import scalar
 from dlfcourse.grader.inputs import random_scores, random_signs, standard_situations
 
 __all__ = ["ASSIGNMENT"]

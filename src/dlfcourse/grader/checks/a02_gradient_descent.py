@@ -24,7 +24,7 @@ import numpy as np
 
 from dlfoundations import regression
 from dlfoundations.kit import data, gradcheck
-from dlfoundations.kit.compare import Case, Finding, values_match
+from dlfoundations.kit.compare import Case, Finding
 from dlfcourse.grader.checks import mistakes as m
 from dlfcourse.grader.checks.common import Assignment, Item, Pass, Result, as_float, declare
 from dlfcourse.grader.checks.core import Compared, Seen
@@ -114,7 +114,8 @@ STEP = Compared("gradient_descent_step", _step_with(regression.linear_mse), _ste
 
 # ----------------------------------------------------------------------------- numerical gradient
 
-_SMOOTH = "lambda x: float(np.sum(a * np.sin(np.ravel(x)) + c * np.ravel(x) ** 2) + np.log1p(float(u @ np.ravel(x)) ** 2))"
+_SMOOTH = ("lambda x: float(np.sum(a * np.sin(np.ravel(x)) + c * np.ravel(x) ** 2)"
+           " + np.log1p(float(u @ np.ravel(x)) ** 2))")
 
 
 def _local(spec: dict[str, Any]) -> Callable[[np.ndarray], float]:
@@ -374,7 +375,8 @@ def _near_optimum(student: Student, rng: np.random.Generator) -> Result:
     optimum = regression.linear_mse(X, y, *regression.least_squares(X, y))[0]
     final = regression.linear_mse(X, y, w, float(b.ravel()[0]))[0] if np.all(np.isfinite(w)) else np.inf
     if np.isfinite(final) and not np.isclose(float(history.ravel()[-1]), final, rtol=1e-6, atol=1e-12):
-        return Finding("wrong-value", f"{case.opening}, the last entry of `losses` is {float(history.ravel()[-1]):.6g}, "
+        return Finding("wrong-value", f"{case.opening}, the last entry of `losses` is "
+                       f"{float(history.ravel()[-1]):.6g}, "
                        f"but the loss on the whole training set at your final (w, b) is {final:.6g}: at the end of "
                        "each epoch append linear_mse(X, y, w, b) on all of X and y, not on the last minibatch.")
     if not final <= 1.05 * optimum:

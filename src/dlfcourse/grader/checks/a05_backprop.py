@@ -392,9 +392,9 @@ def _loss_mistakes(head: str, delta: str, where: str) -> tuple[Mistake, ...]:
                 "delta1 = (delta2 W2ᵀ) * (A > 0): multiply by the mask of the pre-activations A.",
                 lambda s: _second_layer_right(s) and _first_layer_with(s, head, s.args[0]["W2"], mask=False)),
         m.probe("W2-overwritten", "wrong-value", "grads['W2'] and grads['b2'] are right but grads['W1'] and "
-                "grads['b1'] were computed with dW2 in place of W2: W2 was overwritten by its gradient before delta1 was "
-                "computed. delta1 = (delta2 W2ᵀ) * (A > 0) needs the W2 of the forward pass: compute every gradient "
-                "first, and never assign to params in the backward pass.",
+                "grads['b1'] were computed with dW2 in place of W2: W2 was overwritten by its gradient "
+                "before delta1 was computed. delta1 = (delta2 W2ᵀ) * (A > 0) needs the W2 of the forward pass: "
+                "compute every gradient first, and never assign to params in the backward pass.",
                 lambda s: _second_layer_right(s) and _first_layer_with(s, head, s.right("grads")["W2"])),
         m.probe("W2-updated-first", "wrong-value", lambda c: (
             f"grads['W2'] and grads['b2'] are right but grads['W1'] and grads['b1'] were computed with W2 - {c:.3g} "

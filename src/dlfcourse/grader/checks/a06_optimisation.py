@@ -353,7 +353,7 @@ def _trajectories(rule: Rule, rng: np.random.Generator) -> list[Trajectory]:
                 g[:2] = 0.0
         lr = float(rng.uniform(0.01, 0.5))
         hyper = rule.draw_hyper(rng)
-        setting = ", ".join(f"{n} = {v:.3g}" for n, v in zip(("lr",) + rule.hyper_names, (lr,) + hyper))
+        setting = ", ".join(f"{n} = {v:.3g}" for n, v in zip(("lr",) + rule.hyper_names, (lr,) + hyper, strict=False))
         runs.append(_reference(rule, f"{description}, {setting}", w0, grads, lr, hyper))
     return runs
 

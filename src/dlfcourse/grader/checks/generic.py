@@ -48,7 +48,7 @@ def first_mismatch(got: Any, expected: Any, returns: tuple[str, ...]) -> tuple[t
     if isinstance(expected, tuple):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
             return None
-        parts = [((i,), name, g, e) for i, (g, e, name) in enumerate(zip(got, expected, returns))]
+        parts = [((i,), name, g, e) for i, (g, e, name) in enumerate(zip(got, expected, returns, strict=False))]
     else:
         parts = [((), returns[0], got, expected)]
     for path, name, g, e in parts:

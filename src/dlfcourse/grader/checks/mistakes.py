@@ -155,16 +155,16 @@ def regularisation_added(key: str, message: Message, weights: Callable[[Seen], S
         arrays = [np.asarray(w, dtype=np.float64) for w in weights(seen)]
         squares = sum(float(np.vdot(w, w)) for w in arrays)
         mine_loss, right_loss = scalar(seen.mine(loss)), scalar(seen.right(loss))
-        extras = [_minus(_grad(seen.mine, g), _grad(seen.right, g), w) for g, w in zip(grads, arrays)]
+        extras = [_minus(_grad(seen.mine, g), _grad(seen.right, g), w) for g, w in zip(grads, arrays, strict=False)]
         if mine_loss is None or right_loss is None or squares == 0.0 or any(e is None or not np.all(np.isfinite(e))
                                                                             for e in extras):
             return None
         excess = mine_loss - right_loss
         if not np.isfinite(excess):
             return None
-        lam = sum(float(np.vdot(e, w)) for e, w in zip(extras, arrays)) / squares
+        lam = sum(float(np.vdot(e, w)) for e, w in zip(extras, arrays, strict=False)) / squares
         in_grads = abs(lam) > 1e-12 and all(values_match(e, lam * w, rtol=1e-5, atol=1e-10)
-                                             for e, w in zip(extras, arrays))
+                                             for e, w in zip(extras, arrays, strict=False))
         if in_grads and any(np.isclose(excess, c * lam * squares, rtol=1e-5, atol=1e-10) for c in (0.5, 1.0, 0.25)):
             return {"lam": lam, "excess": excess, "where": "the loss and the gradients"}
         if in_grads and abs(excess) <= 1e-10:

@@ -44,7 +44,7 @@ def same_data(a: Any, b: Any, rtol: float = 1e-9, atol: float = 1e-12, equal_nan
         return x is not None and y is not None and same_data(x, y, rtol, atol, equal_nan)
     if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
         return isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and len(a) == len(b) and \
-            all(same_data(x, y, rtol, atol, equal_nan) for x, y in zip(a, b))
+            all(same_data(x, y, rtol, atol, equal_nan) for x, y in zip(a, b, strict=True))
     x, y = as_float(a), as_float(b)
     if x is None or y is None or x.shape != y.shape:
         return False
