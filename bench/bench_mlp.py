@@ -42,7 +42,7 @@ from sklearn.neural_network import MLPClassifier
 
 from dlfoundations.mlp import init_mlp, mlp_loss
 from dlfoundations.optim import SGD
-from dlfoundations.training import fit
+from dlfoundations.training import LoopSettings, fit
 
 N, D, HIDDEN, K = 20_000, 784, 256, 10
 BATCH, LR, ROUNDS = 128, 0.01, 5
@@ -67,7 +67,7 @@ def timed(run: Callable[[], object]) -> float:
 def reference_epoch(X: np.ndarray, y: np.ndarray, seed: int = 0) -> float:
     """One epoch of minibatch SGD through ``training.fit``; returns the epoch's training loss."""
     params = init_mlp([D, HIDDEN, K], seed=seed, dtype=np.float32)
-    _, history = fit(params, mlp_loss, SGD(LR), X, y, epochs=1, batch_size=BATCH, seed=seed)
+    _, history = fit(params, mlp_loss, SGD(LR), (X, y), LoopSettings(epochs=1, batch_size=BATCH, seed=seed))
     return history.train_loss[-1]
 
 

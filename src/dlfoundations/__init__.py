@@ -2,16 +2,19 @@
 
 Import the module you need, for example ``from dlfoundations import losses``:
 
-    activations  the activation table (relu, sigmoid, tanh) and their derivatives
+    types        the types the modules share: Params, LearningRate, LossFn, Optimiser, ...
+    activations  relu, sigmoid, tanh and their derivatives, and the table of them by name
     losses       perceptron, logistic, binary/multiclass cross-entropy, MSE, hinge; softmax
     layers       affine and activation layers as forward/backward pairs
     mlp          a multilayer perceptron of any depth, built on the layers: init, forward,
                  backward, loss, predict
     gradients    check every parameter's gradient of a model against centred differences
-    optim        SGD, momentum, Adagrad, RMSProp, Adam as pure init/update optimisers
+    optim        SGD, momentum, Adagrad, RMSProp, Adam as pure init/update optimisers,
+                 each with a NamedTuple state (SGDState, MomentumState, ...)
     schedules    learning-rate schedules
     linear       the perceptron (binary, multiclass), logistic and softmax regression
-    training     a small training loop that records a history
+    training     a small training loop that records a history: fit(params, loss_fn,
+                 optimiser, (X, y), LoopSettings(epochs, batch_size, seed))
     regression   least squares, ridge and gradient descent for linear regression
     regularisation  dropout, the L2 penalty, early stopping
 

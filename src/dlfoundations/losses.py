@@ -105,7 +105,8 @@ def _logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
     out = np.sum(shifted, axis=axis, keepdims=True)
     np.log(out, out=out)
     out += m
-    return out
+    result: np.ndarray = out
+    return result
 
 
 def softmax(scores: ArrayLike) -> np.ndarray:
@@ -115,13 +116,15 @@ def softmax(scores: ArrayLike) -> np.ndarray:
     """
     z = as_float_array(scores, "scores", ndim=(1, 2))
     e = np.exp(z - np.max(z, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)
+    p: np.ndarray = e / np.sum(e, axis=-1, keepdims=True)
+    return p
 
 
 def log_softmax(scores: ArrayLike) -> np.ndarray:
     """``log softmax(z)_k = z_k - logsumexp(z)`` for z ``(K,)`` or ``(N, K)``; finite even when p_k underflows to 0."""
     z = as_float_array(scores, "scores", ndim=(1, 2))
-    return z - _logsumexp(z)
+    log_p: np.ndarray = z - _logsumexp(z)
+    return log_p
 
 
 def softmax_jacobian(scores: ArrayLike) -> np.ndarray:

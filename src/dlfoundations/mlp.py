@@ -20,11 +20,11 @@ job, once every gradient exists).
 Parameters and gradients are dicts with keys ``W1, b1, ..., WL, bL``.
 Arithmetic happens in the dtype of the inputs: float64 by default (use it for
 gradient checks), float32 if X and the params are float32 (about twice as fast).
-The network is built from the pieces of ``dlfoundations.layers`` (the affine
-kernels) and ``dlfoundations.activations`` (the activation table, whose
+Each layer is the affine formula of ``dlfoundations.layers`` followed by an
+activation of the table ``dlfoundations.activations.ACTIVATIONS``, whose
 derivative is written in terms of the output, so the slope ``g'(z_{l-1})`` is
-computed from ``h_{l-1}``); the tests check that it agrees with chaining the
-public layers by hand.
+computed from ``h_{l-1}``; the tests check that the network agrees with chaining
+the public layers by hand.
 """
 
 from __future__ import annotations
@@ -36,16 +36,17 @@ import numpy as np
 
 from dlfoundations.activations import get_activation
 from dlfoundations.kit.validation import as_float_array, require_count, require_positive, require_same_length
-from dlfoundations.layers import affine, affine_grads
 from dlfoundations.losses import binary_cross_entropy, cross_entropy, logistic_loss, mse_loss
-from dlfoundations.optim import Params
 from dlfoundations.regularisation import l2_penalty
+from dlfoundations.types import Params
 
 __all__ = ["LOSS_HEADS", "init_mlp", "mlp_forward", "mlp_backward", "mlp_loss", "mlp_predict"]
 
 LayerCache = tuple[np.ndarray, np.ndarray, np.ndarray | None]  # (h_{l-1}, W_l, g'(z_{l-1}) or None)
 
-LOSS_HEADS: dict[str, Callable[[Any, Any], tuple[float, np.ndarray]]] = {
+LossHead = Callable[[Any, Any], tuple[float, np.ndarray]]  # loss(scores, y) -> (loss, dscores)
+
+LOSS_HEADS: dict[str, LossHead] = {
     "cross_entropy": cross_entropy,  # K outputs, integer labels 0..K-1
     "mse": mse_loss,  # K outputs, real targets (N, K) (or (N,) when K = 1)
     "logistic": logistic_loss,  # 1 output, labels -1/+1
@@ -102,11 +103,12 @@ def mlp_forward(params: Mapping[str, Any], X: Any, activation: str = "relu") -> 
     slope = None  # layer 1's input X did not come out of an activation
     for W, b in weights[:-1]:  # hidden layers: affine, then activation
         caches.append((h, W, slope))
-        h = g.function(affine(h, W, b))
-        slope = g.derivative(h)  # g'(z) from the output h = g(z)
+        h = g.function(h @ W + b)  # h_l = g(z_l),  z_l = h_{l-1} W_l + b_l
+        slope = g.derivative_from_output(h)  # g'(z_l), from the output h_l = g(z_l)
     W, b = weights[-1]  # output layer: affine only
     caches.append((h, W, slope))
-    return affine(h, W, b), caches
+    scores = h @ W + b
+    return scores, caches
 
 
 def mlp_backward(dscores: Any, caches: Sequence[LayerCache]) -> Params:
@@ -125,11 +127,10 @@ def mlp_backward(dscores: Any, caches: Sequence[LayerCache]) -> Params:
     grads: Params = {}
     for layer in range(len(caches), 0, -1):
         h_in, W, slope = caches[layer - 1]
-        # layer 1's input X needs no gradient: skip dX = dz W1ᵀ, the largest product of the pass
-        dh, grads[f"W{layer}"], grads[f"b{layer}"] = affine_grads(dz, h_in, W, input_grad=slope is not None)
-        if slope is not None:
-            dh *= slope  # dz_{l-1} = dh ⊙ g'(z_{l-1}); dh is a fresh array, so in place is safe
-            dz = dh
+        grads[f"W{layer}"] = h_in.T @ dz  # dW_l = h_{l-1}ᵀ dz_l
+        grads[f"b{layer}"] = dz.sum(axis=0)  # db_l = Σ_i dz_l[i]
+        if slope is not None:  # (layer 1's input is X: nobody needs dL/dX, the largest product of the pass)
+            dz = (dz @ W.T) * slope  # dz_{l-1} = (dz_l W_lᵀ) ⊙ g'(z_{l-1})
     return {key: grads[key] for layer in range(1, len(caches) + 1) for key in (f"W{layer}", f"b{layer}")}
 
 
@@ -165,7 +166,8 @@ def mlp_predict(params: Mapping[str, Any], X: Any, activation: str = "relu") -> 
     scores, _ = mlp_forward(params, X, activation)
     if scores.shape[1] == 1:
         return (scores[:, 0] > 0).astype(np.int64)
-    return np.argmax(scores, axis=1)
+    labels: np.ndarray = np.argmax(scores, axis=1)
+    return labels
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -186,7 +188,7 @@ def _check_params(params: Mapping[str, Any]) -> list[tuple[np.ndarray, np.ndarra
     expected = {f"{name}{layer}" for layer in range(1, num_layers + 1) for name in "Wb"}
     if set(params) != expected or len(params) % 2:
         raise ValueError(f"params must have keys W1, b1, ..., WL, bL; got {sorted(params)}")
-    weights = []
+    weights: list[tuple[np.ndarray, np.ndarray]] = []
     for layer in range(1, num_layers + 1):
         W = as_float_array(params[f"W{layer}"], f"params['W{layer}']", ndim=2)
         b = as_float_array(params[f"b{layer}"], f"params['b{layer}']", ndim=1)
@@ -200,13 +202,13 @@ def _check_params(params: Mapping[str, Any]) -> list[tuple[np.ndarray, np.ndarra
     return weights
 
 
-def _loss_head(loss: str) -> Callable[[Any, Any], tuple[float, np.ndarray]]:
+def _loss_head(loss: str) -> LossHead:
     if loss not in LOSS_HEADS:
         raise ValueError(f"loss must be one of {sorted(LOSS_HEADS)}, got {loss!r}")
     return LOSS_HEADS[loss]
 
 
-def _apply_head(name: str, head: Callable, scores: np.ndarray, y: Any) -> tuple[float, np.ndarray]:
+def _apply_head(name: str, head: LossHead, scores: np.ndarray, y: Any) -> tuple[float, np.ndarray]:
     """Loss and dscores ``(N, K)``; with 1 output and labels ``(N,)`` the head sees scores ``(N,)``."""
     if name in SINGLE_OUTPUT_HEADS and scores.shape[1] != 1:
         raise ValueError(f"loss {name!r} needs a network with 1 output, but the last layer has {scores.shape[1]}")
@@ -216,4 +218,5 @@ def _apply_head(name: str, head: Callable, scores: np.ndarray, y: Any) -> tuple[
     if scores.shape[1] == 1 and y.ndim == 1 and name != "cross_entropy":
         value, dscores = head(scores[:, 0], y)
         return value, dscores[:, None]
-    return head(scores, y)
+    value, dscores = head(scores, y)
+    return value, dscores

@@ -69,7 +69,8 @@ def dropout_backward(dout: ArrayLike, cache: np.ndarray) -> np.ndarray:
     dout = as_float_array(dout, "dout")
     if dout.shape != mask.shape:
         raise ValueError(f"dout has shape {dout.shape} but the forward output had shape {mask.shape}; they must match")
-    return dout * mask
+    dx: np.ndarray = dout * mask
+    return dx
 
 
 def l2_penalty(params: Mapping[str, ArrayLike], l2: float) -> tuple[float, dict[str, np.ndarray]]:

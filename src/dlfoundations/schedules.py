@@ -12,19 +12,18 @@ Each factory below checks its arguments once and returns a plain function
     linear_warmup      eta_t = base(0) (t + 1) / W  for t < W,  base(t - W) afterwards
 
 Anywhere the course accepts a learning rate it accepts either a float or one
-of these schedules; :func:`learning_rate_at` turns either into a number.
+of these schedules (the type ``dlfoundations.types.LearningRate``);
+:func:`learning_rate_at` turns either into a number.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from dlfoundations.kit.validation import require_count, require_positive
+from dlfoundations.types import LearningRate, Schedule
 
 __all__ = [
-    "Schedule",
-    "LearningRate",
     "learning_rate_at",
     "constant",
     "step_decay",
@@ -33,9 +32,6 @@ __all__ = [
     "cosine",
     "linear_warmup",
 ]
-
-Schedule = Callable[[int], float]
-LearningRate = float | Schedule
 
 
 def _check_fraction(value: float, name: str) -> float:

@@ -3,10 +3,16 @@
 One epoch = one pass over the training set in shuffled minibatches; each
 minibatch gives ``(loss, grads)`` and one optimiser step::
 
-    for epoch in range(epochs):
-        for X_b, y_b in minibatches(X, y, batch_size, seed=rng):
+    state = optimiser.init(params)
+    for epoch in range(loop.epochs):
+        for X_b, y_b in minibatches(X, y, loop.batch_size, seed=rng):
             loss, grads = loss_fn(params, X_b, y_b)
             params, state = optimiser.update(grads, state, params)
+
+A call reads: the model (its parameters and loss), the optimiser, the data, and
+how to loop over it::
+
+    params, history = fit(params, mlp_loss, SGD(lr=0.1), (X, y), LoopSettings(epochs=20, batch_size=32))
 
 ``fit`` is pure: it returns new parameters and never modifies the ones
 passed in (nor X, y or the validation data).
@@ -20,20 +26,38 @@ every step; a loss that stops being finite ends training with a ValueError.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from dlfoundations.kit.validation import as_float_array, assume_finite, require_count, require_same_length
 from dlfoundations.kit.data import minibatches
-from dlfoundations.optim import Optimiser, Params
+from dlfoundations.kit.validation import as_float_array, assume_finite, require_count, require_same_length
+from dlfoundations.types import AccuracyFn, LossFn, Optimiser, Params, State
 
-__all__ = ["History", "fit"]
+__all__ = ["LoopSettings", "History", "fit"]
 
-LossFn = Callable[[Params, np.ndarray, np.ndarray], tuple[float, Params]]
-AccuracyFn = Callable[[Params, np.ndarray, np.ndarray], float]
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """How ``fit`` loops over the training set.
+
+    ``epochs`` passes (an integer >= 1), each in minibatches of ``batch_size`` rows
+    in a shuffled order drawn from ``seed`` (the last batch may be smaller);
+    ``batch_size=None`` means one batch of the whole set (full-batch gradient
+    descent, the data as it is, not shuffled). A fixed seed makes a run reproducible.
+    """
+
+    epochs: int
+    batch_size: int | None = None
+    seed: int | np.random.Generator | None = 0
+
+    def __post_init__(self) -> None:
+        require_count(self.epochs, "epochs")
+        if self.batch_size is not None:
+            require_count(self.batch_size, "batch_size")
 
 
 @dataclass
@@ -55,39 +79,32 @@ class History:
 def fit(
     params: Mapping[str, np.ndarray],
     loss_fn: LossFn,
-    optimiser: Optimiser,
-    X: Any,
-    y: Any,
-    epochs: int,
-    batch_size: int | None = None,
-    seed: int | np.random.Generator | None = 0,
+    optimiser: Optimiser[State],
+    train: tuple[ArrayLike, ArrayLike],
+    loop: LoopSettings,
+    *,
+    validation: tuple[ArrayLike, ArrayLike] | None = None,
     accuracy_fn: AccuracyFn | None = None,
-    validation: tuple[Any, Any] | None = None,
 ) -> tuple[Params, History]:
-    """Train ``params`` for ``epochs`` passes over ``(X (N, d), y (N,))``; return ``(params, History)``.
+    """Train ``params`` on ``train = (X (N, d), y (N,))`` as ``loop`` says; return ``(params, History)``.
 
     ``loss_fn(params, X_b, y_b) -> (loss, grads)`` (e.g. ``mlp_loss``, or a closure fixing its options);
-    ``optimiser`` has the pure ``init`` / ``update`` interface of ``dlfoundations.optim``.
-    ``batch_size=None`` means full-batch gradient descent (the data as it is, not shuffled); ``seed`` fixes the
-    shuffling, so a run is reproducible. ``accuracy_fn(params, X, y) -> float``
-    and ``validation = (X_val, y_val)`` are optional (see ``History``).
+    ``optimiser`` has the pure ``init`` / ``update`` interface of ``dlfoundations.optim``;
+    ``loop`` is a :class:`LoopSettings` (epochs, batch size, seed). ``validation = (X_val, y_val)``
+    and ``accuracy_fn(params, X, y) -> float`` are optional; see :class:`History` for what is recorded.
     """
-    epochs = require_count(epochs, "epochs")
-    X, y = _checked_data(X, y, "X", "y")
-    if batch_size is not None:
-        batch_size = require_count(batch_size, "batch_size")
-    if validation is not None:
-        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
-            raise ValueError("validation must be a pair (X_val, y_val) or None")
-        validation = _checked_data(*validation, "X_val", "y_val")
+    if not isinstance(loop, LoopSettings):
+        raise ValueError(f"loop must be LoopSettings(epochs, batch_size, seed), got {type(loop).__name__}")
+    X, y = _checked_data(train, "train", "X", "y")
+    checked_validation = None if validation is None else _checked_data(validation, "validation", "X_val", "y_val")
     params = {key: np.array(as_float_array(value, f"params[{key!r}]")) for key, value in params.items()}  # a copy
     state = optimiser.init(params)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(loop.seed)
     history = History()
     with assume_finite():  # checked above, once: the steps need not scan X, y and params again
-        for epoch in range(1, epochs + 1):
+        for epoch in range(1, loop.epochs + 1):
             total = 0.0
-            for X_batch, y_batch in _epoch_batches(X, y, batch_size, rng):
+            for X_batch, y_batch in _epoch_batches(X, y, loop.batch_size, rng):
                 loss, grads = loss_fn(params, X_batch, y_batch)
                 loss = float(loss)
                 if not math.isfinite(loss):
@@ -96,16 +113,18 @@ def fit(
                 params, state = optimiser.update(grads, state, params)
                 total += loss * len(X_batch)
             history.train_loss.append(total / len(X))
-            _record(history, params, loss_fn, accuracy_fn, (X, y), validation)
+            _record(history, params, loss_fn, accuracy_fn, (X, y), checked_validation)
     return params, history
 
 
-def _checked_data(X: Any, y: Any, X_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:
+def _checked_data(pair: Any, name: str, X_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:
     """Read-only views of ``X``, a finite float array ``(N, d)`` (or ``(N,)``), and ``y``, with as many rows.
 
     Read-only, because batches may be views of them: a loss function cannot modify the caller's data.
     """
-    X, y = as_float_array(X, X_name, ndim=(1, 2)).view(), np.asarray(y).view()
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise ValueError(f"{name} must be a pair ({X_name}, {y_name}), got {type(pair).__name__}")
+    X, y = as_float_array(pair[0], X_name, ndim=(1, 2)).view(), np.asarray(pair[1]).view()
     if y.ndim == 0:
         raise ValueError(f"{y_name} must have one entry per row of {X_name}, got a scalar")
     require_same_length(X, X_name, y, y_name)
@@ -129,7 +148,7 @@ def _record(
     loss_fn: LossFn,
     accuracy_fn: AccuracyFn | None,
     train: tuple[np.ndarray, np.ndarray],
-    validation: tuple[Any, Any] | None,
+    validation: tuple[np.ndarray, np.ndarray] | None,
 ) -> None:
     """Append the end-of-epoch accuracy and validation metrics to ``history``."""
     if accuracy_fn is not None:

@@ -43,7 +43,8 @@ def run_cell(source: str, name: str, namespace: dict) -> None:
 def run_notebook(answers: dict[str, str], until: str, extra: dict[str, str] | None = None) -> None:
     """Run the notebook's code cells in order, with ``answers`` in place of those answer cells and the cells
     ``extra[grade_id]`` inserted after those, up to and including the test cell ``until``; a cell's
-    exception propagates."""
+    exception propagates (a visible test that fails raises CheckFailure), and a notebook without the cell
+    ``until`` fails: the test it should have run did not run."""
     namespace = {"__name__": "__main__"}
     for number, (grade_id, source) in enumerate(_cells()):
         run_cell(answers.get(grade_id, source), f"<cell {number}>", namespace)
@@ -51,6 +52,7 @@ def run_notebook(answers: dict[str, str], until: str, extra: dict[str, str] | No
             run_cell(extra[grade_id], f"<cell {number}b>", namespace)
         if grade_id == until:
             return
+    raise AssertionError(f"the notebook has no cell {until!r}")
 
 
 def test_the_instructors_answers_pass_every_visible_test():
@@ -62,7 +64,8 @@ ABSENT = "when graded, `{module}` is not available"
 
 @pytest.mark.parametrize("answer, imports, code, words", [
     ("from dlfoundations.losses import cross_entropy", None, "missing", "write `cross_entropy` yourself"),
-    ("import dlfoundations.losses as L\ncross_entropy = L.cross_entropy", None, "missing", "`cross_entropy` comes from"),
+    ("import dlfoundations.losses as L\ncross_entropy = L.cross_entropy", None, "missing",
+     "`cross_entropy` comes from"),
     ("from dlfoundations import losses\ndef cross_entropy(scores, y):\n    return losses.cross_entropy(scores, y)",
      None, "missing", "the cell that defines `cross_entropy` first imports"),
     ("def cross_entropy(scores, y):\n    return losses.cross_entropy(scores, y)", "from dlfoundations import losses",

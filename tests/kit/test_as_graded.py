@@ -33,13 +33,14 @@ def _notebook(assignment: str, answers: dict[str, str] | None = None):
 
 def test_the_limits_are_the_graders():
     """The check's time limits and withheld modules are those the course grades with."""
-    from dlfcourse.autograde.command import GradingOptions
+    from dlfcourse.autograde.command import course_settings
     from dlfcourse.course import Course
     from dlfcourse.grader import checks
-    from dlfcourse.sandbox.session import TimeLimits
+    from dlfcourse.settings import GradingSettings
 
-    assert as_graded.CELL_SECONDS == Course(REPO).config().ExecutePreprocessor.timeout
-    assert as_graded.NOTEBOOK_SECONDS == GradingOptions().notebook_timeout == TimeLimits().notebook
+    graded_with = course_settings(Course(REPO), GradingSettings())  # autograde's defaults, on this course
+    assert as_graded.CELL_SECONDS == graded_with.cell_timeout == Course(REPO).config().ExecutePreprocessor.timeout
+    assert as_graded.NOTEBOOK_SECONDS == graded_with.notebook_timeout
     for assignment in ASSIGNMENTS:
         for tree in ("solutions", "exercises"):
             nb = nbformat.read(REPO / tree / assignment / f"{assignment}.ipynb", as_version=4)
@@ -90,8 +91,8 @@ def test_a_cell_over_the_time_limit_is_stopped_and_named(tmp_path):
         nbformat.v4.new_markdown_cell("## 1. Slow (1 point)"),
         nbformat.v4.new_code_cell("import time\ndef slow():\n    time.sleep(30)",
                                   metadata={"nbgrader": {"solution": True, "grade": False, "grade_id": "a"}}),
-        nbformat.v4.new_code_cell("slow()\nprint('done')",
-                                  metadata={"nbgrader": {"solution": False, "grade": True, "grade_id": "t", "points": 1}}),
+        nbformat.v4.new_code_cell("slow()\nprint('done')", metadata={
+            "nbgrader": {"solution": False, "grade": True, "grade_id": "t", "points": 1}}),
     ])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = tmp_path / "slow.ipynb"

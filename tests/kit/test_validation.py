@@ -1,7 +1,7 @@
-"""Tests for dlfoundations.kit.validation, the input checks shared by the kit and the reference.
+"""Tests for dlfoundations.kit.validation, the input validation shared by the kit and the reference.
 
 Each refusal is a ValueError whose message names the argument and says what is wrong;
-these tests pin every one of those messages, and what each check lets through.
+these tests pin every one of those messages, and what each function lets through.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dlfoundations.kit.validation import (
     require_class_labels,
     require_count,
     require_ndim,
+    require_arrays,
+    require_like,
     require_positive,
     require_same_length,
 )
@@ -79,7 +81,7 @@ def test_assume_finite_ends_even_when_its_block_raises():
 # ----------------------------------------------------------------------------- shapes
 
 
-def test_check_ndim_messages():
+def test_require_ndim_messages():
     require_ndim(np.zeros((2, 3)), "W", 2)
     require_ndim(np.zeros(3), "W", (1, 2))
     with pytest.raises(ValueError, match=r"W must be 2-D, got shape \(\) \(0-D\)"):
@@ -88,7 +90,7 @@ def test_check_ndim_messages():
         require_ndim(np.zeros((1, 1)), "W", (0, 1))
 
 
-def test_check_same_length_message():
+def test_require_same_length_message():
     require_same_length(np.zeros((3, 2)), "X", np.zeros(3), "y")
     with pytest.raises(ValueError, match="X has 3 rows but y has 4; they must describe the same examples"):
         require_same_length(np.zeros((3, 2)), "X", np.zeros(4), "y")
@@ -97,7 +99,7 @@ def test_check_same_length_message():
 # ----------------------------------------------------------------------------- labels
 
 
-def test_check_binary_labels_accepts_each_convention_and_returns_float64():
+def test_require_binary_labels_accepts_each_convention_and_returns_float64():
     out = require_binary_labels([1, -1, 1], "y", (-1, 1))
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out, [1.0, -1.0, 1.0])
@@ -116,12 +118,12 @@ def test_check_binary_labels_accepts_each_convention_and_returns_float64():
         ([1, np.nan], (-1, 1), None, "y contains NaN"),
     ],
 )
-def test_check_binary_labels_refusals(y, values, n, message):
+def test_require_binary_labels_refusals(y, values, n, message):
     with pytest.raises(ValueError, match=message):
         require_binary_labels(y, "y", values, n=n)
 
 
-def test_check_class_labels_accepts_integers_and_whole_floats():
+def test_require_class_labels_accepts_integers_and_whole_floats():
     out = require_class_labels(np.array([2, 0, 1]), "y", 3)
     assert out.dtype == np.int64
     np.testing.assert_array_equal(out, [2, 0, 1])
@@ -140,7 +142,7 @@ def test_check_class_labels_accepts_integers_and_whole_floats():
         ([0, 1, 2], 3, 2, "y has 3 labels but the scores have 2 rows"),
     ],
 )
-def test_check_class_labels_refusals(y, k, n, message):
+def test_require_class_labels_refusals(y, k, n, message):
     with pytest.raises(ValueError, match=message):
         require_class_labels(y, "y", k, n=n)
 
@@ -148,7 +150,7 @@ def test_check_class_labels_refusals(y, k, n, message):
 # ----------------------------------------------------------------------------- numbers
 
 
-def test_check_positive_returns_a_float_and_allows_zero_only_when_asked():
+def test_require_positive_returns_a_float_and_allows_zero_only_when_asked():
     assert require_positive(3, "lr") == 3.0 and isinstance(require_positive(3, "lr"), float)
     assert require_positive(np.float32(0.5), "lr") == 0.5
     assert require_positive(0, "l2", allow_zero=True) == 0.0
@@ -164,12 +166,12 @@ def test_check_positive_returns_a_float_and_allows_zero_only_when_asked():
         (float("inf"), False, "lr must be a finite number > 0, got inf"),
     ],
 )
-def test_check_positive_refusals(value, allow_zero, message):
+def test_require_positive_refusals(value, allow_zero, message):
     with pytest.raises(ValueError, match=message):
         require_positive(value, "lr", allow_zero=allow_zero)
 
 
-def test_check_count_accepts_python_and_numpy_integers_and_returns_an_int():
+def test_require_count_accepts_python_and_numpy_integers_and_returns_an_int():
     assert require_count(3, "epochs") == 3
     out = require_count(np.int64(4), "epochs")
     assert out == 4 and type(out) is int
@@ -190,14 +192,56 @@ def test_check_count_accepts_python_and_numpy_integers_and_returns_an_int():
         (1, 2, "epochs must be an integer >= 2, got 1"),
     ],
 )
-def test_check_count_refusals(value, minimum, message):
+def test_require_count_refusals(value, minimum, message):
     with pytest.raises(ValueError, match=message):
         require_count(value, "epochs", minimum=minimum)
 
 
 def test_one_hot_no_longer_takes_true_for_a_class_count():
-    """The bug this check replaced: losses.one_hot accepted K=True as one class."""
+    """The bug require_count fixed: losses.one_hot accepted K=True as one class."""
     from dlfoundations.losses import one_hot
 
     with pytest.raises(ValueError, match=r"K \(the number of classes\) must be an integer >= 1, got True"):
         one_hot([0], True)
+
+
+# ----------------------------------------------------------------------------- dicts of arrays
+
+
+def test_require_arrays_returns_float_arrays_keyed_as_given():
+    arrays = require_arrays({"W": [[1, 2]], "b": np.zeros(2, dtype=np.float32)}, "params")
+    assert list(arrays) == ["W", "b"]
+    assert arrays["W"].dtype == np.float64 and arrays["b"].dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (np.zeros(2), "params must be a dict of arrays, got ndarray"),
+        ({}, "params is empty; it needs at least one array"),
+        ({"W": [1.0, np.nan]}, r"params\['W'\] contains NaN"),
+    ],
+)
+def test_require_arrays_refusals(value, message):
+    with pytest.raises(ValueError, match=message):
+        require_arrays(value, "params")
+
+
+def test_require_like_accepts_the_same_keys_and_shapes_in_any_order():
+    like = {"W": np.zeros((2, 3)), "b": np.zeros(3)}
+    grads = require_like({"b": [1.0, 2.0, 3.0], "W": np.ones((2, 3))}, "grads", like)
+    np.testing.assert_array_equal(grads["b"], [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ({"W": np.zeros((2, 3))}, r"grads must have the same keys as params: missing \['b'\], unexpected \[\]"),
+        ({"W": np.zeros((2, 3)), "b": np.zeros(3), "c": np.zeros(1)}, r"missing \[\], unexpected \['c'\]"),
+        ({"W": np.zeros((3, 2)), "b": np.zeros(3)},
+         r"grads\['W'\] has shape \(3, 2\) but params\['W'\] has shape \(2, 3\)"),
+    ],
+)
+def test_require_like_refusals(value, message):
+    with pytest.raises(ValueError, match=message):
+        require_like(value, "grads", {"W": np.zeros((2, 3)), "b": np.zeros(3)})

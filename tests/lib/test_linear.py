@@ -444,3 +444,13 @@ def test_multiclass_perceptron_step_on_a_hand_worked_example():
         linear.multiclass_perceptron_step(W, b, x, 3)
     with pytest.raises(ValueError, match="do not fit"):
         linear.multiclass_perceptron_step(W, b, np.ones(3), 0)
+
+
+def test_the_package_exports_exactly_what_its_model_modules_export():
+    import dlfoundations.linear as package
+    from dlfoundations.linear import _common, logistic, perceptron
+
+    exported = [*perceptron.__all__, *logistic.__all__, *_common.__all__]
+    assert sorted(package.__all__) == sorted(exported)
+    assert all(getattr(package, name) is getattr(module, name)
+               for module in (perceptron, logistic, _common) for name in module.__all__)

@@ -8,10 +8,19 @@ import pytest
 
 from dlfoundations.kit import data
 from dlfoundations.gradients import check_gradients
-from dlfoundations.layers import activation_backward, activation_forward, affine_backward, affine_forward
+from dlfoundations.layers import (
+    affine_backward,
+    affine_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
+)
 from dlfoundations.mlp import init_mlp, mlp_backward, mlp_forward, mlp_loss, mlp_predict
 from dlfoundations.optim import Adam
-from dlfoundations.training import fit
+from dlfoundations.training import LoopSettings, fit
 
 GRAPH = {  # independent definitions of the activations, written out here
     "relu": lambda z: np.maximum(z, 0.0),
@@ -22,6 +31,13 @@ SLOPE = {  # and of their derivatives g'(z), in terms of z
     "relu": lambda z: (z > 0).astype(float),
     "sigmoid": lambda z: np.exp(-z) / (1.0 + np.exp(-z)) ** 2,
     "tanh": lambda z: 1.0 / np.cosh(z) ** 2,
+}
+
+
+LAYERS = {
+    "relu": (relu_forward, relu_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
+    "tanh": (tanh_forward, tanh_backward),
 }
 
 
@@ -184,12 +200,7 @@ def test_network_agrees_with_the_layers_composed_by_hand(activation):
     rng = np.random.default_rng(8)
     X, dscores = rng.normal(size=(9, 4)), rng.normal(size=(9, 3))
     params = {key: value + 0.1 for key, value in init_mlp([4, 6, 5, 3], seed=8).items()}
-    def forward(z):
-        return activation_forward(z, activation)
-
-    def backward(dout, cache):
-        return activation_backward(dout, cache, activation)
-
+    forward, backward = LAYERS[activation]
     z1, a1 = affine_forward(X, params["W1"], params["b1"])
     h1, g1 = forward(z1)
     z2, a2 = affine_forward(h1, params["W2"], params["b2"])
@@ -272,8 +283,8 @@ def _train_and_score(X, y, hidden, epochs, batch_size, lr, seed=0):
     mean, std = data.fit_standardiser(X_train)
     X_train, X_test = data.standardise(X_train, mean, std), data.standardise(X_test, mean, std)
     params = init_mlp([X.shape[1], hidden, int(y.max()) + 1], seed=seed)
-    params, history = fit(params, mlp_loss, Adam(lr), X_train, y_train,
-                          epochs=epochs, batch_size=batch_size, seed=seed)
+    params, history = fit(params, mlp_loss, Adam(lr), (X_train, y_train),
+                          LoopSettings(epochs=epochs, batch_size=batch_size, seed=seed))
     return _accuracy(params, X_test, y_test), history
 
 

@@ -8,7 +8,19 @@ import copy
 import numpy as np
 import pytest
 
-from dlfoundations.optim import SGD, Adagrad, Adam, Momentum, RMSProp, run_trajectory
+from dlfoundations.optim import (
+    SGD,
+    Adagrad,
+    AdagradState,
+    Adam,
+    AdamState,
+    Momentum,
+    MomentumState,
+    RMSProp,
+    RMSPropState,
+    SGDState,
+    run_trajectory,
+)
 from dlfoundations.schedules import exponential_decay, step_decay
 from dlfoundations.kit.surfaces import ill_conditioned_quadratic, quadratic, rosenbrock
 
@@ -40,7 +52,7 @@ def test_sgd_three_steps_by_hand():
     np.testing.assert_allclose(points[0], [1.0 - 0.3, -2.0 + 0.4])  # [0.7, -1.6]
     np.testing.assert_allclose(points[1], [0.7 - 0.4, -1.6 - 0.3])  # [0.3, -1.9]
     np.testing.assert_allclose(points[2], [0.3 - 1.2, -1.9 + 1.2])  # [-0.9, -0.7]
-    assert state == {"step": 3}
+    assert state == SGDState(t=3)
 
 
 def test_momentum_three_steps_by_hand():
@@ -51,8 +63,8 @@ def test_momentum_three_steps_by_hand():
     np.testing.assert_allclose(points[1], [0.7 - 0.55, -1.6 - 0.1])  # [0.15, -1.7]
     # v3 = 0.5 [5.5, 1.0] + [12, -12] = [14.75, -11.5]
     np.testing.assert_allclose(points[2], [0.15 - 1.475, -1.7 + 1.15])  # [-1.325, -0.55]
-    np.testing.assert_allclose(state["v"]["w"], [14.75, -11.5])
-    assert state["step"] == 3
+    np.testing.assert_allclose(state.v["w"], [14.75, -11.5])
+    assert state.t == 3
 
 
 def test_adagrad_three_steps_by_hand():
@@ -63,7 +75,7 @@ def test_adagrad_three_steps_by_hand():
     np.testing.assert_allclose(points[1], [0.82, -1.96], atol=1e-8)
     # s3 = [169, 169]: step 0.1 [12/13, -12/13]
     np.testing.assert_allclose(points[2], [0.82 - 1.2 / 13, -1.96 + 1.2 / 13], atol=1e-8)
-    np.testing.assert_allclose(state["s"]["w"], [169.0, 169.0])
+    np.testing.assert_allclose(state.s["w"], [169.0, 169.0])
 
 
 def test_rmsprop_three_steps_by_hand():
@@ -77,7 +89,7 @@ def test_rmsprop_three_steps_by_hand():
     # s3 = 0.5 [10.25, 8.5] + 0.5 [144, 144] = [77.125, 76.25]
     w3 = w2 - 0.1 * np.array([12 / np.sqrt(77.125), -12 / np.sqrt(76.25)])
     np.testing.assert_allclose(points[2], w3, atol=1e-8)
-    np.testing.assert_allclose(state["s"]["w"], [77.125, 76.25])
+    np.testing.assert_allclose(state.s["w"], [77.125, 76.25])
 
 
 def test_adam_three_steps_by_hand():
@@ -97,9 +109,9 @@ def test_adam_three_steps_by_hand():
     v3 = np.array([0.024966009 + 0.144, 0.024959016 + 0.144])
     w3 = w2 - 0.1 * (m3 / 0.271) / np.sqrt(v3 / 0.002997001)
     np.testing.assert_allclose(points[2], w3, atol=1e-8)
-    np.testing.assert_allclose(state["m"]["w"], m3)
-    np.testing.assert_allclose(state["v"]["w"], v3)
-    assert state["step"] == 3
+    np.testing.assert_allclose(state.m["w"], m3)
+    np.testing.assert_allclose(state.v["w"], v3)
+    assert state.t == 3
 
 
 def test_adam_bias_correction_makes_constant_gradient_steps_equal_lr():
@@ -125,7 +137,7 @@ def test_multiple_keys_and_shapes_update_each_array_elementwise():
         assert new[key].shape == params[key].shape
         np.testing.assert_allclose(new[key], params[key] - 0.5 * grads[key])
     new, state = Momentum(lr=0.1).update(grads, Momentum(lr=0.1).init(params), params)
-    assert set(state["v"]) == {"W1", "b1", "w2"}
+    assert set(state.v) == {"W1", "b1", "w2"}
     np.testing.assert_allclose(new["w2"], 0.5 + 0.2)
 
 
@@ -257,7 +269,11 @@ ALL_OPTIMIZERS = [SGD(lr=0.1), Momentum(lr=0.1), Adagrad(lr=0.1), RMSProp(lr=0.1
 
 def assert_same_tree(a, b):
     assert type(a) is type(b)
-    if isinstance(a, dict):
+    if isinstance(a, tuple):  # a state: a NamedTuple of dicts and the count t
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            assert_same_tree(x, y)
+    elif isinstance(a, dict):
         assert list(a) == list(b)
         for key in a:
             assert_same_tree(a[key], b[key])
@@ -269,8 +285,9 @@ def assert_same_tree(a, b):
 
 
 def arrays_in(tree):
-    if isinstance(tree, dict):
-        return [array for value in tree.values() for array in arrays_in(value)]
+    if isinstance(tree, (dict, tuple)):
+        values = tree.values() if isinstance(tree, dict) else tree
+        return [array for value in values for array in arrays_in(value)]
     return [tree] if isinstance(tree, np.ndarray) else []
 
 
@@ -290,7 +307,7 @@ def test_update_mutates_nothing_and_returns_new_objects(optimiser):
         for new_array in arrays_in(new_params) + arrays_in(new_state):
             for old_array in arrays_in(params) + arrays_in(grads) + arrays_in(state):
                 assert not np.shares_memory(new_array, old_array)
-        assert new_state["step"] == state["step"] + 1
+        assert new_state.t == state.t + 1
         params, state = new_params, new_state
 
 
@@ -442,14 +459,17 @@ def test_rejects_schedule_returning_a_negative_or_nan_rate():
 def test_rejects_bad_state():
     params = {"w": np.array([1.0, 2.0])}
     grads = {"w": np.array([1.0, 1.0])}
-    with pytest.raises(ValueError, match="state has no 'm' entry"):
+    made_by = r"state must be the AdamState made by this optimiser's init\(\) or update\(\), got MomentumState"
+    with pytest.raises(ValueError, match=made_by):
         Adam(lr=0.1).update(grads, Momentum(lr=0.1).init(params), params)
-    with pytest.raises(ValueError, match=r"state\['step'\] must be an integer >= 0"):
-        SGD(lr=0.1).update(grads, {"step": -1}, params)
-    with pytest.raises(ValueError, match="with a 'step' entry"):
-        SGD(lr=0.1).update(grads, {}, params)
-    with pytest.raises(ValueError, match=r"state\['v'\]\['w'\] has shape \(3,\)"):
-        Momentum(lr=0.1).update(grads, {"step": 0, "v": {"w": np.zeros(3)}}, params)
+    with pytest.raises(ValueError, match=r"state.t must be an integer >= 0"):
+        SGD(lr=0.1).update(grads, SGDState(t=-1), params)
+    with pytest.raises(ValueError, match="state must be the SGDState"):
+        SGD(lr=0.1).update(grads, {"t": 0}, params)
+    with pytest.raises(ValueError, match=r"state.v\['w'\] has shape \(3,\)"):
+        Momentum(lr=0.1).update(grads, MomentumState(v={"w": np.zeros(3)}, t=0), params)
+    with pytest.raises(ValueError, match=r"state.m must have the same keys as params: missing \['w'\]"):
+        Adam(lr=0.1).update(grads, AdamState(m={"b": np.zeros(2)}, v={"w": np.zeros(2)}, t=0), params)
 
 
 def test_rejects_empty_or_non_dict_params():
@@ -468,40 +488,35 @@ def test_run_trajectory_rejects_bad_start_and_steps():
         run_trajectory(rosenbrock_grad, np.zeros(2), SGD(lr=0.1), 2.5)
 
 
-@pytest.mark.parametrize(
-    "optimiser, returned",
-    [(SGD(lr=0.1), 1), (Momentum(lr=0.1), 2), (Adagrad(lr=0.1), 2), (RMSProp(lr=0.1), 2), (Adam(lr=0.1), 3)],
-    ids=lambda o: type(o).__name__ if not isinstance(o, int) else str(o),
-)
-def test_update_allocates_only_the_arrays_it_returns(optimiser, returned):
-    """Pure, but without temporaries: the peak of new memory during an update is what it hands back
-    (new params and new running averages), within a small slack. The textbook one-liners need
-    two to five more arrays of the parameter's size."""
-    import tracemalloc
+# ----------------------------------------------------------------------------- the states
 
-    size = 250_000  # 2 MB per float64 array: far above the bookkeeping
-    rng = np.random.default_rng(0)
-    params, grads = {"w": rng.normal(size=size)}, {"w": rng.normal(size=size)}
+
+@pytest.mark.parametrize(
+    "optimiser, expected",
+    [
+        (SGD(lr=0.1), lambda zeros: SGDState(t=0)),
+        (Momentum(lr=0.1), lambda zeros: MomentumState(v=zeros, t=0)),
+        (Adagrad(lr=0.1), lambda zeros: AdagradState(s=zeros, t=0)),
+        (RMSProp(lr=0.1), lambda zeros: RMSPropState(s=zeros, t=0)),
+        (Adam(lr=0.1), lambda zeros: AdamState(m=zeros, v=zeros, t=0)),
+    ],
+    ids=lambda o: type(o).__name__,
+)
+def test_init_gives_each_optimiser_its_own_state_of_zeros(optimiser, expected):
+    params = {"W": np.ones((3, 2)), "b": np.ones(2)}
     state = optimiser.init(params)
-    params, state = optimiser.update(grads, state, params)  # non-zero averages from here on
-    tracemalloc.start()
-    try:
-        new_params, new_state = optimiser.update(grads, state, params)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    array_bytes = params["w"].nbytes
-    assert peak <= returned * array_bytes + 0.2 * array_bytes, f"peak {peak / array_bytes:.2f} arrays"
-    outputs = arrays_in(new_params) + arrays_in(new_state)
-    assert len(outputs) == returned
-    for i, a in enumerate(outputs):
-        assert all(not np.shares_memory(a, b) for b in outputs[i + 1:])
+    assert_same_tree(state, expected({"W": np.zeros((3, 2)), "b": np.zeros(2)}))
+    averages = arrays_in(state)
+    for i, a in enumerate(averages):  # each average its own array: updating one cannot change another
+        assert all(not np.shares_memory(a, b) for b in averages[i + 1:] + arrays_in(params))
 
 
 @pytest.mark.parametrize("optimiser", ALL_OPTIMIZERS, ids=lambda o: type(o).__name__)
-def test_float32_parameters_stay_float32(optimiser):
-    params = {"w": np.array([1.0, -2.0], dtype=np.float32)}
-    grads = {"w": np.array([0.5, 0.25], dtype=np.float32)}
+def test_float32_parameters_and_averages_stay_float32(optimiser):
+    """float32 training (twice as fast) must not be turned into float64 by an update."""
+    rng = np.random.default_rng(2)
+    params = {"W": rng.normal(size=(4, 3)).astype(np.float32)}
     state = optimiser.init(params)
-    new_params, new_state = optimiser.update(grads, state, params)
-    assert all(a.dtype == np.float32 for a in arrays_in(new_params) + arrays_in(new_state))
+    for _ in range(2):
+        params, state = optimiser.update({"W": rng.normal(size=(4, 3)).astype(np.float32)}, state, params)
+    assert [a.dtype for a in arrays_in(params) + arrays_in(state)] == [np.float32] * (1 + len(arrays_in(state)))

@@ -10,7 +10,7 @@ import pytest
 from dlfoundations.kit import data
 from dlfoundations.mlp import init_mlp, mlp_loss, mlp_predict
 from dlfoundations.optim import SGD, Momentum
-from dlfoundations.training import History, fit
+from dlfoundations.training import History, LoopSettings, fit
 
 
 def least_squares(params, X, y):
@@ -29,7 +29,7 @@ def regression_problem(n=40, seed=0):
 
 def test_full_batch_epoch_is_one_gradient_step_worked_by_hand():
     params, X, y = regression_problem()
-    new, history = fit(params, least_squares, SGD(0.1), X, y, epochs=1)
+    new, history = fit(params, least_squares, SGD(0.1), (X, y), LoopSettings(epochs=1))
     residual = -y  # w = 0, b = 0
     np.testing.assert_allclose(new["w"], -0.1 * X.T @ residual / len(y))
     np.testing.assert_allclose(new["b"], -0.1 * residual.mean())
@@ -38,7 +38,7 @@ def test_full_batch_epoch_is_one_gradient_step_worked_by_hand():
 
 def test_loss_decreases_and_history_has_one_entry_per_epoch():
     params, X, y = regression_problem()
-    _, history = fit(params, least_squares, SGD(0.05), X, y, epochs=30, batch_size=8, seed=1)
+    _, history = fit(params, least_squares, SGD(0.05), (X, y), LoopSettings(epochs=30, batch_size=8, seed=1))
     assert len(history.train_loss) == 30
     assert history.train_loss[-1] < 0.01 * history.train_loss[0]
     assert all(later <= earlier * 1.05 for earlier, later in pairwise(history.train_loss))
@@ -54,7 +54,7 @@ def test_train_loss_is_the_size_weighted_mean_of_the_epoch_batch_losses():
         seen.append((loss, len(yb), Xb.copy()))
         return loss, grads
 
-    _, history = fit(params, spy, SGD(0.01), X, y, epochs=1, batch_size=4, seed=3)
+    _, history = fit(params, spy, SGD(0.01), (X, y), LoopSettings(epochs=1, batch_size=4, seed=3))
     assert [size for _, size, _ in seen] == [4, 4, 2]
     expected = sum(loss * size for loss, size, _ in seen) / 10
     assert history.train_loss[0] == pytest.approx(expected)
@@ -66,9 +66,9 @@ def test_fit_is_pure_and_seeded():
     params, X, y = regression_problem()
     saved = {key: value.copy() for key, value in params.items()}
     X_saved, y_saved = X.copy(), y.copy()
-    first, _ = fit(params, least_squares, Momentum(0.05), X, y, epochs=3, batch_size=7, seed=4)
-    again, _ = fit(params, least_squares, Momentum(0.05), X, y, epochs=3, batch_size=7, seed=4)
-    other, _ = fit(params, least_squares, Momentum(0.05), X, y, epochs=3, batch_size=7, seed=5)
+    first, _ = fit(params, least_squares, Momentum(0.05), (X, y), LoopSettings(epochs=3, batch_size=7, seed=4))
+    again, _ = fit(params, least_squares, Momentum(0.05), (X, y), LoopSettings(epochs=3, batch_size=7, seed=4))
+    other, _ = fit(params, least_squares, Momentum(0.05), (X, y), LoopSettings(epochs=3, batch_size=7, seed=5))
     for key in params:
         np.testing.assert_array_equal(params[key], saved[key])
         np.testing.assert_array_equal(first[key], again[key])
@@ -87,7 +87,7 @@ def test_accuracy_and_validation_are_recorded_after_every_epoch():
     def accuracy_fn(p, Xs, ys):
         return float(np.mean(mlp_predict(p, Xs) == ys))
 
-    final, history = fit(params, mlp_loss, SGD(0.1), X_train, y_train, epochs=5, batch_size=32,
+    final, history = fit(params, mlp_loss, SGD(0.1), (X_train, y_train), LoopSettings(epochs=5, batch_size=32),
                          accuracy_fn=accuracy_fn, validation=(X_val, y_val))
     assert isinstance(history, History)
     for values in (history.train_loss, history.train_accuracy, history.val_loss, history.val_accuracy):
@@ -106,19 +106,33 @@ def test_accuracy_and_validation_are_recorded_after_every_epoch():
         ({"epochs": 0}, "epochs must be an integer >= 1"),
         ({"epochs": 2.5}, "epochs must be an integer >= 1"),
         ({"epochs": 1, "batch_size": 0}, "batch_size must be an integer >= 1"),
-        ({"epochs": 1, "validation": (np.zeros((2, 3)),)}, "validation must be a pair"),
+        ({"epochs": 1, "batch_size": True}, "batch_size must be an integer >= 1"),
     ],
 )
-def test_fit_refuses_bad_arguments(kwargs, message):
-    params, X, y = regression_problem()
+def test_loop_settings_refuse_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        fit(params, least_squares, SGD(0.1), X, y, **kwargs)
+        LoopSettings(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"loop": 5}, r"loop must be LoopSettings\(epochs, batch_size, seed\), got int"),
+        ({"train": np.zeros((4, 3))}, r"train must be a pair \(X, y\)"),
+        ({"validation": (np.zeros((2, 3)),)}, r"validation must be a pair \(X_val, y_val\)"),
+    ],
+)
+def test_fit_refuses_bad_arguments(change, message):
+    params, X, y = regression_problem()
+    arguments = {"train": (X, y), "loop": LoopSettings(epochs=1), **change}
+    with pytest.raises(ValueError, match=message):
+        fit(params, least_squares, SGD(0.1), **arguments)
 
 
 def test_fit_refuses_mismatched_rows():
     params, X, y = regression_problem()
     with pytest.raises(ValueError, match="X has 40 rows but y has 39"):
-        fit(params, least_squares, SGD(0.1), X, y[:-1], epochs=1)
+        fit(params, least_squares, SGD(0.1), (X, y[:-1]), LoopSettings(epochs=1))
 
 
 def test_fit_checks_the_data_once_then_its_steps_skip_the_nan_scans():
@@ -138,7 +152,7 @@ def test_fit_checks_the_data_once_then_its_steps_skip_the_nan_scans():
             as_float_array(np.zeros(3), "probe", ndim=2)
         return least_squares(p, Xb, yb)
 
-    fit(params, probe, SGD(0.1), X, y, epochs=2, batch_size=5)
+    fit(params, probe, SGD(0.1), (X, y), LoopSettings(epochs=2, batch_size=5))
     assert scanned == [False] * 6  # 3 batches x 2 epochs, none rescanned
     with pytest.raises(ValueError, match="probe contains NaN"):
         as_float_array(np.array([np.nan]), "probe")  # and the scans are back after fit
@@ -165,7 +179,7 @@ def test_fit_refuses_non_finite_data_before_the_first_step(where, message):
     else:
         kwargs["validation"] = (np.full((2, 3), np.inf), np.zeros(2))
     with pytest.raises(ValueError, match=message):
-        fit(params, spy, SGD(0.1), X, y, epochs=1, **kwargs)
+        fit(params, spy, SGD(0.1), (X, y), LoopSettings(epochs=1), **kwargs)
     assert calls == []
 
 
@@ -173,7 +187,7 @@ def test_fit_stops_when_the_loss_stops_being_finite():
     params, X, y = regression_problem()
     with np.errstate(over="ignore", invalid="ignore"):  # the divergence overflows on its way to inf
         with pytest.raises(ValueError, match="the training loss became (inf|nan) in epoch [0-9]+: training diverged"):
-            fit(params, least_squares, SGD(1e3), X, y, epochs=200)
+            fit(params, least_squares, SGD(1e3), (X, y), LoopSettings(epochs=200))
 
 
 def test_a_loss_function_cannot_write_into_the_callers_data():
@@ -184,5 +198,5 @@ def test_a_loss_function_cannot_write_into_the_callers_data():
         return least_squares(p, Xb, yb)
 
     with pytest.raises(ValueError, match="read-only"):
-        fit(params, vandal, SGD(0.1), X, y, epochs=1)
+        fit(params, vandal, SGD(0.1), (X, y), LoopSettings(epochs=1))
     assert X[0, 0] != 123.0

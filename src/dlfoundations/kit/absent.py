@@ -75,7 +75,7 @@ class Use:
         return f"`{self.name}` comes from `{self.module}`, but {absent}: write `{self.name}` yourself."
 
 
-def reference_module(name: str) -> str | None:
+def reference_module(name: str | None) -> str | None:
     """``name`` if it is a module of the reference (``dlfoundations.X`` with X not the kit), else None."""
     if not isinstance(name, str) or not name.startswith(_PACKAGE + "."):
         return None
@@ -206,8 +206,9 @@ def function_use(name: str, function: Any) -> Use | None:
                 todo.append((label, value))
         for kind, what, attribute in _names(current.__code__):
             if kind == "import":
-                if reference_module(what) is not None:
-                    return Use(current_name, reference_module(what), imports=True)
+                module = reference_module(what)
+                if module is not None:
+                    return Use(current_name, module, imports=True)
             elif what in current.__globals__:
                 value = current.__globals__[what]
                 use = _use_of(current_name, what, value, attribute)

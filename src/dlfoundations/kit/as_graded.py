@@ -200,7 +200,7 @@ def check_notebook(path: str | Path, cell_seconds: float = CELL_SECONDS,
     from nbclient import NotebookClient
 
     path = Path(path)
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]  # nbformat has no annotations
     withheld = [f"dlfoundations.kit.{m}" for m in nb.metadata.get("dlfoundations", {}).get("withheld_kit", [])]
     headings, functions = _layout(nb)
     client = NotebookClient(nb, timeout=int(cell_seconds), kernel_name="python3", allow_errors=True,
@@ -208,7 +208,8 @@ def check_notebook(path: str | Path, cell_seconds: float = CELL_SECONDS,
     report, counts, errors, undefined = Report(), {}, {}, {}
     started = time.monotonic()
     with client.setup_kernel():
-        nb.cells.insert(0, nbformat.v4.new_code_cell(_SETUP.replace("WITHHELD", repr(withheld))))
+        setup = nbformat.v4.new_code_cell(_SETUP.replace("WITHHELD", repr(withheld)))  # type: ignore[no-untyped-call]
+        nb.cells.insert(0, setup)
         client.execute_cell(nb.cells[0], 0)  # nbclient writes a cell back at its index: run it in place, then
         nb.cells.pop(0)  # take it out again
         for index, cell in enumerate(nb.cells):

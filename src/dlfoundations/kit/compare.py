@@ -63,9 +63,9 @@ class Case:
     """One call to test: the arguments, a sentence fragment describing them, and the batch size N."""
 
     description: str
-    args: tuple = ()
+    args: tuple[Any, ...] = ()
     batch_size: int | None = None
-    kwargs: dict = field(default_factory=dict)
+    kwargs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def opening(self) -> str:
@@ -168,7 +168,7 @@ def _is_bias(what: str) -> bool:
     return last.startswith("b") or last.startswith("db")
 
 
-def _compare_dict(got: Any, expected: dict, name: str, case: Case) -> Finding | None:
+def _compare_dict(got: Any, expected: dict[str, Any], name: str, case: Case) -> Finding | None:
     if not isinstance(got, dict):
         return Finding("wrong-type", f"{case.opening}, `{name}` should be a dict with keys {sorted(expected)}, "
                        f"but it is {describe(got)}.")

@@ -263,7 +263,8 @@ def standardise(X: Any, mean: Any, std: Any) -> np.ndarray:
             raise ValueError(f"{name} has {stat.shape[0]} entries but X has {X.shape[1]} columns")
     if np.any(std <= 0):
         raise ValueError("std must be > 0 in every column")
-    return (X - mean) / std
+    standardised: np.ndarray = (X - mean) / std
+    return standardised
 
 
 def minibatches(

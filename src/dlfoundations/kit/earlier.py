@@ -64,7 +64,7 @@ class Culprit:
 
 def _cell() -> types.FrameType | None:
     """The frame of the notebook cell that is running (a ``<module>`` frame of ``__main__``), if any."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__main__":
             return frame
@@ -103,7 +103,9 @@ def record_own_test(function: Any, what: str | None = None) -> None:
     """
     cell = None if _REPLAYING.get() else _cell()
     source = _source(cell) if cell is not None else None
-    name = _name_in(cell.f_globals, function, what) if source is not None else None
+    if cell is None or source is None:
+        return
+    name = _name_in(cell.f_globals, function, what)
     if name is not None:
         _own_tests(cell.f_globals)[name] = source
 
@@ -112,7 +114,7 @@ def tested_here() -> list[Any]:
     """The functions whose own visible test is the running cell."""
     cell = _cell()
     source = _source(cell) if cell is not None else None
-    if source is None:
+    if cell is None or source is None:
         return []
     namespace = cell.f_globals
     return [namespace[name] for name, test in _own_tests(namespace).items() if test == source and name in namespace]
@@ -163,7 +165,8 @@ def _reached(namespace: dict[str, Any], starts: list[Any]) -> dict[str, tuple[st
     one; a path holds the names of the notebook's functions (globals) it passes through, beginning with
     the start's own name, or "" for a start without one (a lambda).
     """
-    todo = [(function, (_name_in(namespace, function) or "",)) for function in starts]
+    todo: list[tuple[Any, tuple[str, ...]]] = [(function, (_name_in(namespace, function) or "",))
+                                                for function in starts]
     paths = {path[0]: path for _, path in todo if path[0]}
     seen = {id(function) for function, _ in todo}
     while todo:
@@ -214,7 +217,7 @@ def earlier_failure(*uses: Any) -> Culprit | None:
     """
     cell = None if _REPLAYING.get() else _cell()
     source = _source(cell) if cell is not None else None
-    if source is None:
+    if cell is None or source is None:
         return None
     namespace = cell.f_globals
     tests = _own_tests(namespace)

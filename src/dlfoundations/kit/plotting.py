@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
@@ -253,7 +254,7 @@ def animate_trajectories(
     interval = int(require_positive(interval, "interval"))
     fig, ax = plt.subplots(figsize=(6, 4.5))
     _draw_surface(ax, f, xlim, ylim, levels, log_levels)
-    lines = []
+    lines: list[Line2D] = []
     for index, name in enumerate(checked):
         colour, marker = _style(index)
         (line,) = ax.plot([], [], color=colour, marker=marker, markersize=3, linewidth=1.5, label=name)
@@ -261,7 +262,7 @@ def animate_trajectories(
     _mark_starts(ax, checked)
     ax.legend(loc="best", framealpha=0.9)
 
-    def draw_frame(frame: int) -> list:
+    def draw_frame(frame: int) -> list[Line2D]:
         for line, path in zip(lines, checked.values(), strict=True):
             shown = path[: frame + 1]
             line.set_data(shown[:, 0], shown[:, 1])
@@ -285,5 +286,5 @@ def animation_html(animation: FuncAnimation) -> str:
     if not isinstance(animation, FuncAnimation):
         raise ValueError(f"animation must be a matplotlib FuncAnimation, got {type(animation).__name__}")
     html = animation.to_jshtml()
-    plt.close(animation._fig)
+    plt.close(animation._fig)  # type: ignore[attr-defined]  # matplotlib keeps the figure in a private attribute
     return _CDN_STYLESHEET.sub("", html)

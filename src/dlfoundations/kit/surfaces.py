@@ -53,7 +53,8 @@ def quadratic(A: np.ndarray) -> Surface:
         return float(0.5 * p @ A @ p)
 
     def grad(p: np.ndarray) -> np.ndarray:
-        return A @ _check_point(p, size)
+        g: np.ndarray = A @ _check_point(p, size)
+        return g
 
     return f, grad
 

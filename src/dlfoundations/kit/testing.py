@@ -87,7 +87,7 @@ def _where(error: BaseException) -> str:
     return f" (in `{code.co_name}`, line {frames[-1].f_lineno})" if code.co_name.isidentifier() else ""
 
 
-def call_student(fn: Callable, *args: Any, what: str | None = None, **kwargs: Any) -> Any:
+def call_student(fn: Callable[..., Any], *args: Any, what: str | None = None, **kwargs: Any) -> Any:
     """Call ``fn(*args, **kwargs)``, check that it left its array arguments unchanged, and return its result.
 
     A crash or an in-place change raises :class:`CheckFailure` with an explanation (or names an earlier

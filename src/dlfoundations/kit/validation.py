@@ -1,6 +1,6 @@
 """Input validation shared by every public function.
 
-Each check raises ``ValueError`` with a message that names the argument and
+Each function raises ``ValueError`` with a message that names the argument and
 says what is wrong with it (expected versus received), so that a student who
 passes a wrong shape reads the fix in the error itself.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -24,6 +24,8 @@ __all__ = [
     "require_class_labels",
     "require_positive",
     "require_count",
+    "require_arrays",
+    "require_like",
 ]
 
 _ASSUME_FINITE: ContextVar[bool] = ContextVar("assume_finite", default=False)
@@ -36,8 +38,8 @@ def assume_finite() -> Iterator[None]:
     A training loop checks its data and parameters once, then runs its steps in
     this block, so that every step does not scan the same arrays again (what
     scikit-learn's ``config_context(assume_finite=True)`` does). Shapes, ranks
-    and labels are still checked at every call: those checks cost no pass over
-    the data.
+    and labels are still validated at every call: that costs no pass over the
+    data.
     """
     token = _ASSUME_FINITE.set(True)
     try:
@@ -147,3 +149,28 @@ def require_count(value: Any, name: str, minimum: int = 1) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def require_arrays(arrays: Any, name: str) -> dict[str, np.ndarray]:
+    """Return ``arrays``, a non-empty dict ``{key: array}`` (parameters, gradients, ...), as float arrays.
+
+    Each entry goes through :func:`as_float_array` under the name ``name[key]``.
+    """
+    if not isinstance(arrays, Mapping):
+        raise ValueError(f"{name} must be a dict of arrays, got {type(arrays).__name__}")
+    if not arrays:
+        raise ValueError(f"{name} is empty; it needs at least one array")
+    return {key: as_float_array(value, f"{name}[{key!r}]") for key, value in arrays.items()}
+
+
+def require_like(arrays: Any, name: str, like: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`require_arrays`, and exactly the keys of ``like`` with the same shapes (grads like params)."""
+    checked = require_arrays(arrays, name)
+    if set(checked) != set(like):
+        missing, extra = sorted(set(like) - set(checked)), sorted(set(checked) - set(like))
+        raise ValueError(f"{name} must have the same keys as params: missing {missing}, unexpected {extra}")
+    for key, value in checked.items():
+        if value.shape != like[key].shape:
+            raise ValueError(f"{name}[{key!r}] has shape {value.shape} but params[{key!r}] has shape "
+                             f"{like[key].shape}")
+    return checked

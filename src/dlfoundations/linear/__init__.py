@@ -10,15 +10,14 @@ One module per model, all importable from here:
     perceptron   Rosenblatt's perceptron (binary and multiclass), the mistake bound
     logistic     logistic and softmax regression, minimising the mean losses of
                  :mod:`dlfoundations.losses` with any optimiser of :mod:`dlfoundations.optim`
-    _common      the data checks they share, and prediction from ``(W, b)``
+    _common      the input validation they share, and prediction from ``(W, b)``
 """
 
 from __future__ import annotations
 
-from dlfoundations.linear import _common, logistic, perceptron
-from dlfoundations.linear._common import predict_class, predict_sign  # noqa: F401 (re-exported)
-from dlfoundations.linear.logistic import LinearFit, fit_logistic_regression, fit_softmax_regression  # noqa: F401
-from dlfoundations.linear.perceptron import (  # noqa: F401
+from dlfoundations.linear._common import predict_class, predict_sign
+from dlfoundations.linear.logistic import LinearFit, fit_logistic_regression, fit_softmax_regression
+from dlfoundations.linear.perceptron import (
     MulticlassPerceptronResult,
     PerceptronResult,
     full_batch_perceptron,
@@ -29,4 +28,9 @@ from dlfoundations.linear.perceptron import (  # noqa: F401
     train_perceptron,
 )
 
-__all__ = [*perceptron.__all__, *logistic.__all__, *_common.__all__]
+__all__ = [
+    "MulticlassPerceptronResult", "PerceptronResult", "full_batch_perceptron", "mistake_bound",
+    "multiclass_perceptron_step", "perceptron_step", "train_multiclass_perceptron", "train_perceptron",
+    "LinearFit", "fit_logistic_regression", "fit_softmax_regression",
+    "predict_class", "predict_sign",
+]

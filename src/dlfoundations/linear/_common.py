@@ -64,4 +64,5 @@ def predict_class(X: ArrayLike, W: ArrayLike, b: ArrayLike) -> np.ndarray:
         raise ValueError(f"W has {W.shape[0]} rows but X has {X.shape[1]} columns")
     if b.shape[0] != W.shape[1]:
         raise ValueError(f"b has {b.shape[0]} entries but W has {W.shape[1]} columns")
-    return np.argmax(X @ W + b, axis=1)
+    labels: np.ndarray = np.argmax(X @ W + b, axis=1)
+    return labels

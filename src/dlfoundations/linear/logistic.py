@@ -15,16 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dlfoundations.kit.validation import require_count, require_positive
+from dlfoundations.kit.validation import require_positive
 from dlfoundations.linear._common import check_num_classes, class_data, signed_data
 from dlfoundations.losses import cross_entropy, logistic_loss
-from dlfoundations.optim import SGD, Optimiser, Params
+from dlfoundations.optim import SGD
 from dlfoundations.regularisation import l2_penalty
-from dlfoundations.training import fit
+from dlfoundations.training import LoopSettings, fit
+from dlfoundations.types import LossFn, Optimiser, Params
 
 __all__ = ["LinearFit", "fit_logistic_regression", "fit_softmax_regression"]
 
@@ -44,7 +46,7 @@ class LinearFit:
 
 def _objective(
     loss: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]], l2: float
-) -> Callable[[Params, np.ndarray, np.ndarray], tuple[float, Params]]:
+) -> LossFn:
     """``(params, X, y) -> (J, grads)`` for the mean ``loss`` of ``X W + b`` plus ``(l2/2) ||W||²``."""
 
     def objective(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[float, Params]:
@@ -63,7 +65,7 @@ def _fit_linear(
     params: Params,
     X: np.ndarray,
     y: np.ndarray,
-    optimiser: Optimiser,
+    optimiser: Optimiser[Any],
     epochs: int,
     l2: float,
     batch_size: int | None = None,
@@ -71,12 +73,12 @@ def _fit_linear(
 ) -> tuple[Params, list[float]]:
     """Train ``params`` (keys W, b) on the penalised mean ``loss``; return them and the loss per epoch."""
     objective = _objective(loss, require_positive(l2, "l2", allow_zero=True))
-    params, history = fit(params, objective, optimiser, X, y, require_count(epochs, "epochs"), batch_size, seed)
+    params, history = fit(params, objective, optimiser, (X, y), LoopSettings(epochs, batch_size, seed))
     return params, history.train_loss
 
 
 def fit_logistic_regression(
-    X: ArrayLike, y: ArrayLike, optimiser: Optimiser | None = None, epochs: int = 1000, l2: float = 0.0
+    X: ArrayLike, y: ArrayLike, optimiser: Optimiser[Any] | None = None, epochs: int = 1000, l2: float = 0.0
 ) -> LinearFit:
     """Logistic regression by full-batch gradient steps, for ``X`` ``(N, d)``, ``y`` ``(N,)`` in {-1, +1}.
 
@@ -101,7 +103,7 @@ def fit_softmax_regression(
     X: ArrayLike,
     y: ArrayLike,
     num_classes: int,
-    optimiser: Optimiser | None = None,
+    optimiser: Optimiser[Any] | None = None,
     epochs: int = 100,
     batch_size: int | None = None,
     seed: int = 0,
