@@ -51,9 +51,9 @@ def solutions_of(source: NotebookNode) -> dict[str, str]:
     """grade_id -> the answer cell's code with the solution kept and the ``### BEGIN/END SOLUTION`` lines removed."""
     markers = ("### BEGIN SOLUTION", "### END SOLUTION")
     return {
-        _grade_id(cell): "\n".join(line for line in cell.source.splitlines() if line.strip() not in markers)
+        grade_id: "\n".join(line for line in cell.source.splitlines() if line.strip() not in markers)
         for cell in source.cells
-        if _is_answer(cell)
+        if _is_answer(cell) and (grade_id := _grade_id(cell)) is not None
     }
 
 
@@ -74,8 +74,9 @@ def negate_returns(code: str) -> str:
 def _fill(release: NotebookNode, answers: dict[str, str]) -> NotebookNode:
     notebook = copy.deepcopy(release)
     for cell in notebook.cells:
-        if _is_answer(cell) and _grade_id(cell) in answers:
-            cell.source = answers[_grade_id(cell)]
+        grade_id = _grade_id(cell)
+        if _is_answer(cell) and grade_id is not None and grade_id in answers:
+            cell.source = answers[grade_id]
     return notebook
 
 

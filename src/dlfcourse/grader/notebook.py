@@ -27,12 +27,12 @@ from nbformat import NotebookNode
 
 from dlfcourse.grader.checks.common import Assignment
 from dlfcourse.grader.items import grade_items
-from dlfcourse.sandbox.policy import Policy
 from dlfcourse.grader.outputs import OutputKeeper
 from dlfcourse.grader.places import notebook_places
-from dlfcourse.sandbox.session import NotebookSession, TimeLimits
 from dlfcourse.grader.student import RemoteStudent
 from dlfcourse.grader.verdict import METADATA_KEY, Verdict, store_verdict
+from dlfcourse.sandbox.session import NotebookSession
+from dlfcourse.settings import GradingSettings
 
 __all__ = ["GradingRun", "grade_notebook", "restore_test_cells", "verdict_output", "is_test_cell"]
 
@@ -61,10 +61,10 @@ def restore_test_cells(nb: NotebookNode, source: NotebookNode) -> tuple[str, ...
     """Insert the source's test cells missing from ``nb`` (by grade id), each after the cell it follows in
     the source (matched by grade id or cell id), else at the end. Returns the grade ids put back."""
     present = {_nbgrader(c).get("grade_id") for c in nb.cells if is_test_cell(c)}
-    restored = []
+    restored: list[str] = []
     for position, cell in enumerate(source.cells):
         grade_id = _nbgrader(cell).get("grade_id")
-        if not is_test_cell(cell) or grade_id in present:
+        if not is_test_cell(cell) or not isinstance(grade_id, str) or grade_id in present:
             continue
         anchor = _anchor(nb, source.cells[:position])
         nb.cells.insert(anchor + 1 if anchor is not None else len(nb.cells), copy.deepcopy(cell))
@@ -98,16 +98,19 @@ def _code_cells(nb: NotebookNode) -> dict[int, str]:
 
 
 def grade_notebook(nb: NotebookNode, source: NotebookNode | None, checks: Assignment | None, workdir: str,
-                   policy: Policy | None, limits: TimeLimits, base_seed: int) -> GradingRun:
+                   settings: GradingSettings, base_seed: int, uid: int | None = None) -> GradingRun:
     """Run ``nb`` in a worker and grade its items; ``nb`` gets the outputs and the verdicts in place.
 
-    A verdict found in the submitted file is the student's data, not the grader's: every one is dropped
-    first, so the only verdicts in the graded notebook are those made here.
+    The worker runs under ``settings`` (sandbox, limits, time limits), as ``uid`` when one is given (as
+    root), without the kit modules the assignment's checks withhold. A verdict found in the submitted file
+    is the student's data, not the grader's: every one is dropped first, so the only verdicts in the
+    graded notebook are those made here.
     """
     for cell in nb.cells:
         cell.metadata.pop(METADATA_KEY, None)
     restored = restore_test_cells(nb, source) if source is not None else ()
-    session = NotebookSession(_code_cells(nb), policy, workdir, limits)
+    withheld = checks.withheld_kit if checks is not None else ()
+    session = NotebookSession(_code_cells(nb), settings, workdir, uid, withheld)
     keeper = OutputKeeper()
     try:
         runs = session.run_cells()
@@ -119,7 +122,7 @@ def grade_notebook(nb: NotebookNode, source: NotebookNode | None, checks: Assign
             nb.cells[run.index].execution_count = run.index
         tests = {_nbgrader(c)["grade_id"]: c for c in nb.cells if is_test_cell(c)}
         points = {grade_id: float(_nbgrader(c).get("points", 0)) for grade_id, c in tests.items()}
-        verdicts = _grade(checks, tests, points, RemoteStudent(session, limits.call, places), base_seed)
+        verdicts = _grade(checks, tests, points, RemoteStudent(session, settings.call_timeout, places), base_seed)
     finally:
         session.close()
     for grade_id, cell in tests.items():

@@ -74,7 +74,7 @@ class OutputKeeper:
         return NotebookNode(output_type="stream", name=name, text=text)
 
     def _figures(self, figures: list[str]) -> list[NotebookNode]:
-        kept = []
+        kept: list[NotebookNode] = []
         for image in figures:
             if len(kept) < self.budget.figures_per_cell and len(image) <= self.image_left and _is_png(image):
                 self.image_left -= len(image)
@@ -91,7 +91,8 @@ class OutputKeeper:
         limit = self.budget.line_characters
         ename = clipped(error.get("ename", "Error"), 80) or "Error"
         evalue = clipped(error.get("evalue", ""), 4 * limit)
-        raw = error.get("traceback") if isinstance(error.get("traceback"), list) else []
+        traceback = error.get("traceback")
+        raw = traceback if isinstance(traceback, list) else []
         lines = [clipped(line, limit) for line in raw[-self.budget.traceback_lines:]]
         return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=lines + [f"{ename}: {evalue}"])
 

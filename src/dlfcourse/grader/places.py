@@ -58,8 +58,9 @@ def _titles(notebook: NotebookNode | None) -> dict[str, str]:
         if cell.cell_type == "markdown" and not _grade_id(cell):
             headings = _HEADING.findall(cell.source)
             current = _title(headings[-1]) if headings else current
-        if _grade_id(cell) and current:
-            titles[_grade_id(cell)] = current
+        grade_id = _grade_id(cell)
+        if grade_id and current:
+            titles[grade_id] = current
     return titles
 
 
@@ -120,7 +121,8 @@ class Places:
 
     def error(self, error: Mapping[str, Any]) -> dict[str, Any]:
         """A worker's error record with its traceback lines named by item and function."""
-        lines = error.get("traceback") if isinstance(error.get("traceback"), list) else []
+        traceback = error.get("traceback")
+        lines = traceback if isinstance(traceback, list) else []
         return {**error, "traceback": [self.line(line) for line in lines]}
 
     def missing(self, name: str) -> str | None:
@@ -142,7 +144,9 @@ class Places:
         if module is not None:
             return f"`{module}` is {_ABSENT}: write `{name}` yourself, without it."
         unknown = _NOT_DEFINED.search(evalue) if ename == "NameError" else None
-        for stop in self.absent if unknown is not None else ():
+        if unknown is None:
+            return None
+        for stop in self.absent:
             if stop.names.get(unknown["name"]):
                 return (f"`{unknown['name']}` comes from `{stop.module}`, which is {_ABSENT}: write `{name}` "
                         "yourself, without it.")
@@ -176,7 +180,8 @@ def _bound(statement: ast.stmt) -> list[str]:
 
 def _failed_line(error: Mapping[str, Any], index: int) -> int | None:
     """The line of cell ``index`` at its top level where the error happened, from the worker's traceback."""
-    lines = error.get("traceback") if isinstance(error.get("traceback"), list) else []
+    traceback = error.get("traceback")
+    lines = traceback if isinstance(traceback, list) else []
     for text in reversed(lines):
         found = _LINE.match(clipped(text, 500))
         if found is not None and int(found["cell"]) == index and found["function"].strip() == "<module>":

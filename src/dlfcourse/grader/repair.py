@@ -256,7 +256,7 @@ def repair_metadata(nb: NotebookNode, source: NotebookNode) -> list[str]:
 def _repair_notebook_metadata(nb: NotebookNode, source: NotebookNode) -> list[str]:
     """Give ``nb`` the source's notebook metadata (kernel, language); a note if the student's was damaged."""
     theirs = nb.get("metadata")
-    probe = {"nbformat": 4, "nbformat_minor": 5, "cells": [], "metadata": theirs}
+    probe: dict[str, Any] = {"nbformat": 4, "nbformat_minor": 5, "cells": [], "metadata": theirs}
     damaged = not isinstance(theirs, dict) or not isvalid(probe)
     nb.metadata = copy.deepcopy(source.metadata)
     nb.metadata.pop(METADATA_KEY, None)

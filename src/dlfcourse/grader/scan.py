@@ -15,7 +15,7 @@ from dataclasses import dataclass
 __all__ = ["Finding", "scan_source", "FORBIDDEN_PATTERNS"]
 
 _REFERENCE = (r"(?:activations|losses|layers|mlp|optim|schedules|linear|training|regression|regularisation"
-              r"|gradients|_updates)")
+              r"|gradients|types)")
 
 #: (code, regular expression, explanation); the first match per line is reported.
 FORBIDDEN_PATTERNS: tuple[tuple[str, str, str], ...] = (

@@ -150,8 +150,10 @@ def reply_to_returned(name: str, reply: Mapping[str, Any], sent: list[Any], case
 
 
 def _error_text(name: str, reply: Mapping[str, Any], places: Places | None = None) -> str:
-    error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-    lines = error.get("traceback") if isinstance(error.get("traceback"), list) else []
+    raw = reply.get("error")
+    error = raw if isinstance(raw, dict) else {}
+    traceback = error.get("traceback")
+    lines = traceback if isinstance(traceback, list) else []
     where = clipped(places.line(lines[-1]) if places is not None else lines[-1], 300).strip() if lines else ""
     text = f"{clipped(error.get('ename', 'an error'), 80)}: {clipped(error.get('evalue', ''), 1000)}"
     why = places.raised(name, error) if places is not None else None

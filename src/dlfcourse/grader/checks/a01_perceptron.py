@@ -11,7 +11,7 @@ integers, so that their score is exactly 0 in any order of summation.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -109,7 +109,7 @@ def _on_boundary(s: Seen) -> bool:
     return y * (w @ x + b) == 0
 
 
-STEP = Compared("perceptron_step", linear.perceptron_step, _step_cases, ("new_w", "new_b", "mistake"), (
+STEP = Compared("perceptron_step", linear.perceptron.perceptron_step, _step_cases, ("new_w", "new_b", "mistake"), (
     m.probe("update-when-correct", "wrong-value", "your step changed w although the example is classified correctly "
             "(y (w . x + b) > 0): the perceptron only updates on a mistake.",
             lambda s: not _mistake(s) and _moved(s) is True),
@@ -134,7 +134,7 @@ STEP = Compared("perceptron_step", linear.perceptron_step, _step_cases, ("new_w"
 
 
 def _train_reference(X: np.ndarray, y: np.ndarray, epochs: int) -> tuple[np.ndarray, float, np.ndarray]:
-    result = linear.train_perceptron(X, y, epochs)
+    result = linear.perceptron.train_perceptron(X, y, epochs)
     return result.w, result.b, np.asarray(result.mistakes_per_epoch, dtype=np.float64)
 
 
@@ -152,7 +152,9 @@ def _deferred_updates(X: np.ndarray, y: np.ndarray, epochs: int) -> tuple[np.nda
 
 def _train_cases(rng: np.random.Generator) -> list[Case]:
     n, d = int(rng.integers(12, 20)), int(rng.integers(2, 5))
-    X, y = make_separable(n, d, margin=float(rng.uniform(0.2, 0.4)), seed=int(rng.integers(2**31)))
+    # make_separable returns (X, y), and (X, y, w*) with return_w_star=True.
+    X, y = cast(tuple[np.ndarray, np.ndarray],
+                make_separable(n, d, margin=float(rng.uniform(0.2, 0.4)), seed=int(rng.integers(2**31))))
     noisy_X, noisy_y = rng.normal(size=(n, d)), random_signs(rng, n)
     return [  # the short, non-separable run first: a wrong step shows there, at little cost
         Case(f"on data that is not separable (random labels, N = {n}, 5 epochs)", (noisy_X, noisy_y, 5)),
@@ -196,8 +198,9 @@ TRAIN = Compared("train_perceptron", _train_reference, _train_cases, ("final w",
 
 def _bound_cases(rng: np.random.Generator) -> list[Case]:
     n, d = int(rng.integers(10, 40)), int(rng.integers(2, 6))
-    X, y, w_star = make_separable(n, d, margin=float(rng.uniform(0.1, 0.5)), seed=int(rng.integers(2**31)),
-                                  return_w_star=True)
+    X, y, w_star = cast(tuple[np.ndarray, np.ndarray, np.ndarray],  # return_w_star=True: also w*
+                        make_separable(n, d, margin=float(rng.uniform(0.1, 0.5)), seed=int(rng.integers(2**31)),
+                                       return_w_star=True))
     scale = float(rng.uniform(2.0, 5.0))
     return [Case(f"on separable data (N = {n}, d = {d}) with a separator w* of norm {scale:.3g}",
                  (X, y, scale * w_star)),
@@ -219,7 +222,7 @@ def _r_is(key: str, what: Callable[[Seen], float], message: str) -> Any:
 
 _LARGEST = "; R is the largest one (the radius of a ball around all the data)."
 
-BOUND = Compared("mistake_bound", linear.mistake_bound, _bound_cases, ("R", "gamma", "bound"), (
+BOUND = Compared("mistake_bound", linear.perceptron.mistake_bound, _bound_cases, ("R", "gamma", "bound"), (
     _r_is("r-squared", lambda s: s.right("R") ** 2, "`R` is the largest *squared* norm: R = max_i ||x_i||, so take "
           "the square root (np.linalg.norm(X, axis=1))."),
     _r_is("r-mean-norm", lambda s: _norms(s).mean(), "`R` is the mean of the norms ||x_i||" + _LARGEST),
@@ -263,14 +266,20 @@ def _full_batch_cases(rng: np.random.Generator) -> list[Case]:
                          (rng.normal(size=(n, 3)), random_signs(rng, n), np.zeros(3), 0.0), n)]
 
 
+def _zero_dw_at_zero(s: Seen) -> bool:
+    """``dw`` is 0 at w = 0, b = 0, where every score is 0."""
+    dw = s.array("dw")
+    return not np.any(s.args[2]) and s.args[3] == 0 and dw is not None and dw.shape == s.right("dw").shape and \
+        not np.any(dw)
+
+
 FULL_BATCH = Compared("full_batch_gradient", _full_batch_with(losses.perceptron_loss), _full_batch_cases,
                       ("dw", "db"), (
     m.column_shape("dw-column", lambda shape, d: (
         f"`dw` has shape {shape}, a column: it should have the shape of w, ({d},). Keep dz 1-D, shape (N,), so that "
         "X.T @ dz is a vector."), "dw"),
     m.probe("zero-score-correct", "wrong-value", f"`dw` is 0, but every score is 0 there and {_BOUNDARY_HINT}.",
-            lambda s: not np.any(s.args[2]) and s.args[3] == 0 and s.array("dw") is not None and
-            s.array("dw").shape == s.right("dw").shape and not np.any(s.array("dw"))),
+            _zero_dw_at_zero),
     m.scaled("update-rule", "sign-flipped", "dw", lambda s: -float(len(s.args[1])), "`dw` is the perceptron update "
              "sum_i y_i x_i over the mistakes; the gradient of the mean loss is minus that, divided by N: X^T dz with "
              "dz from perceptron_loss.", when=lambda s: len(s.args[1]) > 1),
@@ -337,7 +346,7 @@ def _rival(s: Seen) -> dict:
     return {"rival": int(np.argmax(np.where(np.arange(len(b)) == y, -np.inf, x @ W + b)))}
 
 
-MULTICLASS = Compared("multiclass_perceptron_update", lambda W, b, x, y: linear.multiclass_perceptron_step(
+MULTICLASS = Compared("multiclass_perceptron_update", lambda W, b, x, y: linear.perceptron.multiclass_perceptron_step(
     W, b, x, int(y)), _multiclass_cases, ("new_W", "new_b", "mistake"), (
     m.probe("update-when-correct", "wrong-value", "your update changed W or b although the true class has the "
             "highest score: the perceptron only updates on a mistake.",
@@ -369,5 +378,5 @@ ASSIGNMENT = Assignment("01-perceptron", (
     declare("multiclass_update-test", MULTICLASS),
 ), references={  # what the earlier functions answer while a later item is graded (see common.Assignment)
     "perceptron_loss": losses.perceptron_loss,
-    "perceptron_step": linear.perceptron_step,
+    "perceptron_step": linear.perceptron.perceptron_step,
 })

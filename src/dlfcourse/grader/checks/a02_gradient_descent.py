@@ -65,8 +65,9 @@ MSE = Compared("linear_mse", regression.linear_mse, _regression_cases, ("loss", 
                    "residual is r = X w + b - y (prediction minus target); with y - (X w + b) both gradients flip.",
                    when=_loss_right),
     m.variant("bias-left-out", "wrong-value", "your predictions leave out the bias: the model is ŷ = X w + b, so "
-              "the residual is r = X w + b - y.", lambda s: regression.linear_mse(*s.args[:3], 0.0)[:2],
-              ("loss", "dw"), when=lambda s: s.args[3] != 0),
+              "the residual is r = X w + b - y.",
+              lambda s: regression.linear_mse(s.args[0], s.args[1], s.args[2], 0.0)[:2], ("loss", "dw"),
+              when=lambda s: s.args[3] != 0),
     m.variant("no-half", "factor", "`loss` is twice too large while the gradient is right: the course's loss has a "
               "factor 1/2, J = (1/2N) ||X w + b - y||².", lambda s: (2 * s.right("loss"), s.right("dw")),
               ("loss", "dw")),
@@ -364,8 +365,9 @@ def _near_optimum(student: Student, rng: np.random.Generator) -> Result:
     if returned.finding is not None:
         return returned.finding
     got = returned.value
-    values = tuple(as_float(v) for v in got) if isinstance(got, (tuple, list)) and len(got) == 3 else None
-    if values is None or any(v is None for v in values) or values[0].shape != (X.shape[1],) or values[1].size != 1:
+    arrays = [as_float(v) for v in got] if isinstance(got, (tuple, list)) and len(got) == 3 else []
+    values = [v for v in arrays if v is not None]
+    if len(values) != 3 or values[0].shape != (X.shape[1],) or values[1].size != 1:
         return Finding("wrong-type", f"{case.opening}, `fit_linear_regression` should return (w, b, losses) with "
                        f"w of shape ({X.shape[1]},) and b a number.")
     w, b, history = values
@@ -395,7 +397,8 @@ FIT = Compared("fit_linear_regression", _fit_reference, _fit_cases, ("w", "b", "
                  "(b <- b - lr * db), keeping the new b that gradient_descent_step returns."),
     m.variant("restarted-every-epoch", "wrong-value", "your final w and b are those of a single epoch from zero: they "
               "restart at w = 0, b = 0 in every epoch. Set them once, before the loop over the epochs.",
-              lambda s: _fit_reference(*s.args[:3], 1, *s.args[4:])[:2], ("w", "b"), when=lambda s: s.args[3] > 1),
+              lambda s: _fit_reference(s.args[0], s.args[1], s.args[2], 1, *s.args[4:])[:2], ("w", "b"),
+              when=lambda s: s.args[3] > 1),
     m.probe("one-loss-per-epoch", "wrong-shape", lambda got, epochs: (
         f"`losses` has {got} entries, expected one per epoch ({epochs})."), _history_length),
 ))

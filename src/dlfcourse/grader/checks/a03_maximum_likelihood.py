@@ -181,6 +181,9 @@ def _logistic_with(sigmoid: Callable[..., Any]) -> Callable[..., tuple[float, np
 
 def _not_finite(formula: str, grad: str = "dscores") -> tuple:
     """A loss that overflows, and a finite loss with a gradient that does (the sigmoid in it)."""
+    def gradient_overflows(s: Seen) -> Any:
+        gradient = s.array(grad)
+        return {"value": gradient[~np.isfinite(gradient)][0]} if gradient is not None and not finite(gradient) else None
     return (
         m.probe("loss-overflows", "not-finite", lambda loss: (
             f"your loss is {loss}: {formula} on a score beyond ±5,000 overflows (e^t is inf for t > 709, and "
@@ -189,8 +192,7 @@ def _not_finite(formula: str, grad: str = "dscores") -> tuple:
             not finite(s.mine("loss")) else None),
         m.probe("gradient-overflows", "not-finite", lambda value: (
             f"your loss is finite but `{grad}` contains {value}: the sigmoid in the gradient overflowed. Use your "
-            "stable sigmoid from item 1."), lambda s: {"value": s.array(grad)[~np.isfinite(s.array(grad))][0]}
-            if s.array(grad) is not None and not finite(s.array(grad)) else None),
+            "stable sigmoid from item 1."), gradient_overflows),
         m.raised("math-range-error", "math range error", "math.exp overflows on a score above 709 (large scores "
                  "here). " + _LOGADDEXP),
     )
@@ -351,6 +353,11 @@ def _after_update(s: Seen) -> tuple:
     return w, b, np.append(history[1:], _REFERENCE_LOSS(w, b, X, y)[0])
 
 
+def _one_loss_per_step(s: Seen) -> Any:
+    history = _history(s)
+    return {"got": len(history), "steps": s.args[3]} if history is not None and len(history) != s.args[3] else None
+
+
 def _goes_up(s: Seen) -> Any:
     history, right = _history(s), s.right("losses")
     return {"first": history[0], "last": history[-1]} if history is not None and len(history) > 2 and \
@@ -367,8 +374,7 @@ def _not_from_zero(s: Seen) -> Any:
 TRAINER = Compared("train_logistic_regression", _trainer_with(_REFERENCE_LOSS), _trainer_cases, ("w", "b", "losses"), (
     m.probe("one-loss-per-step", "wrong-shape", lambda got, steps: (
         f"`losses` has {got} entries but should have one per step ({steps}): run exactly `steps` updates, and record "
-        "the loss once per update."), lambda s: {"got": len(_history(s)), "steps": s.args[3]}
-        if _history(s) is not None and len(_history(s)) != s.args[3] else None),
+        "the loss once per update."), _one_loss_per_step),
     m.stays_zero("bias-never-updated", "missing-bias-grad", "b", "b is still 0 after training: update the bias too "
                  "(b <- b - lr * db)."),
     m.probe("uphill", "sign-flipped", lambda first, last: (

@@ -98,9 +98,9 @@ def _regression_with(cross_entropy: Callable[..., Any]) -> Callable[..., tuple[f
 
 
 def _trainer_reference(X: np.ndarray, y: np.ndarray, num_classes: int, lr: float,
-                       steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       steps: int) -> tuple[np.ndarray, float | np.ndarray, np.ndarray]:
     """Full-batch gradient descent from zero: the library's softmax regression with plain SGD."""
-    fit = linear.fit_softmax_regression(X, y, num_classes, optimiser=SGD(lr=lr), epochs=steps)
+    fit = linear.logistic.fit_softmax_regression(X, y, num_classes, optimiser=SGD(lr=lr), epochs=steps)
     return fit.W, fit.b, np.asarray(fit.loss_history)
 
 
@@ -185,7 +185,7 @@ def _trainer_case(rng: np.random.Generator) -> list[Case]:
 def _loss_goes_up(seen: Any) -> Any:
     history = seen.array("losses")
     right = as_float(seen.right("losses"))
-    if history is None or history.ndim != 1 or history.size < 2 or not history[-1] > history[0] or \
+    if history is None or right is None or history.ndim != 1 or history.size < 2 or not history[-1] > history[0] or \
             not right[-1] < right[0]:
         return None
     return {"first": history[0], "last": history[-1]}

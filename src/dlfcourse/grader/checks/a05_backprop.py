@@ -311,7 +311,8 @@ def _grads(s: Seen) -> dict[str, np.ndarray] | None:
     if not isinstance(grads, Mapping):
         return None
     arrays = {key: as_float(grads.get(key)) for key in PARAM_KEYS}
-    return None if any(value is None for value in arrays.values()) else arrays
+    present = {key: value for key, value in arrays.items() if value is not None}
+    return present if len(present) == len(arrays) else None
 
 
 def _loss_right(s: Seen) -> bool:
@@ -334,13 +335,16 @@ def _first_layer_with(s: Seen, head: str, W2: np.ndarray, mask: bool = True) -> 
     A = X @ params["W1"] + params["b1"]
     delta1 = (delta2 @ W2.T) * ((A > 0) if mask else 1.0)
     grads = _grads(s)
+    if grads is None:
+        return False
     return values_match(grads["W1"], X.T @ delta1) and values_match(grads["b1"], delta1.sum(axis=0))
 
 
 def _updated_first(head: str) -> Callable[[Seen], Any]:
     """W2 - c dW2 (a gradient step) used for delta1: the c that fits, if one does."""
     def test(s: Seen) -> Any:
-        if not _second_layer_right(s):
+        grads = _grads(s)
+        if grads is None or not _second_layer_right(s):
             return None
         params, X, y = s.args
         dW2, W2 = s.right("grads")["W2"], params["W2"]
@@ -348,7 +352,7 @@ def _updated_first(head: str) -> Callable[[Seen], Any]:
         mask = (X @ params["W1"] + params["b1"]) > 0
         base, direction = X.T @ ((delta2 @ W2.T) * mask), X.T @ ((delta2 @ dW2.T) * mask)
         energy = float(np.vdot(direction, direction))
-        c = float(np.vdot(base - _grads(s)["W1"], direction)) / energy if energy > 0 else 0.0
+        c = float(np.vdot(base - grads["W1"], direction)) / energy if energy > 0 else 0.0
         return {"c": c} if c > 0 and _first_layer_with(s, head, W2 - c * dW2) else None
     return test
 
@@ -562,11 +566,11 @@ def _compare_errors(got: Any, expected: dict[str, float], case: Case, is_right: 
                        f"{'a dict with keys ' + str(keys) if keys is not None else describe(got)}.")
     reported = {}
     for key in expected:
-        value = as_float(got[key])
-        if value is None or value.size != 1:
+        number = as_float(got[key])
+        if number is None or number.size != 1:
             return Finding("wrong-type", f"{case.opening}, the relative error of {key} should be one number, but "
                            f"it is {describe(got[key])}.")
-        reported[key] = float(value.reshape(()))
+        reported[key] = float(number.reshape(()))
     for key, value in expected.items():
         close = np.isclose(reported[key], value, rtol=1e-3, atol=1e-7) if not is_right else reported[key] < 1e-7
         if close:
@@ -579,6 +583,11 @@ def _compare_errors(got: Any, expected: dict[str, float], case: Case, is_right: 
         return Finding("wrong-value", f"{case.opening}, {name} reports a relative error of {reported[key]:.3g} for "
                        f"{key}; the course's check gives {value:.3g}. {why}")
     return None
+
+
+def _loss_at(loss: Callable[..., Any], params: Mapping[str, np.ndarray], name: str) -> Callable[[np.ndarray], float]:
+    """The loss as a function of the parameter ``name`` alone, the others as in ``params``."""
+    return lambda v: loss({**params, name: v})[0]
 
 
 def _why_errors(reported: dict[str, float], loss: Callable[..., Any], params: Mapping[str, np.ndarray]) -> str:
@@ -599,8 +608,7 @@ def _why_errors(reported: dict[str, float], loss: Callable[..., Any], params: Ma
     _, analytic = loss(params)
     norms = {}
     for name, value in params.items():
-        numeric = numerical_gradient(lambda v, name=name: loss({**params, name: v})[0],
-                                     np.array(value, dtype=np.float64))
+        numeric = numerical_gradient(_loss_at(loss, params, name), np.array(value, dtype=np.float64))
         a = np.asarray(analytic[name], dtype=np.float64)
         norms[name] = float(np.linalg.norm(a - numeric) / max(1e-300, float(np.linalg.norm(a) +
                                                                           np.linalg.norm(numeric))))
@@ -628,11 +636,15 @@ def _scores_of(s: Seen) -> np.ndarray:
     return mlp.mlp_forward(*s.args)[0]
 
 
+def _returns_scores(s: Seen) -> Any:
+    labels = s.array("the labels")
+    return {"shape": _scores_of(s).shape} if labels is not None and labels.shape == _scores_of(s).shape else None
+
+
 PREDICT = Compared("two_layer_predict", mlp.mlp_predict, _predict_cases, ("the labels",), (
     m.probe("returns-scores", "wrong-shape", lambda shape: (
         f"`two_layer_predict` returned the scores {shape}: return the labels, the index of the largest score of each "
-        "row, np.argmax(scores, axis=1)."), lambda s: {"shape": _scores_of(s).shape}
-        if s.array("the labels") is not None and s.array("the labels").shape == _scores_of(s).shape else None),
+        "row, np.argmax(scores, axis=1)."), _returns_scores),
     m.variant("argmax-axis-0", "wrong-shape", "your labels are the argmax over axis 0 (one per class): take the "
               "argmax of each row, np.argmax(scores, axis=1).", lambda s: np.argmax(_scores_of(s), axis=0)),
 ))
@@ -713,8 +725,8 @@ def _affine_forward(X: Any, W: Any, b: Any) -> tuple[np.ndarray, tuple[np.ndarra
 
 def _affine_backward(dout: Any, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     X, W = (np.asarray(part) for part in cache)
-    dX, dW, db = layers.affine_grads(np.asarray(dout), X, W)
-    return dX, dW, db
+    dout = np.asarray(dout)
+    return dout @ W.T, X.T @ dout, dout.sum(axis=0)  # affine_backward's formulas, without its input checks
 
 
 def _two_layer_forward(params: Mapping[str, Any], X: Any) -> tuple[np.ndarray, tuple]:
@@ -739,7 +751,7 @@ def _two_layer_cross_entropy(params: Mapping[str, Any], X: Any, y: Any) -> tuple
     return mlp.mlp_loss(params, X, y, loss="cross_entropy")
 
 
-REFERENCES = {
+REFERENCES: dict[str, Callable[..., Any]] = {
     "relu_forward": _relu_forward,
     "relu_backward": _relu_backward,
     "affine_forward": _affine_forward,

@@ -82,7 +82,7 @@ def _cosine_schedule(t: int, lr0: float, total_steps: int, lr_min: float = 0.0) 
     return schedules.cosine(lr0, total_steps, lr_min)(t)
 
 
-REFERENCES = {
+REFERENCES: dict[str, Callable[..., Any]] = {
     "momentum_step": _momentum_step,
     "adagrad_step": _adagrad_step,
     "rmsprop_step": _rmsprop_step,
@@ -326,7 +326,7 @@ def _reference(rule: Rule, description: str, w0: np.ndarray, grads: list[np.ndar
     params, state = {"w": w0.copy()}, optimiser.init({"w": w0})
     points, states = [w0.copy()], []
     for g in grads:
-        states.append({**{slot: np.array(state[slot]["w"]) for slot in rule.slots}, "t": int(state["step"])})
+        states.append({**{slot: np.array(getattr(state, slot)["w"]) for slot in rule.slots}, "t": int(state.t)})
         params, state = optimiser.update({"w": g}, state, params)
         points.append(np.array(params["w"]))
     return Trajectory(description, w0, grads, lr, hyper, points, states)
@@ -359,27 +359,28 @@ def _trajectories(rule: Rule, rng: np.random.Generator) -> list[Trajectory]:
 
 
 def _call_step(student: Student, rule: Rule, w: np.ndarray, g: np.ndarray, state: dict, run: Trajectory,
-               step: int) -> tuple[np.ndarray | None, dict | None, Finding | None]:
+               step: int) -> tuple[np.ndarray, dict[str, Any]] | Finding:
+    """The student's ``(new_w, new_state)`` for one update, or the finding of a call or a return that is wrong."""
     case = Case(f"{run.description}, at update number {step + 1}", (w, g, state, run.lr, *run.hyper))
     returned = student.call(rule.name, *case.args, case=case)
     if returned.finding is not None:
-        return None, None, returned.finding
+        return returned.finding
     got = returned.value
     what = f"`{rule.name}`"
     if not isinstance(got, (tuple, list)) or len(got) != 2 or not isinstance(got[1], Mapping):
-        return None, None, Finding("wrong-type", f"{case.opening}, {what} should return the pair (new_w, new_state) "
-                                   f"with new_state a dict, but it returned {describe(got)}.")
+        return Finding("wrong-type", f"{case.opening}, {what} should return the pair (new_w, new_state) "
+                       f"with new_state a dict, but it returned {describe(got)}.")
     keys = rule.slots + (("t",) if rule.counts_steps else ())
     missing = [key for key in keys if key not in got[1]]
     if missing:
-        return None, None, Finding("wrong-type", f"{case.opening}, the new state returned by {what} has no entry "
-                                   f"for {missing}: return a dict with the keys {list(keys)}, like the state it "
-                                   "was given.")
+        return Finding("wrong-type", f"{case.opening}, the new state returned by {what} has no entry "
+                       f"for {missing}: return a dict with the keys {list(keys)}, like the state it "
+                       "was given.")
     new_w = as_float(got[0])
     if new_w is None:
-        return None, None, Finding("wrong-type", f"{case.opening}, new_w should be a numpy array, but {what} "
-                                   f"returned {describe(got[0])}.")
-    return new_w, dict(got[1]), None
+        return Finding("wrong-type", f"{case.opening}, new_w should be a numpy array, but {what} "
+                       f"returned {describe(got[0])}.")
+    return new_w, dict(got[1])
 
 
 def _atol(expected: np.ndarray) -> float:
@@ -415,9 +416,10 @@ def _check_rule(student: Student, rng: np.random.Generator, rule: Rule) -> Resul
     for run in _trajectories(rule, rng):
         w, state = run.w0.copy(), rule.initial_state(run.w0)
         for step, g in enumerate(run.grads):
-            new_w, new_state, finding = _call_step(student, rule, w, g.copy(), state, run, step)
-            if finding is not None:
-                return finding
+            called = _call_step(student, rule, w, g.copy(), state, run, step)
+            if isinstance(called, Finding):
+                return called
+            new_w, new_state = called
             expected = run.points[step + 1] - run.points[step]
             update = new_w - w if new_w.shape == w.shape else new_w
             what = f"update number {step + 1} (new_w - w)"
@@ -445,10 +447,13 @@ def _rate_is(key: str, why: str, rate: Callable[..., float]) -> Mistake:
         t, *setting = s.args
         total = setting[1] if s.function == "cosine_schedule" else 3 * setting[2]
         steps = sorted({0, 1, 2, t, total // 3, total // 2, total - 1, total, total + 1, total + 7})
-        mine = [scalar(s.again(step, *setting)) for step in steps]
+        answers = [scalar(s.again(step, *setting)) for step in steps]
         wrong = [rate(step, *setting) for step in steps]
+        if s.reference is None:  # never: a Compared's Seen carries its reference
+            return None
         right = [s.reference(step, *setting) for step in steps]
-        if any(v is None for v in mine) or not np.allclose(mine, wrong, rtol=1e-9, atol=1e-15) or \
+        mine = [v for v in answers if v is not None]
+        if len(mine) < len(answers) or not np.allclose(mine, wrong, rtol=1e-9, atol=1e-15) or \
                 np.allclose(wrong, right, rtol=1e-9, atol=1e-15):
             return None
         return {"value": scalar(s.got), "right": float(s.expected)}
@@ -496,17 +501,18 @@ STEP_DECAY = Compared("step_decay", _step_decay, _decay_cases, ("the learning ra
 
 COSINE = Compared("cosine_schedule", _cosine_schedule, _cosine_cases, ("the learning rate",), (
     _rate_is("not-clamped", "after total_steps the rate must stay at lr_min, but yours goes up again: use "
-             "min(t, total_steps).", lambda *a: _cosine(*a, clamp=False)),
+             "min(t, total_steps).", lambda t, lr0, total, lr_min: _cosine(t, lr0, total, lr_min, clamp=False)),
     _rate_is("lr-min-ignored", "lr_min is ignored: the cosine goes from lr0 down to lr_min, "
              "lr_min + (lr0 - lr_min) (1 + cos(pi t / T)) / 2.", lambda t, lr0, total, lr_min: _cosine(
                  t, lr0, total, 0.0)),
     _rate_is("scaled-by-lr0", "the cosine part should be scaled by lr0 - lr_min, not lr0, so that it ends at lr_min.",
              lambda t, lr0, total, lr_min: _cosine(t, lr0, total, lr_min, scale=lr0 / (lr0 - lr_min))),
     _rate_is("without-half", "(1 + cos(pi t / T)) / 2 goes from 1 to 0; cos(pi t / T) alone goes from 1 to -1.",
-             lambda *a: _cosine(*a, half=False)),
+             lambda t, lr0, total, lr_min: _cosine(t, lr0, total, lr_min, half=False)),
     _rate_is("quarter-cosine", "it is a quarter cosine: the angle is pi t / T, reaching pi at t = T.",
-             lambda *a: _cosine(*a, angle=np.pi / 2)),
-    _rate_is("no-pi", "the angle is missing its pi: cos(pi t / T).", lambda *a: _cosine(*a, angle=1.0)),
+             lambda t, lr0, total, lr_min: _cosine(t, lr0, total, lr_min, angle=np.pi / 2)),
+    _rate_is("no-pi", "the angle is missing its pi: cos(pi t / T).",
+             lambda t, lr0, total, lr_min: _cosine(t, lr0, total, lr_min, angle=1.0)),
 ))
 
 
@@ -547,6 +553,16 @@ def _gd_step(w: np.ndarray, g: np.ndarray, state: dict, lr: float) -> tuple:
     return w - lr * g, state
 
 
+def _constant(lr: float) -> Callable[[int], float]:
+    """The rate ``lr`` at every step."""
+    return lambda t: lr
+
+
+def _gradient(A: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The gradient ``A w`` of the quadratic (1/2) wᵀ A w."""
+    return lambda w: A @ w
+
+
 def _runs(rng: np.random.Generator) -> list[Run]:
     """Gradient descent with a constant rate and with a schedule; momentum; Adam with a cosine schedule.
 
@@ -561,7 +577,7 @@ def _runs(rng: np.random.Generator) -> list[Run]:
     lr = float(rng.uniform(0.02, 0.08))
     runs.append(Run(f"with a plain gradient-descent step, a constant lr = {lr:.3g}, {n} steps on a quadratic "
                     f"(d = {d}) from a random start", grader_function(_GD_STEP), _gd_step, {}, A, w0, n, lr,
-                    lambda t, lr=lr: lr, {}, optim.SGD(lr)))
+                    _constant(lr), {}, optim.SGD(lr)))
     lr0 = float(rng.uniform(0.03, 0.09))
     source = f"lambda t: {lr0!r} * 0.5 ** (t // 2)"
     schedule = eval(source)  # noqa: S307 - the grader's own source
@@ -574,7 +590,7 @@ def _runs(rng: np.random.Generator) -> list[Run]:
     n = int(rng.integers(5, 9))
     runs.append(Run(f"with momentum_step (the grader's, standing in for yours; beta = {beta:.3g} passed as a "
                     f"keyword), lr = {lr:.3g}, {n} steps (d = {d})", student_function("momentum_step"),
-                    _momentum_step, {"v": np.zeros(d)}, A, w0, n, lr, lambda t, lr=lr: lr, {"beta": beta},
+                    _momentum_step, {"v": np.zeros(d)}, A, w0, n, lr, _constant(lr), {"beta": beta},
                     optim.Momentum(lr, beta)))
     hyper = {"beta1": 0.9, "beta2": 0.99, "eps": 1e-8}
     total = int(rng.integers(6, 10))
@@ -619,6 +635,11 @@ def _no_start_row(s: Seen) -> Any:
     return {"rows": path.shape[0], "right": expected.shape[0]}
 
 
+def _same_array_appended(s: Seen) -> bool:
+    path = _path(s)
+    return path is not None and np.allclose(path, path[-1]) and not np.allclose(s.expected, s.expected[-1])
+
+
 def _first_wrong_row(s: Seen) -> Any:
     path = _path(s)
     if path is None:
@@ -642,8 +663,7 @@ RUN = Compared("run_optimiser", lambda *args, **kwargs: None, lambda rng: [],
              "for t = 0, 1, 2, ...", fixed_lr=True),
     m.probe("same-array-appended", "wrong-value", "every row of the path is the final point: you append the same "
             "array each time and then change it in place. Append a new array at every step (w = w - ..., or "
-            "path.append(w.copy())).", lambda s: _path(s) is not None and np.allclose(_path(s), _path(s)[-1]) and
-            not np.allclose(s.expected, s.expected[-1])),
+            "path.append(w.copy())).", _same_array_appended),
     m.probe("goes-wrong-later", "wrong-value", lambda row: (
         f"the path is right up to row {row - 1} but row {row} differs: pass the state returned by each step to the "
         "next one, call step_fn with lr(t) for t = 0, 1, 2, ... when lr is a schedule, and pass **hyper on "
@@ -656,7 +676,7 @@ def check_run_optimiser(student: Student, rng: np.random.Generator) -> Result:
     ``optim.run_trajectory``, with the grader's gradient-descent step, momentum and Adam (the last two passed as the
     student's own step functions, which answer with the grader's references while this item is graded)."""
     for run in _runs(rng):
-        expected = optim.run_trajectory(lambda w, A=run.A: A @ w, run.w0, run.optimiser, run.num_steps)
+        expected = optim.run_trajectory(_gradient(run.A), run.w0, run.optimiser, run.num_steps)
         finding = RUN.check_case(student, run.case(), expected, {"run": run})
         if finding is not None:
             return finding

@@ -45,6 +45,7 @@ def refined(seen: Seen, finding: Finding, batch: tuple[int, ...] = ()) -> Findin
 def first_mismatch(got: Any, expected: Any, returns: tuple[str, ...]) -> tuple[tuple, str, np.ndarray,
                                                                                np.ndarray] | None:
     """``(path, label, got, expected)`` of the first returned array that differs, in the kit's order."""
+    parts: list[tuple[tuple, str, Any, Any]]
     if isinstance(expected, tuple):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
             return None

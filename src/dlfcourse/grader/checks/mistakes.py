@@ -105,6 +105,8 @@ def bias_not_updated(key: str, message: Message, weights: str, bias: str,
     def test(seen: Seen) -> Facts:
         w, b, before = seen.array(weights), seen.array(bias), as_float(start(seen))
         right_w, right_b = as_float(seen.right(weights)), as_float(seen.right(bias))
+        if right_w is None or right_b is None or before is None:
+            return None
         return (w is not None and b is not None and w.shape == right_w.shape and b.size == before.size
                 and values_match(w, right_w) and np.allclose(b.ravel(), before.ravel(), rtol=0, atol=1e-12)
                 and not np.allclose(right_b.ravel(), before.ravel(), rtol=0, atol=1e-12))
@@ -115,7 +117,7 @@ def stays_zero(key: str, code: str, output: str, message: Message) -> Mistake:
     """``output`` is still all zeros (never trained, never filled) where the correct one is not."""
     def test(seen: Seen) -> Facts:
         mine, right = seen.array(output), as_float(seen.right(output))
-        return mine is not None and not np.any(mine) and bool(np.any(np.abs(right) > 1e-9))
+        return mine is not None and right is not None and not np.any(mine) and bool(np.any(np.abs(right) > 1e-9))
     return probe(key, code, message, test)
 
 
@@ -126,7 +128,7 @@ def only_first_entries(key: str, message: Message, output: str = "new_w",
     def test(seen: Seen) -> Facts:
         mine, right = seen.array(output), as_float(seen.right(output))
         w = as_float(start(seen))
-        if mine is None or mine.shape != right.shape or mine.ndim != 1 or mine.size < 2:
+        if mine is None or right is None or w is None or mine.shape != right.shape or mine.ndim != 1 or mine.size < 2:
             return None
         moved = ~np.isclose(mine, w, rtol=0, atol=1e-15)
         count = int(np.argmin(moved)) if not moved.all() else mine.size
@@ -155,9 +157,11 @@ def regularisation_added(key: str, message: Message, weights: Callable[[Seen], S
         arrays = [np.asarray(w, dtype=np.float64) for w in weights(seen)]
         squares = sum(float(np.vdot(w, w)) for w in arrays)
         mine_loss, right_loss = scalar(seen.mine(loss)), scalar(seen.right(loss))
-        extras = [_minus(_grad(seen.mine, g), _grad(seen.right, g), w) for g, w in zip(grads, arrays, strict=False)]
-        if mine_loss is None or right_loss is None or squares == 0.0 or any(e is None or not np.all(np.isfinite(e))
-                                                                            for e in extras):
+        differences = [_minus(_grad(seen.mine, g), _grad(seen.right, g), w)
+                       for g, w in zip(grads, arrays, strict=False)]
+        extras = [e for e in differences if e is not None]
+        if mine_loss is None or right_loss is None or squares == 0.0 or len(extras) < len(differences) or \
+                not all(np.all(np.isfinite(e)) for e in extras):
             return None
         excess = mine_loss - right_loss
         if not np.isfinite(excess):
@@ -207,7 +211,9 @@ def _grows_fourfold(seen: Seen, scale: Callable[[tuple, float], tuple], loss: st
     args = scale(seen.args, 2.0)
     mine = scalar(pick(seen.again(*args), seen.returns, loss))
     right = scalar(pick(seen.reference(*args), seen.returns, loss))
-    return mine is not None and right is not None and np.isclose(mine - right, 4.0 * excess, rtol=1e-6, atol=1e-12)
+    if mine is None or right is None:
+        return False
+    return bool(np.isclose(mine - right, 4.0 * excess, rtol=1e-6, atol=1e-12))
 
 
 # ----------------------------------------------------------------------------- shapes
