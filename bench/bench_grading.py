@@ -42,12 +42,13 @@ from pathlib import Path
 import psutil
 
 from dlfcourse.demo import sample
-from dlfcourse.autograde.command import GradingOptions, autograde
+from dlfcourse.autograde.command import autograde
 from dlfcourse.intake.collect import collect
 from dlfcourse.course import Course
 from dlfcourse.demo.demo import DEFAULT_ASSIGNMENT, prepare_course
 from dlfcourse.demo.lmszip import write_lms_zip
 from dlfcourse.demo.synthetic import make_class
+from dlfcourse.settings import GradingSettings
 
 REPO = Path(__file__).resolve().parents[1]
 HONEST = ("correct", "partial-stub", "partial-sign", "broken")
@@ -114,7 +115,7 @@ by the grader).
 
     before = psutil.cpu_times()
     started = time.perf_counter()
-    options = GradingOptions(jobs=jobs, force=True, mpl_cache=matplotlib.get_cachedir(), cluster=cluster)
+    options = GradingSettings(jobs=jobs, force=True, mpl_cache=matplotlib.get_cachedir(), cluster=cluster)
     outcomes = autograde(course, assignment, options, progress=False)
     elapsed = time.perf_counter() - started
     after = psutil.cpu_times()

@@ -4,8 +4,14 @@ A distribution of its own (``src/dlfcourse/pyproject.toml``), never installed by
 students: it holds the hidden checks. nbgrader stays the course format and the
 gradebook; the score of every item is decided here, outside the student's process.
 
-    cli, commands      the ``dlf-course`` command line and its subcommands
+    cli, commands      the ``dlf-course`` command line and its subcommands: an instructor's error (a
+                       CourseError) is one line and exit status 2, any other exception a fault (traceback, 1)
     course             the course directory, its nbgrader configuration and API
+    state              what the commands remember about a course (``course.state``): seeds, gradings,
+                       an interrupted ``--force`` run, when each submission was handed in
+    settings           how a class is graded: one GradingSettings from the command line to the worker
+                       (standard library only: the sandbox's side reads it too)
+    errors             CourseError, the instructor's errors (each part raises its own kind of it)
     release            regenerate the student release with nbgrader
 
     intake/            handed-in files
@@ -23,7 +29,7 @@ gradebook; the score of every item is decided here, outside the student's proces
       codec            the data-only channel: raw array buffers and a JSON tree, no pickle
       worker           one sandboxed worker seen from the grader: requests with a deadline
       session          a submission's cells in a worker that is replaced (and replayed) when it dies
-      policy           bubblewrap root with numpy, matplotlib and the kit; rlimits
+      policy           bubblewrap root with numpy, matplotlib and the kit; rlimits (from the GradingSettings)
       uids             a sandbox uid per grading slot, claimed with flock
 
     grader/            the trusted decisions

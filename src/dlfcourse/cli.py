@@ -12,10 +12,13 @@ import re
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from dlfcourse.course import Course, CourseError
+from dlfcourse.course import Course
+from dlfcourse.errors import CourseError
 
 __all__ = ["main", "build_parser"]
 
@@ -103,37 +106,40 @@ def _pattern(text: str) -> str:
 
 
 def _add_grading_options(parser: argparse.ArgumentParser) -> None:
-    """The grading options; their defaults are those of GradingOptions and Limits (defined once, there)."""
-    from dlfcourse.autograde.command import GradingOptions
-    from dlfcourse.sandbox.policy import MiB, Limits
+    """The grading options, each stored under the name of its GradingSettings field; their defaults are the
+    fields' defaults (defined once, there). ``commands.grading_settings`` makes the settings of them."""
+    from dlfcourse.settings import GradingSettings, MiB
 
-    options, limits = GradingOptions(), Limits()
-    parser.add_argument("--jobs", type=_positive, default=options.jobs,
+    defaults = GradingSettings()
+    parser.add_argument("--jobs", type=_positive, default=defaults.jobs,
                         help="notebooks graded at the same time (default: the number of cores, %(default)s; "
                         "with --scheduler or --cluster, the cluster's workers decide)")
-    parser.add_argument("--cell-timeout", type=_positive, help="seconds per cell (default: the course's config)")
-    parser.add_argument("--call-timeout", type=_positive, default=options.call_timeout,
+    parser.add_argument("--cell-timeout", type=_positive, default=defaults.cell_timeout,
+                        help="seconds per cell (default: the course's config)")
+    parser.add_argument("--call-timeout", type=_positive, default=defaults.call_timeout,
                         help="seconds per call of a student's function by the grader (%(default)s)")
-    parser.add_argument("--notebook-timeout", type=_positive, default=options.notebook_timeout,
+    parser.add_argument("--notebook-timeout", type=_positive, default=defaults.notebook_timeout,
                         help="seconds per notebook (%(default)s)")
-    parser.add_argument("--memory", type=_positive, default=limits.memory_bytes // MiB,
+    parser.add_argument("--memory", type=_positive, default=defaults.limits.memory_bytes // MiB,
                         help="memory limit per process, MiB (%(default)s)")
-    parser.add_argument("--processes", type=_positive, default=limits.processes,
+    parser.add_argument("--processes", type=_positive, default=defaults.limits.processes,
                         help="processes and threads a submission may run (%(default)s)")
-    parser.add_argument("--sandbox-uid-base", type=_positive, default=options.uid_base, metavar="UID",
-                        help="as root, each sandbox runs as a free uid from UID up, one no other grading on the "
-                        "machine holds (default %(default)s)")
-    parser.add_argument("--no-sandbox", action="store_true",
+    parser.add_argument("--sandbox-uid-base", dest="uid_base", type=_positive, default=defaults.uid_base,
+                        metavar="UID", help="as root, each sandbox runs as a free uid from UID up, one no other "
+                        "grading on the machine holds (default %(default)s)")
+    parser.add_argument("--no-sandbox", dest="sandbox", action="store_false", default=defaults.sandbox,
                         help="run submissions without the sandbox (only for trusted notebooks)")
-    parser.add_argument("--seed", type=int, help="the base seed of the chosen students (to replay a grading: "
-                        "the report shows each student's seed; use with --student and --force)")
-    parser.add_argument("--new-seeds", action="store_true", help="draw new seeds, even for students graded before")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="the base seed of the chosen students (to "
+                        "replay a grading: the report shows each student's seed; use with --student and --force)")
+    parser.add_argument("--new-seeds", action="store_true", default=defaults.new_seeds,
+                        help="draw new seeds, even for students graded before")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS", help="grade on the Dask cluster of this scheduler, e.g. "
-                       "tcp://scheduler:8786 (default: a process pool on this machine)")
-    where.add_argument("--cluster", metavar="local:N", help="grade on a Dask cluster of N worker processes "
-                       "started on this machine")
+    where.add_argument("--scheduler", dest="cluster", metavar="ADDRESS", default=defaults.cluster,
+                       help="grade on the Dask cluster of this scheduler, e.g. tcp://scheduler:8786 (default: a "
+                       "process pool on this machine)")
+    where.add_argument("--cluster", dest="cluster", metavar="local:N", help="grade on a Dask cluster of N worker "
+                       "processes started on this machine")
 
 
 def plain_text(text: str) -> str:
@@ -163,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     course = _course_option()
 
-    def add(name: str, help: str, **kwargs: object) -> argparse.ArgumentParser:
+    def add(name: str, help: str, **kwargs: Any) -> argparse.ArgumentParser:
         parents = [course] if name not in ("demo", "roster", "check-worker") else []
         command = sub.add_parser(name, help=help, description=help, parents=parents, **kwargs)
         command.set_defaults(run=getattr(commands, name.replace("-", "_")))
@@ -198,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = add("check-worker", "start one sandboxed worker and check that it works and holds (run on each "
                 "grading machine before the term)")
-    check.add_argument("--uid", type=_positive, help="the uid the worker runs as (as root; default 61000)")
+    check.add_argument("--uid", type=_positive, help="the uid the worker runs as (as root; default: the first "
+                       "sandbox uid of autograde, --sandbox-uid-base)")
     check.add_argument("--scheduler", metavar="ADDRESS", help="run the check on every worker of this Dask "
                        "cluster (and compare their versions with this machine's) instead of here")
 
@@ -245,24 +252,34 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+#: The file system's refusals of a path the instructor gave (a missing folder, no permission): told in one line.
+_PATH_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``dlf-course``; return the exit status (0 ok, 1 some students failed, 2 usage or course error)."""
+    """Run ``dlf-course``; return the exit status.
+
+    0: done; 1: done, but some students failed (the lines above say which), or a fault of dlf-course itself
+    (its traceback is printed: please report it); 2: the instructor's error, a CourseError or a path the
+    file system refused (one line says what to do); 130: interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _stop) if in_main_thread else None  # stop as on Ctrl-C
     try:
-        return args.run(args)
-    except (CourseError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as error:
+        status: int = args.run(args)
+        return status
+    except CourseError as error:
         print(f"dlf-course {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
-    except RuntimeError as error:
-        from dlfcourse.sandbox.policy import SandboxUnavailable
-
-        if not isinstance(error, SandboxUnavailable):
-            raise
+    except _PATH_ERRORS as error:
+        if not error.filename:  # not about a path: a fault of the code
+            return _fault(args.command)
         print(f"dlf-course {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except Exception:
+        return _fault(args.command)
     except KeyboardInterrupt:
         print(f"dlf-course {args.command}: interrupted; run the command again to resume", file=sys.stderr)
         return 130
@@ -270,6 +287,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _hand_back(args)
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _fault(command: str) -> int:
+    """Print the traceback of the exception being handled, a fault of dlf-course, and return exit status 1."""
+    traceback.print_exc(file=sys.stderr)
+    print(f"dlf-course {command}: internal error (a fault of dlf-course, not of the course): please report it "
+          "with the traceback above", file=sys.stderr)
+    return 1
 
 
 def _one_line(error: BaseException) -> str:

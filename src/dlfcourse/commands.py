@@ -5,37 +5,38 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from dlfcourse.course import Course
+from dlfcourse.errors import CourseError
+from dlfcourse.settings import GradingSettings, MiB
 
-if TYPE_CHECKING:  # the grading modules load on demand: the other commands work without them
-    from dlfcourse.autograde.command import GradingOptions
+if TYPE_CHECKING:  # the grading and output modules load on demand: the other commands work without them
+    from dlfcourse.autograde.command import GradeOutcome
+    from dlfcourse.outputs.feedback import FeedbackOutcome
+    from dlfcourse.outputs.stopped import StoppedCell
 
 __all__ = ["release", "collect", "roster", "autograde", "check_worker", "feedback", "export", "report", "demo",
-           "grading_options"]
+           "grading_settings"]
 
 
 def _course(args: argparse.Namespace) -> Course:
     return Course.open(args.course)
 
 
-def grading_options(args: argparse.Namespace, force: bool = False) -> GradingOptions:
-    """GradingOptions from the command-line options of autograde and demo."""
+def grading_settings(args: argparse.Namespace, force: bool = False) -> GradingSettings:
+    """The GradingSettings of the command-line options of autograde and demo (each option is stored under its
+    field's name; matplotlib's font cache is this machine's)."""
     import matplotlib
 
-    from dlfcourse.autograde.command import GradingOptions
-    from dlfcourse.sandbox.policy import MiB, Limits
-
-    limits = Limits(memory_bytes=args.memory * MiB, processes=args.processes,
-                    cpu_seconds=args.notebook_timeout + 300)
-    return GradingOptions(jobs=args.jobs, force=force, sandbox=not args.no_sandbox, limits=limits,
-                          cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,
-                          notebook_timeout=args.notebook_timeout, uid_base=args.sandbox_uid_base,
-                          mpl_cache=matplotlib.get_cachedir(), seed=args.seed, new_seeds=args.new_seeds,
-                          cluster=args.scheduler or args.cluster)
+    limits = replace(GradingSettings().limits, memory_bytes=args.memory * MiB, processes=args.processes)
+    return GradingSettings(jobs=args.jobs, force=force, sandbox=args.sandbox, limits=limits,
+                           cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,
+                           notebook_timeout=args.notebook_timeout, uid_base=args.uid_base,
+                           mpl_cache=matplotlib.get_cachedir(), seed=args.seed, new_seeds=args.new_seeds,
+                           cluster=args.cluster)
 
 
 def release(args: argparse.Namespace) -> int:
@@ -90,9 +91,9 @@ def autograde(args: argparse.Namespace) -> int:
     from dlfcourse.outputs.stopped import stopped_in
 
     course = _course(args)
-    stopped: dict[str, list] = {}
+    stopped: dict[str, list[StoppedCell]] = {}
 
-    def say(outcome) -> None:
+    def say(outcome: GradeOutcome) -> None:
         """The student's line, then one line per cell of theirs that never ran to its end."""
         print(outcome.line(), flush=True)
         if outcome.status == "graded":
@@ -102,7 +103,7 @@ def autograde(args: argparse.Namespace) -> int:
             if cells:
                 stopped[outcome.student] = cells
 
-    outcomes = run(course, args.assignment, grading_options(args, args.force), args.student,
+    outcomes = run(course, args.assignment, grading_settings(args, args.force), args.student,
                    progress=not args.no_progress, on_outcome=say)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("graded", "skipped", "failed")}
     scores = [o.score[0] / o.score[1] for o in outcomes if o.score]
@@ -136,7 +137,7 @@ def feedback(args: argparse.Namespace) -> int:
 
     course = _course(args)
 
-    def say(outcome) -> None:
+    def say(outcome: FeedbackOutcome) -> None:
         shown = outcome.error or ", ".join(str(f.relative_to(course.root)) for f in outcome.files)
         print(f"{outcome.student}: {shown}", flush=True)
 
@@ -163,8 +164,6 @@ def _archive(course: Course, args: argparse.Namespace) -> int:
 
 
 def _titles(pairs: list[str] | None) -> dict[str, str]:
-    from dlfcourse.course import CourseError
-
     titles = {}
     for pair in pairs or []:
         assignment, sep, title = pair.partition("=")
@@ -252,6 +251,6 @@ def demo(args: argparse.Namespace) -> int:
         print(f"{assignment} is not an assignment of {source.root if source else 'this course'}: "
               f"using the built-in sample assignment {sample.SAMPLE_ASSIGNMENT}")
         assignment = sample.SAMPLE_ASSIGNMENT
-    result = run_demo(args.dir, assignment, args.students, grading_options(args, force=True), source,
+    result = run_demo(args.dir, assignment, args.students, grading_settings(args, force=True), source,
                       progress=not args.no_progress)
     return 1 if result.protected_changed else 0

@@ -3,7 +3,8 @@
 A course directory holds ``nbgrader_config.py`` and the folders nbgrader
 names in it: the sources (``solutions/`` here), the release (``exercises/``),
 ``submitted/``, ``autograded/``, ``feedback/`` and ``gradebook.db``. This
-package adds ``.dlf-course/`` for its own bookkeeping (what was graded when).
+package adds ``.dlf-course/`` for its own bookkeeping (what was graded when),
+read and written through :attr:`Course.state` (:mod:`dlfcourse.state`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from dlfcourse.errors import CourseError
+
+if TYPE_CHECKING:
+    from dlfcourse.state import CourseState
 
 __all__ = ["Course", "CourseError", "open_gradebook", "put_alembic_on_path", "read_timestamp", "format_timestamp",
            "TIMESTAMP_FILE"]
@@ -25,10 +31,6 @@ STATE_DIR = ".dlf-course"
 #: nbgrader's record of when a submission was handed in, in ``submitted/<student>/<assignment>/``.
 TIMESTAMP_FILE = "timestamp.txt"
 _TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-
-
-class CourseError(ValueError):
-    """The course directory or an argument about it is wrong; the message says what to do."""
 
 
 def put_alembic_on_path() -> None:
@@ -56,10 +58,11 @@ def read_timestamp(folder: Path) -> datetime | None:
 def open_gradebook(url: str, course_id: str | None = None) -> Iterator[Any]:
     """nbgrader's ``Gradebook`` on ``url`` (created if new), with SQLAlchemy's warnings about its models silenced."""
     from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
 
     put_alembic_on_path()  # a new gradebook is stamped by nbgrader running `alembic` from PATH
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.filterwarnings("ignore", category=SAWarning)
         with Gradebook(url, course_id) if course_id else Gradebook(url) as gradebook:
             yield gradebook
 
@@ -135,6 +138,13 @@ class Course:
     @property
     def state_dir(self) -> Path:
         return self.root / STATE_DIR
+
+    @property
+    def state(self) -> CourseState:
+        """What the commands remember about this course: seeds, gradings, forced runs, submission times."""
+        from dlfcourse.state import CourseState  # it reads this module's timestamps: imported when first used
+
+        return CourseState(self)
 
     def assignments(self) -> list[str]:
         """The assignments of the course: the folders of the source directory that hold a notebook."""

@@ -1,4 +1,5 @@
-"""Every misuse of ``dlf-course`` ends with one line on stderr and exit status 2, never a traceback.
+"""Every misuse of ``dlf-course`` ends with one line on stderr and exit status 2, never a traceback; a fault of
+``dlf-course`` itself, by contrast, shows its traceback and exits 1.
 
 (Commands out of order for export, report and feedback are in course/outputs/test_outputs.py,
 on a graded course; the roster's own errors are in course/intake/test_roster.py.)
@@ -16,6 +17,9 @@ import pytest
 
 from dlfcourse import commands
 from dlfcourse.cli import main, version
+from dlfcourse.errors import CourseError
+from dlfcourse.intake.inbox import BadSource
+from dlfcourse.intake.roster import RosterError
 from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
 from dlfcourse.demo.sample import sample_notebook, write_sample_course
 
@@ -125,13 +129,31 @@ def test_a_missing_bubblewrap_is_one_line(course: Path, monkeypatch: pytest.Monk
                                                 "manager (Debian, Ubuntu: sudo apt-get install bubblewrap)")
 
 
-def test_other_runtime_errors_are_not_hidden(course: Path, monkeypatch: pytest.MonkeyPatch):
+@pytest.mark.parametrize("error", [CourseError("no such thing: do this instead"), BadSource("x.zip is damaged"),
+                                   RosterError("class.csv has no column id"), PermissionError(13, "Permission denied",
+                                                                                             "/srv/grades.csv")])
+def test_an_instructors_error_is_one_line_and_exit_2(course: Path, monkeypatch: pytest.MonkeyPatch, error):
     def export(args):
-        raise RuntimeError("a bug")
+        raise error
 
     monkeypatch.setattr(commands, "export", export)
-    with pytest.raises(RuntimeError, match="a bug"):
-        main(["export", "--course", str(course)])
+    status, out, err = run("export", "--course", str(course))
+    assert status == 2 and one_line_error(err, "export") in (str(error), "/srv/grades.csv: Permission denied")
+
+
+@pytest.mark.parametrize("error", [KeyError("W1"), RuntimeError("a bug"), ValueError("a bug's message"),
+                                   FileNotFoundError("no filename: a bug, not a path the instructor gave")])
+def test_a_fault_of_dlf_course_shows_its_traceback_and_exits_1(course: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                error):
+    """A bug is not dressed up as a usage error: the traceback is shown, and the status is 1."""
+    def export(args):
+        raise error
+
+    monkeypatch.setattr(commands, "export", export)
+    status, out, err = run("export", "--course", str(course))
+    assert status == 1
+    assert "Traceback (most recent call last)" in err and f"{type(error).__name__}: " in err, err
+    assert err.rstrip().endswith("please report it with the traceback above")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -166,7 +188,9 @@ def test_help_shows_no_restructuredtext_markup():
     from dlfcourse.cli import build_parser
 
     parsers = _every_parser(build_parser())
-    assert len(parsers) >= 12
+    commands = ["release", "collect", "roster", "roster import", "roster show", "autograde", "check-worker",
+                "feedback", "export", "report", "demo"]
+    assert {f"dlf-course {command}" for command in commands} <= {parser.prog for parser in parsers}
     for parser in parsers:
         text = parser.format_help()
         assert "`" not in text, f"{parser.prog}: {text[text.index('`') - 40:text.index('`') + 40]!r}"

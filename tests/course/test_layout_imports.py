@@ -2,8 +2,9 @@
 
 Rule: ``sandbox <- grader <- autograde <- cli``; ``intake`` and ``outputs`` sit beside ``autograde``;
 the sandbox side imports only the standard library and numpy (its worker runs inside the sandbox,
-where nothing else is present); nothing imports ``demo`` but the command line on top, which runs it;
-no module takes another module's private names.
+where nothing else is present), and the two top-level modules that use only the standard library
+(the grading settings and the errors); nothing imports ``demo`` but the command line on top, which
+runs it; no module takes another module's private names.
 """
 
 from __future__ import annotations
@@ -25,8 +26,14 @@ ALLOWED = {
     # the class list and where each hand-in came from are the term's: intake keeps them, outputs read them
     "outputs": {"grader", "intake.roster", "intake.handins"},
     "demo": {"sandbox", "grader", "autograde", "intake", "outputs", "release"},
+    # the shared top-level modules import only one another
+    **{name: set() for name in ("course", "state", "settings", "errors")},
 }
 TOP = {"cli", "commands"}  # the command line on top may import every folder
+#: Top-level modules every folder may import: the course directory, its state, the grading settings, the errors.
+SHARED = {"course", "state", "settings", "errors"}
+#: Top-level modules that import only the standard library, so that the sandbox's side may import them.
+STDLIB_ONLY = {"settings", "errors"}
 
 
 def _modules() -> list[Path]:
@@ -66,13 +73,15 @@ def test_imports_follow_the_trust_boundary(path: Path) -> None:
     wrong = []
     for module, names, line in _imports(path):
         folder = _course_folder(module)
-        if part == "sandbox":
-            top = module.split(".")[0]
-            if not (top in sys.stdlib_module_names or top == "numpy" or folder == "sandbox"):
-                wrong.append(f"line {line}: the sandbox side imports {module}")
+        top = module.split(".")[0]
+        if part == "sandbox" and not (top in sys.stdlib_module_names or top == "numpy"
+                                      or folder in {"sandbox"} | STDLIB_ONLY):
+            wrong.append(f"line {line}: the sandbox side imports {module}")
+        if part in STDLIB_ONLY and top not in sys.stdlib_module_names:
+            wrong.append(f"line {line}: {part} imports {module}, not the standard library")
         if folder == "demo" and part not in TOP | {"demo"}:
             wrong.append(f"line {line}: imports the demo ({module})")
-        elif folder and part in ALLOWED and folder != part and not _allowed(module, ALLOWED[part] | {"course"}):
+        elif folder and part in ALLOWED and folder != part and not _allowed(module, ALLOWED[part] | SHARED):
             wrong.append(f"line {line}: {part}/ imports {module}")
         if module == "dlfcourse" and names and part != "cli":
             wrong.append(f"line {line}: imports names from the package's __init__")

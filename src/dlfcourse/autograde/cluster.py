@@ -155,20 +155,21 @@ def _window(client: Any) -> int:
 
 
 def run_on_cluster(target: str, function: Callable[..., Any], keys: Iterable[str], shared: Any,
-                   make_job: Callable[[str], Any], options: Any, time_limit: float,
+                   make_job: Callable[[str], Any], settings: Any, time_limit: float,
                    checkpoint: Callable[[], None] = lambda: None) -> Iterator[TaskResult]:
-    """Grade every key on the cluster: ``function(shared, make_job(key), options, slot)``; yield as tasks finish."""
+    """Grade every key on the cluster: ``function(shared, make_job(key), settings, slot)``; yield as tasks finish."""
     with dask_client(target) as client:
         mismatched = compare_versions(client)
         if mismatched:
             raise CourseError("the Dask workers must have this machine's versions: " + "; ".join(mismatched))
-        yield from _submit_all(client, function, keys, shared, make_job, options, time_limit, checkpoint)
+        yield from _submit_all(client, function, keys, shared, make_job, settings, time_limit, checkpoint)
 
 
 def _submit_all(client: Any, function: Callable[..., Any], keys: Iterable[str], shared: Any,
-                make_job: Callable[[str], Any], options: Any, time_limit: float,
+                make_job: Callable[[str], Any], settings: Any, time_limit: float,
                 checkpoint: Callable[[], None]) -> Iterator[TaskResult]:
-    queue, pending = deque(keys), {}
+    queue: deque[str] = deque(keys)
+    pending: dict[Any, tuple[str, float]] = {}
     # A task's result, not scattered data: if every worker holding it dies, the scheduler computes it again.
     shared_future = client.submit(_identity, shared, pure=False, key=f"bundle-{os.urandom(4).hex()}")
     try:
@@ -177,7 +178,7 @@ def _submit_all(client: Any, function: Callable[..., Any], keys: Iterable[str], 
             window = _window(client)  # workers come and go (batch jobs start late, nodes are lost)
             while queue and len(pending) < window:
                 key = queue.popleft()
-                future = client.submit(isolated, function, key, time_limit, shared_future, make_job(key), options,
+                future = client.submit(isolated, function, key, time_limit, shared_future, make_job(key), settings,
                                        pure=False, key=f"grade-{key}-{os.urandom(4).hex()}")
                 pending[future] = (key, time.monotonic())
             done = _wait_any(client, list(pending))

@@ -11,16 +11,18 @@ workers of a Dask cluster (:mod:`dlfcourse.autograde.cluster`). Either way a
 task returns its results as data and only this process writes the course
 (:mod:`dlfcourse.autograde.ledger`): one writer for the SQLite gradebook.
 
-Seeds: the first grading of a student draws a base seed from the operating
-system and records it (``.dlf-course/seeds/<assignment>.json``); a regrade
-reuses it, so it replays exactly; ``seed`` sets it (to replay a seed shown in
-the report), ``new_seeds`` draws fresh ones.
+How to grade is one :class:`~dlfcourse.settings.GradingSettings`; what the course
+remembers between runs is its store, ``course.state`` (:mod:`dlfcourse.state`).
 
-A successful grading leaves a marker ``.dlf-course/autograde/<assignment>/<student>.json``
-with a fingerprint of the submission: a later run skips that student unless the
-submission changed or ``force`` is set, so an interrupted run resumes where it
-stopped. A failed grading's marker keeps nbgrader's last line; everything nbgrader
-said (its log and traceback) is kept beside it in ``<student>.log``, which the line names.
+Seeds: the first grading of a student draws a base seed from the operating
+system and records it; a regrade reuses it, so it replays exactly; ``seed`` sets
+it (to replay a seed shown in the report), ``new_seeds`` draws fresh ones.
+
+Every grading is recorded with a fingerprint of the submission: a later run skips
+a student graded successfully unless the submission changed or ``force`` is set, so
+an interrupted run resumes where it stopped. A failed grading's record keeps nbgrader's
+last line; everything nbgrader said (its log and traceback) is kept beside it, and the
+line says where.
 The repairs made to a submission's grading metadata before nbgrader saw it
 (:mod:`dlfcourse.grader.repair`) are in the outcome's line and its marker, and so are
 the answers graded by hand that the resubmission changed (their manual scores are
@@ -32,48 +34,35 @@ run stops before it changes anything and says which process holds the lock.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
-from dlfcourse.course import Course, CourseError, open_gradebook
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
 from dlfcourse.autograde.interrupts import deferred_interrupts
 from dlfcourse.autograde.jobs import AssignmentBundle, GradedSubmission, SubmissionJob, read_folder
 from dlfcourse.autograde.ledger import Ledger, assignment_bundle, extensions
 from dlfcourse.autograde.lock import grading_lock
 from dlfcourse.autograde.pool import TaskResult, run_tasks
-from dlfcourse.sandbox.policy import Limits, Policy, check_available
 from dlfcourse.autograde.scratch import grade_submission, preload
+from dlfcourse.course import Course, CourseError, open_gradebook
+from dlfcourse.sandbox.policy import check_available
 from dlfcourse.sandbox.uids import claim_uid
+from dlfcourse.settings import GradingSettings
+from dlfcourse.state import GradingRecord
 
-__all__ = ["GradingOptions", "GradeOutcome", "autograde", "failure_log", "needs_grading", "submission_fingerprint"]
+__all__ = ["GradeOutcome", "autograde", "course_settings", "needs_grading"]
 
-_LOCK_RETRIES = 6
-
-
-@dataclass(frozen=True)
-class GradingOptions:
-    """How to grade: parallelism, limits, sandbox."""
-
-    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
-    force: bool = False
-    sandbox: bool = True
-    limits: Limits = field(default_factory=Limits)
-    cell_timeout: int | None = None  # None: the course's ExecutePreprocessor.timeout
-    call_timeout: int = 60  # seconds for one call of a student's function
-    notebook_timeout: int = 600
-    uid_base: int = 61000
-    mpl_cache: str | None = None
-    seed: int | None = None  # the base seed of every chosen student (replay); None: recorded or new
-    new_seeds: bool = False  # draw new seeds even for students graded before
-    cluster: str | None = None  # a Dask scheduler's address, or "local:N" (N local workers); None: the pool
+#: How often a result is written again while the gradebook is busy (formgrader writing), before giving up.
+_BUSY_RETRIES = 6
+#: sqlite's result codes for a database another connection holds (the primary code: the low byte).
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 @dataclass(frozen=True)
@@ -101,129 +90,68 @@ class GradeOutcome:
         return f"{self.student}: {self.status}{detail}{repaired}"
 
 
-def submission_fingerprint(course: Course, assignment: str, student: str) -> str:
-    """A sha256 over the names and contents of the files of a submission."""
-    digest = hashlib.sha256()
-    folder = course.submitted_dir / student / assignment
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def _marker(course: Course, assignment: str, student: str) -> Path:
-    return course.state_dir / "autograde" / assignment / f"{student}.json"
-
-
 def needs_grading(course: Course, assignment: str, student: str) -> bool:
     """True unless the student was graded successfully, from the same submission, by an earlier run."""
-    marker = _marker(course, assignment, student)
-    if not marker.is_file() or not (course.autograded_dir / student / assignment).is_dir():
-        return True
-    try:
-        record = json.loads(marker.read_text())
-    except (OSError, ValueError):
-        return True
-    return record.get("status") != "graded" or record.get("fingerprint") != submission_fingerprint(
-        course, assignment, student)
+    return not course.state.graded_as_submitted(assignment, student)
 
 
-def failure_log(course: Course, assignment: str, student: str) -> Path:
-    """Where the full text of a student's last failed grading is kept."""
-    return _marker(course, assignment, student).with_suffix(".log")
+def course_settings(course: Course, settings: GradingSettings) -> GradingSettings:
+    """``settings`` with what they leave to the course filled in: the time limit per cell, when None, is the
+    course's (``ExecutePreprocessor.timeout`` in its nbgrader configuration, the limit students check with)."""
+    if settings.cell_timeout is not None:
+        return settings
+    return replace(settings, cell_timeout=int(course.config().ExecutePreprocessor.get("timeout", 60)))
 
 
-def _keep_log(course: Course, assignment: str, student: str, text: str | None) -> str:
-    """Keep a failed grading's full text (or drop an old one when there is none); return where, or ''."""
-    path = failure_log(course, assignment, student)
-    if not text:
-        path.unlink(missing_ok=True)
-        return ""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return str(path.relative_to(course.root))
-
-
-def _write_marker(course: Course, assignment: str, outcome: GradeOutcome, fingerprint: str) -> None:
-    marker = _marker(course, assignment, outcome.student)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    record = {**asdict(outcome), "fingerprint": fingerprint, "finished": datetime.now(timezone.utc).isoformat()}
-    temporary = marker.with_suffix(".tmp")
-    temporary.write_text(json.dumps(record, indent=1))
-    temporary.replace(marker)
-
-
-def _grading_config(course: Course, options: GradingOptions, policy: Policy | None, base_seed: int) -> Any:
-    """nbgrader configuration: the trusted executor and grade writer in place of nbgrader's, with the limits."""
+def _grading_config(course: Course, settings: GradingSettings, uid: int | None, base_seed: int) -> Any:
+    """nbgrader configuration: the trusted executor and grade writer in place of nbgrader's, with the settings."""
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute, SaveAutoGrades
     from traitlets.config import Config
 
-    from dlfcourse.autograde.trusted import SaveTrustedGrades, TrustedExecute, policy_to_json
+    from dlfcourse.autograde.trusted import SaveTrustedGrades, TrustedExecute
 
-    replace = {Execute: TrustedExecute, SaveAutoGrades: SaveTrustedGrades}
+    ours = {Execute: TrustedExecute, SaveAutoGrades: SaveTrustedGrades}
     defaults = Autograde.class_traits()["autograde_preprocessors"].default()
     config = Config()
-    config.Autograde.autograde_preprocessors = [replace.get(p, p) for p in defaults]
+    config.Autograde.autograde_preprocessors = [ours.get(p, p) for p in defaults]
     config.TrustedExecute.source_directory = str(course.source_dir)
-    config.TrustedExecute.policy = policy_to_json(policy)
+    config.TrustedExecute.settings = settings.to_json()
     config.TrustedExecute.base_seed = base_seed
-    config.TrustedExecute.call_timeout = options.call_timeout
-    config.TrustedExecute.notebook_timeout = options.notebook_timeout
-    cell_timeout = options.cell_timeout or course.config().ExecutePreprocessor.get("timeout", 60)
-    config.TrustedExecute.cell_timeout = int(cell_timeout)
+    config.TrustedExecute.uid = uid
     return config
 
 
-def _policy(options: GradingOptions, uid: int | None) -> Policy | None:
-    if not options.sandbox:
-        return None
-    return Policy(limits=options.limits, uid=uid, gid=uid, mpl_cache=options.mpl_cache)
-
-
-def grade_task(bundle: AssignmentBundle, job: SubmissionJob, options: GradingOptions, slot: int) -> GradedSubmission:
+def grade_task(bundle: AssignmentBundle, job: SubmissionJob, settings: GradingSettings,
+               slot: int) -> GradedSubmission:
     """Grade one submission: in a forked process here, or on a Dask worker; the same code either way.
 
     As root, the sandbox runs as a uid that no other grader on this machine holds (``slot`` is the preference).
     """
-    if not (options.sandbox and os.geteuid() == 0):
-        return _grade_as(bundle, job, options, uid=None)
-    with claim_uid(options.uid_base, slot) as uid:
-        return _grade_as(bundle, job, options, uid)
+    if not (settings.sandbox and os.geteuid() == 0):
+        return _grade_as(bundle, job, settings, uid=None)
+    with claim_uid(settings.uid_base, slot) as uid:
+        return _grade_as(bundle, job, settings, uid)
 
 
-def _grade_as(bundle: AssignmentBundle, job: SubmissionJob, options: GradingOptions,
+def _grade_as(bundle: AssignmentBundle, job: SubmissionJob, settings: GradingSettings,
               uid: int | None) -> GradedSubmission:
-    policy = _policy(options, uid)
-    return grade_submission(bundle, job, lambda course: _grading_config(course, options, policy, job.base_seed))
+    return grade_submission(bundle, job, lambda course: _grading_config(course, settings, uid, job.base_seed))
 
 
-def _seeds_file(course: Course, assignment: str) -> Path:
-    return course.state_dir / "seeds" / f"{assignment}.json"
-
-
-def recorded_seeds(course: Course, assignment: str) -> dict[str, int]:
-    """The base seed of every student graded so far (student -> seed)."""
-    path = _seeds_file(course, assignment)
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return {str(k): int(v) for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}
-
-
-def _choose_seeds(course: Course, assignment: str, students: list[str], options: GradingOptions) -> dict[str, int]:
+def _choose_seeds(course: Course, assignment: str, students: list[str],
+                  settings: GradingSettings) -> dict[str, int]:
     """Each student's base seed (given, recorded or new), recorded before grading starts."""
-    seeds = recorded_seeds(course, assignment)
+    recorded = course.state.seeds(assignment)
+    seeds = {}
     for student in students:
-        if options.seed is not None:
-            seeds[student] = int(options.seed)
-        elif options.new_seeds or student not in seeds:
+        if settings.seed is not None:
+            seeds[student] = int(settings.seed)
+        elif settings.new_seeds or student not in recorded:
             seeds[student] = int.from_bytes(os.urandom(8), "little") >> 1
-    path = _seeds_file(course, assignment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(dict(sorted(seeds.items())), indent=1))
-    temporary.replace(path)
+        else:
+            seeds[student] = recorded[student]
+    course.state.record_seeds(assignment, seeds)
     return seeds
 
 
@@ -240,13 +168,9 @@ def _check_gradebook(course: Course, assignment: str) -> None:
                               f"run `dlf-course release {assignment}` first") from None
 
 
-def _hard_limit(course: Course, assignment: str, options: GradingOptions) -> float:
+def _hard_limit(course: Course, assignment: str, settings: GradingSettings) -> float:
     """Seconds after which a worker is killed: every notebook's limit, plus start-up and database time."""
-    return options.notebook_timeout * len(course.source_notebooks(assignment)) + 120
-
-
-def _pending_file(course: Course, assignment: str) -> Path:
-    return course.state_dir / "autograde" / f"{assignment}.force-pending.json"
+    return settings.notebook_timeout * len(course.source_notebooks(assignment)) + 120
 
 
 def _todo(course: Course, assignment: str, chosen: list[str], force: bool) -> tuple[list[str], bool]:
@@ -255,32 +179,18 @@ def _todo(course: Course, assignment: str, chosen: list[str], force: bool) -> tu
     A ``--force`` run records which students it must regrade; if it is interrupted, the next run
     (with or without ``--force``) finishes those that were not regraded yet instead of starting over.
     """
-    pending = _pending_file(course, assignment)
-    try:
-        record = json.loads(pending.read_text())
-        started, students = str(record["started"]), set(record["students"])
-    except (OSError, ValueError, KeyError, TypeError):
-        record = None
-    if record is not None:
-        left = [s for s in chosen if s in students and _graded_before(course, assignment, s, started)]
-        return sorted(set(left) | {s for s in chosen if needs_grading(course, assignment, s)}), True
+    state = course.state
+    forced = state.forced_run(assignment)
+    if forced is not None:
+        left = {s for s in chosen if s in forced.students and not state.graded_since(assignment, s, forced.started)}
+        return sorted(left | {s for s in chosen if needs_grading(course, assignment, s)}), True
     if force:
-        pending.parent.mkdir(parents=True, exist_ok=True)
-        pending.write_text(json.dumps({"started": datetime.now(timezone.utc).isoformat(), "students": chosen}))
+        state.start_forced_run(assignment, datetime.now(timezone.utc), chosen)
         return list(chosen), False
     return [s for s in chosen if needs_grading(course, assignment, s)], False
 
 
-def _graded_before(course: Course, assignment: str, student: str, moment: str) -> bool:
-    """True unless the student's last successful grading finished after ``moment`` (ISO time)."""
-    try:
-        record = json.loads(_marker(course, assignment, student).read_text())
-    except (OSError, ValueError):
-        return True
-    return record.get("status") != "graded" or str(record.get("finished", "")) < moment
-
-
-def autograde(course: Course, assignment: str, options: GradingOptions | None = None,
+def autograde(course: Course, assignment: str, settings: GradingSettings | None = None,
               students: Iterable[str] | None = None, progress: bool = True,
               on_outcome: Callable[[GradeOutcome], None] | None = None) -> list[GradeOutcome]:
     """Grade the submissions of ``assignment`` (default: all collected); return one outcome per student.
@@ -288,10 +198,10 @@ def autograde(course: Course, assignment: str, options: GradingOptions | None = 
     ``on_outcome`` is called with each student's outcome as soon as it is known. GradingLocked (a
     CourseError) if another run grades the assignment now.
     """
-    options = options or GradingOptions()
     course.source_notebooks(assignment)
+    settings = course_settings(course, settings or GradingSettings())
     _check_gradebook(course, assignment)
-    if options.sandbox:
+    if settings.sandbox:
         check_available(need_setpriv=os.geteuid() == 0)
     chosen = sorted(students) if students is not None else course.submitted_students(assignment)
     if not chosen:
@@ -301,10 +211,10 @@ def autograde(course: Course, assignment: str, options: GradingOptions | None = 
     if missing:
         raise CourseError(f"no collected submission of {assignment} for: {', '.join(missing)}")
     with grading_lock(course, assignment):
-        return _run(course, assignment, options, chosen, progress, on_outcome)
+        return _run(course, assignment, settings, chosen, progress, on_outcome)
 
 
-def _run(course: Course, assignment: str, options: GradingOptions, chosen: list[str], progress: bool,
+def _run(course: Course, assignment: str, settings: GradingSettings, chosen: list[str], progress: bool,
          on_outcome: Callable[[GradeOutcome], None] | None) -> list[GradeOutcome]:
     """Grade ``chosen`` (those that need it), holding the assignment's grading lock."""
     from functools import partial
@@ -312,35 +222,41 @@ def _run(course: Course, assignment: str, options: GradingOptions, chosen: list[
     from tqdm import tqdm
 
     preload()
-    todo, resumed = _todo(course, assignment, chosen, options.force)
+    todo, resumed = _todo(course, assignment, chosen, settings.force)
     if resumed and progress:
         print(f"resuming an interrupted --force run: {len(todo)} students left")
     outcomes = [GradeOutcome(s, "skipped", message="already graded") for s in chosen if s not in todo]
-    fingerprints = {s: submission_fingerprint(course, assignment, s) for s in todo}
-    seeds = _choose_seeds(course, assignment, todo, options)
+    fingerprints = {s: course.state.fingerprint(assignment, s) for s in todo}
+    seeds = _choose_seeds(course, assignment, todo, settings)
     make_job = partial(_job, course, assignment, seeds, extensions(course, assignment))
     bundle = assignment_bundle(course, assignment)
-    limit = _hard_limit(course, assignment, options)
+    limit = _hard_limit(course, assignment, settings)
     with deferred_interrupts() as checkpoint, Ledger(course, assignment) as ledger, \
             tqdm(total=len(todo), desc=f"autograde {assignment}", unit="nb", disable=not progress) as bar:
-        if options.cluster:
+        if settings.cluster:
             from dlfcourse.autograde.cluster import run_on_cluster
 
-            results = run_on_cluster(options.cluster, grade_task, todo, bundle, make_job, options, limit, checkpoint)
+            results = run_on_cluster(settings.cluster, grade_task, todo, bundle, make_job, settings, limit,
+                                     checkpoint)
         else:
-            task = partial(_local_task, bundle, options, make_job)
-            results = run_tasks(task, todo, options.jobs, limit, checkpoint)
+            task = partial(_local_task, bundle, settings, make_job)
+            results = run_tasks(task, todo, settings.jobs, limit, checkpoint)
         for result in results:
             outcome = _accept(ledger, result)
-            _write_marker(course, assignment, outcome, fingerprints[outcome.student])
+            course.state.record_grading(assignment, _record(outcome, fingerprints[outcome.student]))
             outcomes.append(outcome)
             if on_outcome is not None:
                 bar.clear()
                 on_outcome(outcome)
             bar.update(1)
             bar.set_postfix(failed=sum(o.status == "failed" for o in outcomes))
-    _pending_file(course, assignment).unlink(missing_ok=True)
+    course.state.end_forced_run(assignment)
     return sorted(outcomes, key=lambda o: o.student)
+
+
+def _record(outcome: GradeOutcome, fingerprint: str) -> GradingRecord:
+    """What the course keeps of an outcome: all of it, the submission's fingerprint, and when it finished."""
+    return GradingRecord(**asdict(outcome), fingerprint=fingerprint, finished=datetime.now(timezone.utc).isoformat())
 
 
 def _job(course: Course, assignment: str, seeds: dict[str, int], extension_of: dict[str, timedelta],
@@ -349,9 +265,9 @@ def _job(course: Course, assignment: str, seeds: dict[str, int], extension_of: d
     return SubmissionJob(student, seeds[student], files, extension_of.get(student))
 
 
-def _local_task(bundle: AssignmentBundle, options: GradingOptions, make_job: Callable[[str], SubmissionJob],
+def _local_task(bundle: AssignmentBundle, settings: GradingSettings, make_job: Callable[[str], SubmissionJob],
                 student: str, slot: int) -> GradedSubmission:
-    return grade_task(bundle, make_job(student), options, slot)
+    return grade_task(bundle, make_job(student), settings, slot)
 
 
 def _repairs(graded: GradedSubmission) -> tuple[str, ...]:
@@ -362,25 +278,43 @@ def _repairs(graded: GradedSubmission) -> tuple[str, ...]:
 def _accept(ledger: Ledger, result: TaskResult) -> GradeOutcome:
     """The outcome of a finished task; a successful grading is written into the course first.
 
-    A failed grading's full text is kept in the course (:func:`failure_log`), and its line says where.
+    A failed grading's full text is kept in the course (:meth:`~dlfcourse.state.CourseState.failure_log`), and its
+    line says where. A result the gradebook refuses (busy for too long, unwritable, a row it rejects) fails that
+    student alone, with the reason; any other exception is a fault of ours and stops the run.
     """
+    from nbgrader.api import InvalidEntry
+
     graded = result.value
     student = result.key if graded is None else graded.student
-    where = _keep_log(ledger.course, ledger.assignment, student, graded.log if graded and graded.error else None)
+    log = graded.log if graded is not None and graded.error else None
+    where = ledger.course.state.keep_failure_log(ledger.assignment, student, log)
     if graded is None:
         return GradeOutcome(result.key, "failed", result.seconds, result.error or "the task failed")
     if graded.error is not None:
         message = f"{graded.error}; full log: {where}" if where else graded.error
         return GradeOutcome(graded.student, "failed", graded.seconds, message, repairs=_repairs(graded))
-    reopened: list[tuple[str, str]] = []
-    for attempt in range(_LOCK_RETRIES):
-        try:
-            reopened = ledger.record(graded)
-            break
-        except Exception as error:  # the gradebook busy (formgrader writing) or unwritable
-            if "database is locked" not in str(error) or attempt == _LOCK_RETRIES - 1:
-                return GradeOutcome(graded.student, "failed", graded.seconds,
-                                    f"graded, but the result could not be written: {error}", repairs=_repairs(graded))
-            time.sleep(random.uniform(0.2, 1.0) * (attempt + 1))
+    try:
+        reopened = _record_waiting_while_busy(ledger, graded)
+    except (SQLAlchemyError, InvalidEntry, OSError) as error:  # the gradebook or autograded/ cannot be written
+        return GradeOutcome(graded.student, "failed", graded.seconds,
+                            f"graded, but the result could not be written: {error}", repairs=_repairs(graded))
     return GradeOutcome(graded.student, "graded", graded.seconds, score=graded.score, repairs=_repairs(graded),
                         reopened=tuple(f"{notebook}/{cell}" for notebook, cell in reopened))
+
+
+def _busy(error: OperationalError) -> bool:
+    """True when SQLite refused because another connection holds the gradebook (formgrader writing)."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _BUSY_CODES
+
+
+def _record_waiting_while_busy(ledger: Ledger, graded: GradedSubmission) -> list[tuple[str, str]]:
+    """``ledger.record(graded)``, tried again after a growing random pause while the gradebook is busy."""
+    for attempt in range(_BUSY_RETRIES - 1):
+        try:
+            return ledger.record(graded)
+        except OperationalError as error:
+            if not _busy(error):
+                raise
+            time.sleep(random.uniform(0.2, 1.0) * (attempt + 1))
+    return ledger.record(graded)

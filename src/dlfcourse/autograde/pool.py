@@ -133,7 +133,8 @@ def run_tasks(
     failed. ``checkpoint()`` is called between waits; if it raises (a deferred
     Ctrl-C) or the caller stops early, the running tasks are killed.
     """
-    queue, running = deque(keys), {}
+    queue: deque[str] = deque(keys)
+    running: dict[str, _Running] = {}
     free = list(range(max(1, jobs)))
     try:
         while queue or running:

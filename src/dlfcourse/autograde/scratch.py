@@ -19,6 +19,7 @@ import re
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,17 +131,31 @@ def _summary(result: dict) -> str:
     return (raised or errors or lines or ["nbgrader failed without a message"])[-1][:500]
 
 
-def grade_submission(bundle: AssignmentBundle, job: SubmissionJob, config: Any) -> GradedSubmission:
+def _autograde(course: Course, assignment: str, student: str, config: Any) -> dict[str, Any]:
+    """nbgrader's ``autograde`` of one submission in the scratch course, its result as nbgrader reports it.
+
+    nbgrader's gradebook models make SQLAlchemy warn (relationship overlaps) each time a process opens
+    one: printed once per student otherwise, those warnings are silenced here, and only here.
+    """
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=SAWarning)
+        result: dict[str, Any] = course.api(config).autograde(assignment, student, force=True, create=True)
+    return result
+
+
+def grade_submission(bundle: AssignmentBundle, job: SubmissionJob,
+                     config: Callable[[Course], Any]) -> GradedSubmission:
     """Grade ``job`` with nbgrader in a scratch course; ``config`` is a function (Course -> traitlets Config).
 
     Never raises for a bad submission: a grading that fails returns its reason in ``error``.
     """
-    warnings.filterwarnings("ignore")  # nbgrader's SQLAlchemy warnings, once per student otherwise
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"dlf-grade-{bundle.assignment}-") as folder:
         course = unpack_course(bundle, job, Path(folder) / "course")
         repairs = repair_submission(course, bundle.assignment, job.student)
-        result = course.api(config(course)).autograde(bundle.assignment, job.student, force=True, create=True)
+        result = _autograde(course, bundle.assignment, job.student, config(course))
         if not result.get("success"):
             return GradedSubmission(job.student, time.monotonic() - started, error=_summary(result),
                                     repairs=repairs, log=_full_text(result))

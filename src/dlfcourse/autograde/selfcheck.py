@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlfcourse.sandbox.policy import Policy, check_available
+from dlfcourse.sandbox.policy import SandboxUnavailable, check_available
 from dlfcourse.sandbox.worker import WorkerFailure, WorkerProcess
+from dlfcourse.settings import GradingSettings
 
 __all__ = ["Probe", "check_worker", "check_cluster"]
 
@@ -56,13 +57,15 @@ class Probe:
 
 
 def check_worker(uid: int | None = None, say: Callable[[str], None] = print) -> list[Probe]:
-    """Start one sandboxed worker and check it; print a line per probe; return the probes."""
+    """Start one sandboxed worker, as autograde would with its default settings, and check it; print a line
+    per probe; return the probes. As root, the worker runs as ``uid`` (default: the settings' first uid)."""
     check_available(need_setpriv=os.geteuid() == 0)
+    settings = GradingSettings()
     if uid is None and os.geteuid() == 0:
-        uid = 61000
+        uid = settings.uid_base
     started = time.monotonic()
     try:
-        worker = WorkerProcess(Policy(uid=uid, gid=uid), tempfile.mkdtemp(prefix="dlf-check-worker-"))
+        worker = WorkerProcess(settings, tempfile.mkdtemp(prefix="dlf-check-worker-"), uid)
     except WorkerFailure as failure:
         probes = [Probe("a sandboxed worker starts", False, str(failure))]
     else:
@@ -78,7 +81,7 @@ def _check_quietly(uid: int | None) -> list[Probe]:
     """check_worker without printing, for a Dask worker (a failure to start is a probe, never an exception)."""
     try:
         return check_worker(uid, say=lambda line: None)
-    except RuntimeError as error:  # no bubblewrap or setpriv on that node
+    except SandboxUnavailable as error:  # no bubblewrap or setpriv on that node
         return [Probe("the sandbox is available", False, str(error))]
 
 

@@ -11,11 +11,14 @@ late penalties and writes the gradebook. Two of its preprocessors are replaced:
 * :class:`SaveTrustedGrades` (in place of ``SaveAutoGrades``) takes each test
   cell's score from its verdict. nbgrader's own rule (a cell without an error
   output earns full points) is never applied to a code cell.
+
+The grading settings reach :class:`TrustedExecute` through nbgrader's configuration, as the
+JSON of :class:`~dlfcourse.settings.GradingSettings` (nbgrader's configuration holds plain
+values), with the two facts of this task: the student's base seed and the sandbox uid claimed.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -25,38 +28,19 @@ from traitlets import Integer, Unicode
 
 from dlfcourse.grader import checks
 from dlfcourse.grader.notebook import grade_notebook, is_test_cell
-from dlfcourse.sandbox.policy import Limits, Policy
-from dlfcourse.sandbox.session import TimeLimits
 from dlfcourse.grader.verdict import read_verdict
+from dlfcourse.settings import GradingSettings
 
-__all__ = ["TrustedExecute", "SaveTrustedGrades", "policy_to_json", "policy_from_json"]
-
-
-def policy_to_json(policy: Policy | None) -> str:
-    """A policy as JSON (for the traitlets configuration); ``null`` means: no sandbox."""
-    if policy is None:
-        return "null"
-    data = {**policy.__dict__, "limits": policy.limits.__dict__, "withheld_kit": list(policy.withheld_kit)}
-    return json.dumps(data)
-
-
-def policy_from_json(text: str) -> Policy | None:
-    """The policy :func:`policy_to_json` wrote."""
-    data = json.loads(text)
-    if data is None:
-        return None
-    return Policy(**{**data, "limits": Limits(**data["limits"]), "withheld_kit": tuple(data["withheld_kit"])})
+__all__ = ["TrustedExecute", "SaveTrustedGrades"]
 
 
 class TrustedExecute(NbGraderPreprocessor):
     """Run the submission in the sandbox and grade it with the assignment's hidden checks."""
 
     source_directory = Unicode("", help="The course's source directory (absolute).").tag(config=True)
-    policy = Unicode("null", help="The sandbox policy as JSON (null: run unsandboxed).").tag(config=True)
+    settings = Unicode(GradingSettings().to_json(), help="The GradingSettings of the run, as JSON.").tag(config=True)
     base_seed = Integer(0, help="The student's base seed: every item's seed derives from it.").tag(config=True)
-    cell_timeout = Integer(60, help="Seconds per code cell.").tag(config=True)
-    call_timeout = Integer(60, help="Seconds per call of a student's function.").tag(config=True)
-    notebook_timeout = Integer(600, help="Seconds for the whole notebook.").tag(config=True)
+    uid = Integer(None, allow_none=True, help="The sandbox's uid (as root); None: the grader's.").tag(config=True)
 
     def _source(self, assignment: str, notebook: str) -> Any:
         path = os.path.join(self.source_directory, assignment, f"{notebook}.ipynb")
@@ -66,14 +50,9 @@ class TrustedExecute(NbGraderPreprocessor):
         """Grade ``nb``: outputs of the code cells from the worker, verdicts in the test cells."""
         info = resources["nbgrader"]
         assignment = info["assignment"]
-        assignment_checks = checks.find(assignment)
-        policy = policy_from_json(self.policy)
-        if policy is not None and assignment_checks is not None:
-            policy = Policy(**{**policy.__dict__, "withheld_kit": assignment_checks.withheld_kit})
-        limits = TimeLimits(cell=self.cell_timeout, call=self.call_timeout, notebook=self.notebook_timeout)
         workdir = resources.get("metadata", {}).get("path") or os.getcwd()
-        run = grade_notebook(nb, self._source(assignment, info["notebook"]), assignment_checks, workdir,
-                             policy, limits, self.base_seed)
+        run = grade_notebook(nb, self._source(assignment, info["notebook"]), checks.find(assignment), workdir,
+                             GradingSettings.from_json(self.settings), self.base_seed, self.uid)
         if run.restored:
             self.log.warning("%s: put back the deleted or unmarked test cells %s", info["student"],
                              ", ".join(run.restored))

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 from dlfcourse.demo import sample
-from dlfcourse.autograde.command import GradeOutcome, GradingOptions, autograde
+from dlfcourse.autograde.command import GradeOutcome, autograde
 from dlfcourse.intake.collect import CollectReport, collect
 from dlfcourse.course import Course, CourseError
 from dlfcourse.outputs.export import ExportResult, export
@@ -31,6 +31,7 @@ from dlfcourse.release import release
 from dlfcourse.outputs.report import build_report
 from dlfcourse.outputs.report_html import write_report
 from dlfcourse.demo.synthetic import SyntheticStudent, default_targets, make_class
+from dlfcourse.settings import GradingSettings
 
 __all__ = ["DEFAULT_ASSIGNMENT", "DemoResult", "prepare_course", "run_demo", "summary_lines", "file_hashes",
            "gradebook_intact"]
@@ -98,7 +99,7 @@ def _protected(course: Course, assignment: str, students: list[SyntheticStudent]
 
 
 def run_demo(directory: Path | None = None, assignment: str = DEFAULT_ASSIGNMENT, size: int = 30,
-             options: GradingOptions | None = None, source: Course | None = None,
+             options: GradingSettings | None = None, source: Course | None = None,
              say: Callable[[str], None] = print, progress: bool = True) -> DemoResult:
     """Run the whole pipeline on a new course in ``directory`` (default: a new temporary directory)."""
     directory = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="dlf-demo-"))

@@ -54,10 +54,10 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
-from dlfcourse.course import Course, CourseError, format_timestamp, read_timestamp
+from dlfcourse.course import Course, CourseError
 from dlfcourse.intake.budget import Refused
 from dlfcourse.intake.handins import remember_handins
-from dlfcourse.intake.inbox import Entry, is_hidden, open_entries, strip_shared_top, zone_named
+from dlfcourse.intake.inbox import BadSource, Entry, is_hidden, open_entries, strip_shared_top, zone_named
 from dlfcourse.intake.lms import LAYOUTS, NUMBERS, Owner, describe, detect_layout, owner_of, tell_apart
 from dlfcourse.intake.roster import NAMES_FILE, Student, load_roster, remember_names
 
@@ -98,8 +98,8 @@ class Accepted:
     notebook: str
     modified: datetime
     entry: Entry = field(repr=False, compare=False)
+    owner: Owner  # whose file it is, as the layout (or the roster) says
     digest: str = ""
-    owner: Owner | None = None
 
 
 @dataclass
@@ -260,7 +260,7 @@ def _examine(entry: Entry, assignment: str, catalog: dict, layout: str, roster, 
     name = _identify(notebook, assignment, catalog)
     if isinstance(name, Skipped):
         return Skipped(entry.shown, name.reason)
-    return Accepted(entry.shown, owner.id, name, owner.submitted or entry.modified, entry, digest, owner)
+    return Accepted(entry.shown, owner.id, name, owner.submitted or entry.modified, entry, owner, digest)
 
 
 def _owners_by_id(candidates: list[Accepted]) -> dict[str, dict[str, Owner]]:
@@ -289,8 +289,9 @@ def _tell_namesakes_apart(candidates: list[Accepted], report: CollectReport) -> 
             renamed.update(apart)
             report.notes.append(_numbers_note(list(owners.values()), sorted(o.id for o in apart.values())))
     for owner in {c.owner.key: c.owner for c in candidates if c.owner.apart_from}.values():
-        report.notes.append(f"{owner.shown()} is not {owner.apart_from} (another {NUMBERS[owner.number[0]][1]}"
-                            f" of the same name): collected as {owner.id}")
+        if owner.number is not None:  # always, for an owner told apart: by that number
+            report.notes.append(f"{owner.shown()} is not {owner.apart_from} (another "
+                                f"{NUMBERS[owner.number[0]][1]} of the same name): collected as {owner.id}")
     return [replace(c, student=renamed[c.owner.key].id, owner=renamed[c.owner.key]) if c.owner.key in renamed
             else c for c in candidates]
 
@@ -360,10 +361,9 @@ def _write(course: Course, assignment: str, accepted: list[Accepted]) -> list[Sk
         temporary.replace(folder / f"{item.notebook}.ipynb")
         written.append(item)
     for student in {a.student for a in written}:
-        folder = course.submitted_dir / student / assignment
         times = [a.modified for a in written if a.student == student]
-        previous = read_timestamp(folder)
-        (folder / "timestamp.txt").write_text(format_timestamp(max(times + ([previous] if previous else []))))
+        previous = course.state.submission_time(assignment, student)
+        course.state.record_submission_time(assignment, student, max(times + ([previous] if previous else [])))
     return failed
 
 
@@ -384,13 +384,13 @@ def _choose_layout(entries: list[Entry], lms: str | None, pattern: str | None) -
 
 
 def _check_offered(source: Path, entries: list[Entry]) -> None:
-    """CourseError if ``source`` offers nothing to collect: no file, or no notebook (nor an archive not opened)."""
+    """BadSource if ``source`` offers nothing to collect: no file, or no notebook (nor an archive not opened)."""
     if not entries:
-        raise CourseError(f"{source} is empty: there is no file to collect in it")
+        raise BadSource(f"{source} is empty: there is no file to collect in it")
     visible = [e for e in entries if not is_hidden(e.path)]
     if not any(_is_notebook(e.path) or e.refused for e in visible):
         others = ", ".join(e.shown for e in visible[:3]) or "only hidden or system files"
-        raise CourseError(f"no notebook (.ipynb) in {source}: {len(visible)} other file(s) ({others})")
+        raise BadSource(f"no notebook (.ipynb) in {source}: {len(visible)} other file(s) ({others})")
 
 
 def _start(source: Path, entries: list[Entry], lms: str | None, pattern: str | None, zone_name: str
@@ -422,7 +422,7 @@ def _newer(course: Course, assignment: str, accepted: list[Accepted], report: Co
     """The accepted notebooks newer than what was already collected for their student; the others are KEPT."""
     newer = []
     for item in accepted:
-        previous = read_timestamp(course.submitted_dir / item.student / assignment)
+        previous = course.state.submission_time(assignment, item.student)
         if previous is not None and previous >= item.modified:
             report.skipped.append(Skipped(item.path, f"not newer than the submission of {item.student} "
                                                      f"already collected ({previous:%Y-%m-%d %H:%M:%S} UTC)", KEPT))
@@ -433,9 +433,9 @@ def _newer(course: Course, assignment: str, accepted: list[Accepted], report: Co
 
 def _finish(course: Course, assignment: str, report: CollectReport, roster) -> None:
     """Remember the students' names; note late submissions, students not on the roster and those missing."""
-    owners = {a.owner.id: a.owner for a in report.collected if a.owner is not None}
+    owners = {a.owner.id: a.owner for a in report.collected}
     remember_names(course, [o.as_student() for o in owners.values()])
-    late = sorted(a.student for a in report.collected if a.owner is not None and a.owner.late)
+    late = sorted(a.student for a in report.collected if a.owner.late)
     if late:
         report.notes.append(f"Canvas marked {len(late)} submission(s) late: {', '.join(late)} (nbgrader's late "
                             "penalty comes from the time and the due date)")

@@ -35,12 +35,13 @@ from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dlfcourse.errors import CourseError
 from dlfcourse.intake.archive import Damaged, ZipFiles, ZipMember, list_zip
 from dlfcourse.intake.budget import Budget, Limits, Refused, check_size
 
-__all__ = ["Entry", "MAX_BYTES", "MAX_ARCHIVE_BYTES", "MAX_RATIO", "RATIO_FLOOR", "MAX_MEMBERS", "MAX_DEPTH",
-           "limits", "open_entries", "strip_shared_top", "is_hidden", "student_of", "STUDENT_ID", "local_zone",
-           "zone_named"]
+__all__ = ["BadSource", "Entry", "MAX_BYTES", "MAX_ARCHIVE_BYTES", "MAX_RATIO", "RATIO_FLOOR", "MAX_MEMBERS",
+           "MAX_DEPTH", "limits", "open_entries", "strip_shared_top", "is_hidden", "student_of", "STUDENT_ID",
+           "local_zone", "zone_named"]
 
 #: Files larger than this are not read (a notebook with its outputs is rarely above a few MB).
 MAX_BYTES = 50 * 2**20
@@ -60,6 +61,11 @@ MAX_MEMBERS = 20_000
 #: How many zips deep an archive is opened (a zip in a zip in a zip).
 MAX_DEPTH = 3
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.@_-]*")
+
+
+class BadSource(CourseError):
+    """What collect was given cannot be collected from: it does not exist, is neither a folder nor a zip, is a
+    damaged zip, or holds no notebook; or the time zone to read it in is unknown. The message says which."""
 
 
 def limits() -> Limits:
@@ -104,18 +110,18 @@ def local_zone() -> tuple[tzinfo, str]:
             return ZoneInfo(name), name
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    local = datetime.now().astimezone().tzinfo
+    local = datetime.now().astimezone().tzinfo or timezone.utc  # astimezone() always sets one
     return local, str(local)
 
 
 def zone_named(name: str | None) -> tuple[tzinfo, str]:
-    """The zone called ``name`` (an IANA name such as Europe/Berlin; None: this machine's); ValueError if unknown."""
+    """The zone called ``name`` (an IANA name such as Europe/Berlin; None: this machine's); BadSource if unknown."""
     if not name:
         return local_zone()
     try:
         return ZoneInfo(name), name
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}: give an IANA name such as Europe/Berlin, "
+        raise BadSource(f"unknown time zone {name!r}: give an IANA name such as Europe/Berlin, "
                          "America/New_York or UTC") from None
 
 
@@ -227,14 +233,14 @@ def _from_zip(members: list[ZipMember], zone: tzinfo, depth: int, budget: Budget
 
 
 def _top_archive(source: Path, zone: tzinfo, zips: ZipFiles) -> list[Entry]:
-    """The files of the zip ``source``; ValueError if it is damaged, one refused entry if it breaks a limit."""
+    """The files of the zip ``source``; BadSource if it is damaged, one refused entry if it breaks a limit."""
     stat = source.stat()
     entry = Entry(source.name, datetime.fromtimestamp(stat.st_mtime, timezone.utc), stat.st_size)
     budget = Budget(limits())
     try:
         members = list_zip(source, budget, zips, keep=True)
     except Damaged as error:
-        raise ValueError(f"{source} is a damaged zip archive ({error.detail})") from None
+        raise BadSource(f"{source} is a damaged zip archive ({error.detail})") from None
     except Refused as error:
         return [replace(entry, refused=f"not opened, nothing in it was collected: {error}")]
     return list(_from_zip(members, zone, 0, budget, zips))
@@ -244,7 +250,7 @@ def _top_archive(source: Path, zone: tzinfo, zips: ZipFiles) -> list[Entry]:
 def open_entries(source: Path, zone: tzinfo = timezone.utc) -> Iterator[list[Entry]]:
     """Every file of a folder or of a ``.zip`` archive (zip times read in ``zone``), readable until the block ends.
 
-    ValueError if ``source`` is neither a folder nor a zip, or is a damaged zip.
+    BadSource if ``source`` is neither a folder nor a zip, or is a damaged zip.
     """
     source = Path(source)
     with ZipFiles() as zips:
@@ -253,9 +259,9 @@ def open_entries(source: Path, zone: tzinfo = timezone.utc) -> Iterator[list[Ent
         elif source.is_file() and zipfile.is_zipfile(source):
             yield _top_archive(source, zone, zips)
         elif not source.exists():
-            raise ValueError(f"{source} does not exist")
+            raise BadSource(f"{source} does not exist")
         else:
-            raise ValueError(f"{source} is neither a folder nor a zip archive")
+            raise BadSource(f"{source} is neither a folder nor a zip archive")
 
 
 def strip_shared_top(entries: list[Entry]) -> tuple[list[Entry], str]:

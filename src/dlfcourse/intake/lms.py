@@ -146,7 +146,8 @@ def _on_roster(owner: Owner, layout: str, path: str, roster: Roster) -> Student 
     if layout == "moodle":
         return roster.find_numbered("participant_id", owner.lms["participant_id"], name=owner.name)
     if layout == "canvas":
-        login = _CANVAS.search(path)["login"]
+        found = _CANVAS.search(path)  # it matched: the owner was read from it
+        login = found["login"] if found else ""
         return roster.find_numbered("canvas_id", owner.lms["canvas_id"], canvas_name=login)
     if layout == "blackboard":
         user = owner.lms["username"]
@@ -188,9 +189,12 @@ def _apart(owner: Owner, roster: Roster) -> Owner:
 def tell_apart(owners: list[Owner]) -> dict[str, Owner] | None:
     """Owners who would share an id, each with their LMS number appended to it (by key); None if they cannot
     be told apart so (one has no LMS number, or the roster gave them its id)."""
-    if any(o.number is None or o.known for o in owners):
-        return None
-    return {o.key: replace(o, id=numbered_id(o.id, o.number[1])) for o in owners}
+    told = {}
+    for owner in owners:
+        if owner.number is None or owner.known:
+            return None
+        told[owner.key] = replace(owner, id=numbered_id(owner.id, owner.number[1]))
+    return told
 
 
 def detect_layout(paths: list[str]) -> tuple[str, int]:

@@ -46,8 +46,13 @@ from pathlib import Path
 
 from dlfcourse.course import Course, CourseError
 
-__all__ = ["Student", "Roster", "normalise_id", "name_key", "canvas_key", "read_roster_csv", "import_roster",
-           "load_roster", "remember_names", "ROSTER_FILE", "NAMES_FILE"]
+__all__ = ["RosterError", "Student", "Roster", "normalise_id", "name_key", "canvas_key", "read_roster_csv",
+           "import_roster", "load_roster", "remember_names", "ROSTER_FILE", "NAMES_FILE"]
+
+
+class RosterError(CourseError):
+    """A roster file that cannot be imported: the message names the file, the line and what is wrong."""
+
 
 ROSTER_FILE = "roster.csv"
 NAMES_FILE = "names.csv"
@@ -194,7 +199,7 @@ def _header(name: str) -> str | None:
 
 
 def read_roster_csv(text: str, origin: str = "the roster", notes: list[str] | None = None) -> list[Student]:
-    """Students of a roster CSV (see the module docstring); CourseError naming the first problem.
+    """Students of a roster CSV (see the module docstring); RosterError naming the first problem.
 
     ``notes`` receives one line per id that had to be changed to be safe.
     """
@@ -206,12 +211,12 @@ def read_roster_csv(text: str, origin: str = "the roster", notes: list[str] | No
     rows = list(csv.reader(io.StringIO(text), dialect))
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
-        raise CourseError(f"{origin} is empty: it needs a header row with at least the columns id and name")
+        raise RosterError(f"{origin} is empty: it needs a header row with at least the columns id and name")
     header = [_header(h) for h in rows[0]]
     canvas_export = [h.strip().lower() for h in rows[0][:3]] == ["student", "id", "sis user id"]
     missing = [c for c in ("id", "name") if c not in header]
     if missing:
-        raise CourseError(f"{origin} has no column {' or '.join(missing)} (its header is: {', '.join(rows[0])}); "
+        raise RosterError(f"{origin} has no column {' or '.join(missing)} (its header is: {', '.join(rows[0])}); "
                           "the columns are id, name, email and optionally canvas_id, sis_user_id, sis_login_id, "
                           "section, id_number, username")
     students: list[Student] = []
@@ -227,15 +232,15 @@ def read_roster_csv(text: str, origin: str = "the roster", notes: list[str] | No
         raw = values.get("id", "")
         student_id = normalise_id(raw)
         if not student_id:
-            raise CourseError(f"{origin}, line {number}: no usable id ({raw!r}); ids need letters or digits")
+            raise RosterError(f"{origin}, line {number}: no usable id ({raw!r}); ids need letters or digits")
         if student_id in seen:
-            raise CourseError(f"{origin}, lines {seen[student_id]} and {number}: the same id {student_id!r}")
+            raise RosterError(f"{origin}, lines {seen[student_id]} and {number}: the same id {student_id!r}")
         seen[student_id] = number
         if student_id != raw and notes is not None:
             notes.append(f"line {number}: the id {raw!r} is stored as {student_id!r}")
         students.append(Student(**{**values, "id": student_id}))
     if not students:
-        raise CourseError(f"{origin} has a header but no student")
+        raise RosterError(f"{origin} has a header but no student")
     return students
 
 
@@ -261,7 +266,7 @@ def import_roster(course: Course, source: Path) -> tuple[list[Student], list[str
     """Replace the course's roster with ``source``; return its students and notes about changed ids."""
     source = Path(source)
     if not source.is_file():
-        raise CourseError(f"{source} does not exist" if not source.exists() else f"{source} is not a file")
+        raise RosterError(f"{source} does not exist" if not source.exists() else f"{source} is not a file")
     raw = source.read_bytes()
     try:
         text = raw.decode("utf-8")

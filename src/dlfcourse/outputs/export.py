@@ -37,13 +37,12 @@ from __future__ import annotations
 
 import csv
 import io
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dlfcourse.course import Course, CourseError, open_gradebook, read_timestamp
+from dlfcourse.course import Course, CourseError, open_gradebook
 from dlfcourse.intake.roster import Roster, load_roster
 
 __all__ = ["GradeTable", "Ungraded", "grade_table", "ungraded_students", "write_csv", "write_canvas",
@@ -115,7 +114,7 @@ class Ungraded:
         return f"{self.student} ({self.assignment}): {self.reason}"
 
 
-def _is_pending(grade: object) -> bool:
+def _is_pending(grade: Any) -> bool:
     return grade.manual_score is None and (grade.auto_score is None or bool(grade.needs_manual_grade))
 
 
@@ -171,60 +170,61 @@ def _per_student(penalties: dict[tuple[str, str], float], students: list[str]) -
 
 
 def grade_table(course: Course, assignments: Iterable[str] | None = None) -> GradeTable:
-    """Per-item scores of every student in the gradebook, for ``assignments`` (default: all graded ones)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with _open_gradebook(course) as gradebook:
-            known = sorted(a.name for a in gradebook.assignments)
-            if assignments:
-                names = list(assignments)
-                unknown = [n for n in names if n not in known]
-                if unknown:
-                    raise CourseError(f"{', '.join(unknown)} is not in the gradebook (it has: "
-                                      f"{', '.join(known) or 'no assignment'}): release it and autograde it first")
-                empty = [n for n in names if not gradebook.find_assignment(n).submissions]
-                if empty:
-                    raise CourseError(f"nothing graded yet for {', '.join(empty)}: run `dlf-course autograde "
-                                      f"{empty[0]}` first")
+    """Per-item scores of every student in the gradebook, for ``assignments`` (default: all graded ones).
+
+    (SQLAlchemy's warnings about nbgrader's models are silenced by :func:`~dlfcourse.course.open_gradebook`.)
+    """
+    with _open_gradebook(course) as gradebook:
+        known = sorted(a.name for a in gradebook.assignments)
+        if assignments:
+            names = list(assignments)
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise CourseError(f"{', '.join(unknown)} is not in the gradebook (it has: "
+                                  f"{', '.join(known) or 'no assignment'}): release it and autograde it first")
+            empty = [n for n in names if not gradebook.find_assignment(n).submissions]
+            if empty:
+                raise CourseError(f"nothing graded yet for {', '.join(empty)}: run `dlf-course autograde "
+                                  f"{empty[0]}` first")
+        else:
+            names = [n for n in known if gradebook.find_assignment(n).submissions]
+            if not names:
+                raise CourseError("nothing graded yet: run `dlf-course autograde ASSIGNMENT` first")
+        items: list[str] = []
+        max_points: dict[str, float] = {}
+        manual: set[str] = set()
+        assignment_of: dict[str, str] = {}
+        column_of: dict[tuple[str, str, str], str] = {}
+        for name in names:
+            assignment = gradebook.find_assignment(name)
+            notebooks = sorted(assignment.notebooks, key=lambda n: n.name)
+            for notebook in notebooks:
+                solutions = {c.name for c in notebook.solution_cells}
+                for cell in notebook.grade_cells:
+                    column = cell.name if len(notebooks) == 1 else f"{notebook.name}/{cell.name}"
+                    column = column if len(names) == 1 else f"{name}/{column}"
+                    items.append(column)
+                    max_points[column] = float(cell.max_score)
+                    assignment_of[column] = name
+                    column_of[(name, notebook.name, cell.name)] = column
+                    if cell.name in solutions:
+                        manual.add(column)
+        students = sorted(s.id for s in gradebook.students)
+        scores: dict[str, dict[str, float | None]] = {s: dict.fromkeys(items) for s in students}
+        pending: dict[str, set[str]] = {s: set() for s in students}
+        submitted: dict[str, set[str]] = {s: set() for s in students}
+        penalties: dict[tuple[str, str], float] = {}
+        for row in _penalty_rows(gradebook.db, names):
+            submitted[row.student].add(row.assignment)
+            penalties[(row.student, row.assignment)] = float(row.penalty or 0.0)
+        for row in _grade_rows(gradebook.db, names):
+            column = column_of.get((row.assignment, row.notebook, row.cell))
+            if column is None:
+                continue
+            if _is_pending(row):
+                pending[row.student].add(column)
             else:
-                names = [n for n in known if gradebook.find_assignment(n).submissions]
-                if not names:
-                    raise CourseError("nothing graded yet: run `dlf-course autograde ASSIGNMENT` first")
-            items: list[str] = []
-            max_points: dict[str, float] = {}
-            manual: set[str] = set()
-            assignment_of: dict[str, str] = {}
-            column_of: dict[tuple[str, str, str], str] = {}
-            for name in names:
-                assignment = gradebook.find_assignment(name)
-                notebooks = sorted(assignment.notebooks, key=lambda n: n.name)
-                for notebook in notebooks:
-                    solutions = {c.name for c in notebook.solution_cells}
-                    for cell in notebook.grade_cells:
-                        column = cell.name if len(notebooks) == 1 else f"{notebook.name}/{cell.name}"
-                        column = column if len(names) == 1 else f"{name}/{column}"
-                        items.append(column)
-                        max_points[column] = float(cell.max_score)
-                        assignment_of[column] = name
-                        column_of[(name, notebook.name, cell.name)] = column
-                        if cell.name in solutions:
-                            manual.add(column)
-            students = sorted(s.id for s in gradebook.students)
-            scores = {s: {i: None for i in items} for s in students}
-            pending: dict[str, set[str]] = {s: set() for s in students}
-            submitted: dict[str, set[str]] = {s: set() for s in students}
-            penalties: dict[tuple[str, str], float] = {}
-            for row in _penalty_rows(gradebook.db, names):
-                submitted[row.student].add(row.assignment)
-                penalties[(row.student, row.assignment)] = float(row.penalty or 0.0)
-            for row in _grade_rows(gradebook.db, names):
-                column = column_of.get((row.assignment, row.notebook, row.cell))
-                if column is None:
-                    continue
-                if _is_pending(row):
-                    pending[row.student].add(column)
-                else:
-                    scores[row.student][column] = float(row.score)
+                scores[row.student][column] = float(row.score)
     return GradeTable(items=items, max_points=max_points, scores=scores,
                       penalties=_per_student(penalties, students),
                       manual=frozenset(manual), pending={s: frozenset(p) for s, p in pending.items()},
@@ -244,8 +244,8 @@ def ungraded_students(course: Course, table: GradeTable) -> list[Ungraded]:
             elif automatic and all(i in table.pending.get(student, frozenset()) for i in automatic):
                 found.append(Ungraded(student, assignment, "autograde did not finish (no automatic score)"))
             else:
-                collected = read_timestamp(course.submitted_dir / student / assignment)
-                graded_from = read_timestamp(graded)
+                collected = course.state.submission_time(assignment, student)
+                graded_from = course.state.graded_submission_time(assignment, student)
                 if collected is not None and graded_from is not None and collected > graded_from:
                     found.append(Ungraded(student, assignment, f"collected again ({collected:%Y-%m-%d %H:%M} UTC) "
                                                                "since it was autograded"))
@@ -269,7 +269,7 @@ def write_csv(table: GradeTable, roster: Roster | None = None) -> str:
     writer.writerow(["student", "name", "email", *table.items, "late_penalty", "pending", "total", "max_score"])
     for student in _students(table, roster):
         scores = table.scores.get(student, {})
-        cells = ["" if scores.get(item) is None else _number(scores[item]) for item in table.items]
+        cells = ["" if (score := scores.get(item)) is None else _number(score) for item in table.items]
         known = roster.get(student)
         total = _number(table.total(student)) if student in table.scores else ""
         writer.writerow([student, known.name, known.email, *cells, _number(table.penalties.get(student, 0.0)),

@@ -355,6 +355,8 @@ def generate_feedback(course: Course, assignment: str, students: Iterable[str] |
     """
     import warnings
 
+    from sqlalchemy.exc import SAWarning
+
     course.source_notebooks(assignment)
     graded = sorted(p.parent.name for p in course.autograded_dir.glob(f"*/{assignment}") if p.is_dir())
     if not graded or not course.gradebook.is_file():
@@ -370,8 +372,8 @@ def generate_feedback(course: Course, assignment: str, students: Iterable[str] |
               for (notebook, grade_id), title in item_titles(course, assignment).items()}
     roster = load_roster(course)
     names = {s.id: s.name for s in roster.students.values() if s.name}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy warnings, once per student otherwise
+    with warnings.catch_warnings():  # nbgrader's models make SQLAlchemy warn, once per student otherwise
+        warnings.filterwarnings("ignore", category=SAWarning)
         pending = _pending(course, assignment)
         api = course.api(_feedback_config(titles, names, pending))
         outcomes = []

@@ -18,7 +18,6 @@ place: :mod:`dlfcourse.outputs.stopped`), whose items were still graded.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,12 +25,14 @@ from pathlib import Path
 import nbformat
 
 from dlfcourse.course import Course, CourseError
+from dlfcourse.grader.scan import scan_source
 from dlfcourse.grader.verdict import verdicts_of
 from dlfcourse.intake.roster import Roster, load_roster
 from dlfcourse.outputs.export import GradeTable, Ungraded, grade_table, ungraded_students
 from dlfcourse.outputs.similarity import SimilarPair, read_submissions, similar_pairs
 from dlfcourse.outputs.stopped import StoppedCell, stopped_in
 from dlfcourse.outputs.titles import item_titles, plain
+from dlfcourse.state import GradingRecord
 
 __all__ = ["ClassReport", "build_report", "scan_submission"]
 
@@ -91,11 +92,7 @@ def _code_lines(folder: Path) -> set[str]:
 
 
 def scan_submission(folder: Path, release: Path) -> list[str]:
-    """Suspicious lines the student wrote (not in the release) in a submission; empty if no scanner is installed."""
-    try:
-        from dlfcourse.grader.scan import scan_source
-    except ImportError:
-        return []
+    """Suspicious lines the student wrote (not in the release) in a submission."""
     given = _code_lines(release)
     lines = []
     for path in sorted(folder.glob("*.ipynb")):
@@ -122,32 +119,18 @@ def _add_verdicts(report: ClassReport, course: Course, student: str) -> None:
             report.examples.setdefault((item, verdict.code), verdict.message)
 
 
-def _markers(course: Course, assignment: str) -> list[dict]:
-    """The records autograde left for each student (``.dlf-course/autograde/<assignment>/<student>.json``)."""
-    records = []
-    for marker in sorted((course.state_dir / "autograde" / assignment).glob("*.json")):
-        try:
-            record = json.loads(marker.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(record, dict):
-            records.append({"student": marker.stem, **record})
-    return records
+def _failed_gradings(records: list[GradingRecord]) -> dict[str, str]:
+    return {r.student: r.message for r in records if r.status == "failed"}
 
 
-def _failed_gradings(records: list[dict]) -> dict[str, str]:
-    return {r["student"]: r.get("message", "") for r in records if r.get("status") == "failed"}
-
-
-def _reopened(report: ClassReport, records: list[dict]) -> dict[str, list[str]]:
+def _reopened(report: ClassReport, records: list[GradingRecord]) -> dict[str, list[str]]:
     """Student -> the items whose answer changed after it was graded by hand, while they still wait for a grade."""
     found = {}
     for record in records:
-        student = record["student"]
-        items = [_column(report, *entry.split("/", 1)) for entry in record.get("reopened") or [] if "/" in entry]
-        waiting = [item for item in items if item in report.table.pending.get(student, ())]
+        items = [_column(report, *entry.split("/", 1)) for entry in record.reopened if "/" in entry]
+        waiting = [item for item in items if item in report.table.pending.get(record.student, ())]
         if waiting:
-            found[student] = waiting
+            found[record.student] = waiting
     return found
 
 
@@ -155,15 +138,6 @@ def _missing(course: Course, assignment: str, roster: Roster, graded: list[str])
     """The students of the imported roster of whom nothing was collected for ``assignment``."""
     handed_in = set(course.submitted_students(assignment)) | set(graded)
     return sorted(set(roster.imported_ids) - handed_in)
-
-
-def _base_seeds(course: Course, assignment: str) -> dict[str, int]:
-    """The base seed autograde recorded for each student (``.dlf-course/seeds/<assignment>.json``)."""
-    try:
-        data = json.loads((course.state_dir / "seeds" / f"{assignment}.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return {str(k): int(v) for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}
 
 
 def _similar(course: Course, assignment: str, students: list[str]) -> list[SimilarPair]:
@@ -196,9 +170,9 @@ def build_report(course: Course, assignment: str) -> ClassReport:
         stopped = stopped_in(course.autograded_dir / student / assignment)
         if stopped:
             report.stopped[student] = stopped
-    records = _markers(course, assignment)
+    records = course.state.gradings(assignment)
     report.failed = _failed_gradings(records)
     report.reopened = _reopened(report, records)
-    report.base_seeds = _base_seeds(course, assignment)
+    report.base_seeds = course.state.seeds(assignment)
     report.similar = _similar(course, assignment, report.students)
     return report

@@ -13,6 +13,7 @@ from sight: the chart shows them), tables have header cells, and outcomes are to
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
@@ -168,7 +169,7 @@ def _similar_section(report: ClassReport) -> str:
     return f"{title}{intro}<table>{head}<tbody>{''.join(rows)}</tbody></table>"
 
 
-def _list_section(title: str, entries: dict[str, str | list[str]], empty: str, report: ClassReport) -> str:
+def _list_section(title: str, entries: Mapping[str, str | list[str]], empty: str, report: ClassReport) -> str:
     if not entries:
         return f"<h2>{title}</h2><p>{empty}</p>"
     items = []

@@ -25,7 +25,7 @@ import json
 import re
 import struct
 import zipfile
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import numpy as np
 
@@ -148,7 +148,7 @@ def decode(data: bytes) -> Any:
         raise CodecError(f"the message cannot be read: {type(error).__name__}: {str(error)[:200]}") from None
 
 
-def write_frame(stream: BinaryIO, value: Any) -> None:
+def write_frame(stream: IO[bytes], value: Any) -> None:
     """Encode ``value`` and write it as one frame; CodecError if it is not plain data or too large."""
     data = encode(value)
     if len(data) > MAX_MESSAGE_BYTES:
@@ -157,7 +157,7 @@ def write_frame(stream: BinaryIO, value: Any) -> None:
     stream.flush()
 
 
-def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
     chunks, left = [], size
     while left:
         chunk = stream.read(left)
@@ -168,7 +168,7 @@ def _read_exactly(stream: BinaryIO, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_frame(stream: BinaryIO) -> Any:
+def read_frame(stream: IO[bytes]) -> Any:
     """Read one frame and decode it; EOFError when the other side has gone, CodecError for garbage."""
     header = stream.read(_HEADER.size)
     if not header:

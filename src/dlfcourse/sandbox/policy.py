@@ -20,6 +20,10 @@
   slot, with no capabilities and no new privileges;
 * **limits**: :func:`apply_limits` (run in the child before ``bwrap``) sets the
   address space, process count, CPU time, file size and open-file limits.
+
+Everything here is read from the run's :class:`~dlfcourse.settings.GradingSettings`
+(its ``limits`` and ``mpl_cache``), with the two facts of one worker beside it: the uid
+it runs as (claimed per grading slot) and the kit modules its assignment withholds.
 """
 
 from __future__ import annotations
@@ -31,13 +35,13 @@ import re
 import resource
 import shutil
 import sys
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from dlfcourse.errors import CourseError
+from dlfcourse.settings import GradingSettings
+
 __all__ = [
-    "Limits",
-    "Policy",
     "SandboxUnavailable",
     "SUBMISSION_MOUNT",
     "SITE_MOUNT",
@@ -49,8 +53,6 @@ __all__ = [
     "visible_host_paths",
 ]
 
-MiB = 2**20
-GiB = 2**30
 #: Where the submission's own files appear, read-only, inside the sandbox.
 SUBMISSION_MOUNT = "/srv/submission"
 #: The only folder of importable packages inside the sandbox.
@@ -65,31 +67,9 @@ _SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/l
 _THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-class SandboxUnavailable(RuntimeError):
-    """The machine cannot run the sandbox (bwrap or setpriv missing)."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits for one worker and every process it starts."""
-
-    memory_bytes: int = 2 * GiB  # RLIMIT_AS, per process
-    processes: int = 64  # RLIMIT_NPROC: processes and threads of the sandbox uid
-    cpu_seconds: int = 900  # RLIMIT_CPU, a backstop behind the wall-clock limits
-    file_bytes: int = 64 * MiB  # RLIMIT_FSIZE: the largest file the worker may write
-    open_files: int = 256  # RLIMIT_NOFILE
-    scratch_bytes: int = 256 * MiB  # size of each tmpfs (/tmp, $HOME with the working directory)
-
-
-@dataclass(frozen=True)
-class Policy:
-    """Who the worker runs as, its limits, and which kit modules this assignment withholds."""
-
-    limits: Limits = field(default_factory=Limits)
-    uid: int | None = None  # run as this uid (requires root); None = keep the caller's
-    gid: int | None = None
-    withheld_kit: tuple[str, ...] = ()  # kit modules absent for this assignment (e.g. "gradcheck")
-    mpl_cache: str | None = None
+class SandboxUnavailable(CourseError):
+    """The machine cannot run the sandbox (bwrap, setpriv or the student kit missing); the message says what
+    to install."""
 
 
 def check_available(need_setpriv: bool) -> None:
@@ -128,7 +108,7 @@ def _site_entries() -> tuple[tuple[str, str], ...]:
             top = file.parts[0]
             if top in ("..", "__pycache__") or top.endswith((".dist-info", ".pth", ".egg-info")):
                 continue
-            entries[top] = str(Path(distribution.locate_file(top)).resolve())
+            entries[top] = str(Path(str(distribution.locate_file(top))).resolve())
     return tuple((path, top) for top, path in sorted(entries.items()) if os.path.exists(path))
 
 
@@ -176,11 +156,11 @@ def _system_binds() -> list[str]:
     return args
 
 
-def _site_binds(policy: Policy) -> list[str]:
+def _site_binds(withheld_kit: tuple[str, ...]) -> list[str]:
     args = ["--tmpfs", "/opt"]
     for host, top in _site_entries():
         args += ["--ro-bind", host, f"{SITE_MOUNT}/{top}"]
-    for host, inside in _kit_files(policy.withheld_kit):
+    for host, inside in _kit_files(withheld_kit):
         args += ["--ro-bind", host, inside]
     data = _data_dir()
     if data:
@@ -188,11 +168,11 @@ def _site_binds(policy: Policy) -> list[str]:
     return args
 
 
-def _scratch(limits: Limits, path: str) -> list[str]:
-    return ["--perms", "1777", "--size", str(limits.scratch_bytes), "--tmpfs", path]
+def _scratch(settings: GradingSettings, path: str) -> list[str]:
+    return ["--perms", "1777", "--size", str(settings.limits.scratch_bytes), "--tmpfs", path]
 
 
-def _environment(policy: Policy) -> list[str]:
+def _environment(settings: GradingSettings) -> list[str]:
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": SANDBOX_HOME,
@@ -208,7 +188,7 @@ def _environment(policy: Policy) -> list[str]:
     for name in ("PYTHONHASHSEED", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:
             env[name] = os.environ[name]
-    if policy.mpl_cache:
+    if settings.mpl_cache:
         env["DLF_MPL_CACHE"] = MPL_CACHE_MOUNT
     args = ["--clearenv"]
     for name, value in env.items():
@@ -216,12 +196,12 @@ def _environment(policy: Policy) -> list[str]:
     return args
 
 
-def _drop_privileges(policy: Policy) -> list[str]:
-    """The ``setpriv`` prefix that becomes the sandbox uid with no capabilities; empty if not root."""
-    if policy.uid is None:
+def _drop_privileges(uid: int | None) -> list[str]:
+    """The ``setpriv`` prefix that becomes the sandbox uid (and the group of that number) with no capabilities;
+    empty when the worker keeps the caller's uid."""
+    if uid is None:
         return []
-    gid = policy.gid if policy.gid is not None else policy.uid
-    return ["setpriv", f"--reuid={policy.uid}", f"--regid={gid}", "--clear-groups", "--no-new-privs",
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
             "--bounding-set=-all", "--inh-caps=-all", "--"]
 
 
@@ -241,30 +221,34 @@ BOOTSTRAP = ("import sys; sys.path[:0] = [sys.argv[1]]; "
              "exec(compile(sys.stdin.buffer.read(n), '<dlf-worker>', 'exec'), {'__name__': '__main__'})")
 
 
-def worker_command(policy: Policy, submission_dir: str) -> list[str]:
-    """The ``bwrap`` command that starts one worker (it then reads its program from stdin)."""
-    limits = policy.limits
+def worker_command(settings: GradingSettings, submission_dir: str, uid: int | None = None,
+                   withheld_kit: tuple[str, ...] = ()) -> list[str]:
+    """The ``bwrap`` command that starts one worker (it then reads its program from stdin).
+
+    ``uid``: run as this uid (the caller must be root); None keeps the caller's, in a user namespace.
+    ``withheld_kit``: kit modules absent for this assignment (e.g. ``"gradcheck"``).
+    """
     args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--hostname", "sandbox"]
-    args += ["--unshare-user"] if policy.uid is None else ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    args += ["--unshare-user"] if uid is None else ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     args += _system_binds() + _interpreter_binds()
     args += ["--proc", "/proc", "--dev", "/dev"]
-    args += _scratch(limits, "/tmp") + _scratch(limits, SANDBOX_HOME)
+    args += _scratch(settings, "/tmp") + _scratch(settings, SANDBOX_HOME)
     args += ["--dir", WORKDIR, "--chmod", "1777", WORKDIR]
-    args += _site_binds(policy)
+    args += _site_binds(withheld_kit)
     if os.path.isdir(submission_dir):
         args += ["--ro-bind", submission_dir, SUBMISSION_MOUNT]
-    if policy.mpl_cache and os.path.isdir(policy.mpl_cache):
-        args += ["--ro-bind", policy.mpl_cache, MPL_CACHE_MOUNT]
+    if settings.mpl_cache and os.path.isdir(settings.mpl_cache):
+        args += ["--ro-bind", settings.mpl_cache, MPL_CACHE_MOUNT]
     args += _open_ancestors(args)
-    args += _environment(policy) + ["--chdir", WORKDIR, "--"]
+    args += _environment(settings) + ["--chdir", WORKDIR, "--"]
     python = os.path.realpath(sys.executable)
-    return args + _drop_privileges(policy) + [python, "-I", "-S", "-c", BOOTSTRAP, SITE_MOUNT]
+    return args + _drop_privileges(uid) + [python, "-I", "-S", "-c", BOOTSTRAP, SITE_MOUNT]
 
 
-def visible_host_paths(policy: Policy) -> list[str]:
+def visible_host_paths(settings: GradingSettings, withheld_kit: tuple[str, ...] = ()) -> list[str]:
     """The host paths the sandbox shows (for the instructors' documentation and the tests)."""
-    command = worker_command(policy, "/nonexistent")
+    command = worker_command(settings, "/nonexistent", withheld_kit=withheld_kit)
     return [command[i + 1] for i, arg in enumerate(command) if arg == "--ro-bind"]
 
 
@@ -280,16 +264,17 @@ def user_process_count(uid: int) -> int:
     return count
 
 
-def apply_limits(limits: Limits, other_processes: int = 0) -> None:
+def apply_limits(settings: GradingSettings, other_processes: int = 0) -> None:
     """Set the resource limits of this process (inherited by everything it executes).
 
     ``other_processes``: processes of the same user outside the sandbox, added to
     the process limit when the worker keeps the caller's uid (not root).
     """
+    limits = settings.limits
     for name, value in (
         (resource.RLIMIT_AS, limits.memory_bytes),
         (resource.RLIMIT_NPROC, limits.processes + other_processes),
-        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_CPU, settings.cpu_seconds),
         (resource.RLIMIT_FSIZE, limits.file_bytes),
         (resource.RLIMIT_NOFILE, limits.open_files),
         (resource.RLIMIT_CORE, 0),

@@ -7,6 +7,10 @@ the next cell runs. Calls made afterwards (:meth:`request`) get the same
 treatment: if a call kills the worker, the next call finds a fresh one with the
 notebook's cells replayed. The whole session has a wall-clock budget; once it
 is spent, nothing more runs and every later request fails with that reason.
+
+The limits are the run's :class:`~dlfcourse.settings.GradingSettings`: ``cell_timeout``
+(None: no limit of its own, only what is left of the notebook's), ``notebook_timeout`` and
+``restarts``; the caller passes each call's own limit with the request.
 """
 
 from __future__ import annotations
@@ -15,20 +19,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlfcourse.sandbox.policy import Policy
 from dlfcourse.sandbox.worker import Serve, WorkerFailure, WorkerProcess
+from dlfcourse.settings import GradingSettings
 
-__all__ = ["TimeLimits", "CellRun", "NotebookSession"]
-
-
-@dataclass(frozen=True)
-class TimeLimits:
-    """Wall-clock limits in seconds: per cell, per call of a student's function, per notebook."""
-
-    cell: float = 60.0
-    call: float = 60.0
-    notebook: float = 600.0
-    restarts: int = 3  # how often a dead or hung worker is replaced before the rest is given up
+__all__ = ["CellRun", "NotebookSession"]
 
 
 @dataclass
@@ -45,15 +39,19 @@ class CellRun:
 
 
 class NotebookSession:
-    """The code cells ``{index: source}`` of one submission and the worker that runs them."""
+    """The code cells ``{index: source}`` of one submission and the worker that runs them.
 
-    def __init__(self, cells: dict[int, str], policy: Policy | None, submission_dir: str,
-                 limits: TimeLimits | None = None) -> None:
+    ``uid`` and ``withheld_kit`` are passed on to each worker (:class:`WorkerProcess`).
+    """
+
+    def __init__(self, cells: dict[int, str], settings: GradingSettings, submission_dir: str,
+                 uid: int | None = None, withheld_kit: tuple[str, ...] = ()) -> None:
         self.cells = cells
-        self.policy = policy
+        self.settings = settings
         self.submission_dir = submission_dir
-        self.limits = limits or TimeLimits()
-        self.deadline = time.monotonic() + self.limits.notebook
+        self.uid, self.withheld_kit = uid, withheld_kit
+        self.cell_timeout = settings.cell_timeout if settings.cell_timeout is not None else settings.notebook_timeout
+        self.deadline = time.monotonic() + settings.notebook_timeout
         self.worker: WorkerProcess | None = None
         self.ran: list[int] = []  # cells to replay into a new worker
         self.restarts = 0
@@ -70,26 +68,27 @@ class NotebookSession:
             raise WorkerFailure("crashed", self.gave_up)
         if self.worker is not None:
             self.restarts += 1
-            if self.restarts > self.limits.restarts:
+            if self.restarts > self.settings.restarts:
                 self.gave_up = f"the notebook's process ended or hung {self.restarts} times; grading stopped"
                 raise WorkerFailure("crashed", self.gave_up)
-        self.worker = WorkerProcess(self.policy, self.submission_dir)
+        self.worker = WorkerProcess(self.settings, self.submission_dir, self.uid, self.withheld_kit)
         for index in self.ran:
-            self._send({"op": "run", "cell": index, "source": self.cells[index]}, self.limits.cell,
+            self._send({"op": "run", "cell": index, "source": self.cells[index]}, self.cell_timeout,
                        f"replaying cell {index}")
         return self.worker
 
     def _send(self, message: dict[str, Any], timeout: float, doing: str, serve: Serve | None = None) -> Any:
         left = self._left()
         if left <= 0:
-            self.gave_up = f"the notebook's time limit of {self.limits.notebook:g} s was reached"
+            self.gave_up = f"the notebook's time limit of {self.settings.notebook_timeout:g} s was reached"
             raise WorkerFailure("time-limit", self.gave_up)
-        assert self.worker is not None
+        if self.worker is None:
+            raise RuntimeError("no worker: _start comes first")
         try:
             return self.worker.request(message, min(timeout, left), doing, serve)
         except WorkerFailure as failure:
             if failure.kind == "time-limit" and self._left() <= 0:
-                self.gave_up = f"the notebook's time limit of {self.limits.notebook:g} s was reached"
+                self.gave_up = f"the notebook's time limit of {self.settings.notebook_timeout:g} s was reached"
                 raise WorkerFailure("time-limit", f"{failure.detail} ({self.gave_up})") from None
             raise
 
@@ -104,7 +103,7 @@ class NotebookSession:
         for index, source in self.cells.items():
             started = time.monotonic()
             try:
-                reply = self.request({"op": "run", "cell": index, "source": source}, self.limits.cell,
+                reply = self.request({"op": "run", "cell": index, "source": source}, self.cell_timeout,
                                      f"running cell {index}")
             except WorkerFailure as failure:
                 runs.append(CellRun(index, stopped=_stopped(failure), seconds=time.monotonic() - started))

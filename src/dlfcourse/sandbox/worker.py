@@ -19,12 +19,13 @@ import struct
 import subprocess
 import sys
 import time
-from pathlib import Path
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from dlfcourse.sandbox import codec
-from dlfcourse.sandbox.policy import Policy, apply_limits, user_process_count, worker_command
+from dlfcourse.sandbox.policy import BOOTSTRAP, apply_limits, user_process_count, worker_command
+from dlfcourse.settings import GradingSettings
 
 __all__ = ["WorkerFailure", "WorkerProcess", "worker_program", "Serve", "MAX_REPLY_BYTES"]
 
@@ -59,27 +60,31 @@ def worker_program() -> bytes:
 class WorkerProcess:
     """A running worker; ``request`` sends one message and returns the reply, within a time limit."""
 
-    def __init__(self, policy: Policy | None, submission_dir: str) -> None:
-        """Start a worker in the sandbox (``policy``), or as a plain subprocess when ``policy`` is None."""
-        if policy is not None:
-            command = worker_command(policy, submission_dir)
-            other = user_process_count(os.getuid()) if policy.uid is None else 0
-            limits = policy.limits
-            preexec = lambda: apply_limits(limits, other)  # noqa: E731
-            env = None
-        else:  # unsandboxed: trusted submissions only (and the tests of this module)
-            from dlfcourse.sandbox.policy import BOOTSTRAP
+    def __init__(self, settings: GradingSettings, submission_dir: str, uid: int | None = None,
+                 withheld_kit: tuple[str, ...] = ()) -> None:
+        """Start a worker in the sandbox, or as a plain subprocess when ``settings.sandbox`` is False.
 
+        ``uid``: the sandbox runs as this uid (the grader must be root); None keeps the grader's.
+        ``withheld_kit``: the kit modules absent for this assignment.
+        """
+        env: dict[str, str] | None = None
+        preexec: Callable[[], None] | None = None
+        if settings.sandbox:
+            command = worker_command(settings, submission_dir, uid, withheld_kit)
+            other = user_process_count(os.getuid()) if uid is None else 0
+            preexec = lambda: apply_limits(settings, other)  # noqa: E731
+        else:  # unsandboxed: trusted submissions only (and the tests of this module)
             command = [sys.executable, "-I", "-c", BOOTSTRAP, ""]
-            preexec, env = None, {**os.environ, "DLF_SUBMISSION_DIR": submission_dir, "MPLBACKEND": "Agg"}
+            env = {**os.environ, "DLF_SUBMISSION_DIR": submission_dir, "MPLBACKEND": "Agg"}
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, preexec_fn=preexec, env=env,
                                         start_new_session=True)
-        _widen_pipes(self.process.stdin.fileno(), self.process.stdout.fileno())
+        self._stdin, self._stdout = _pipe(self.process.stdin), _pipe(self.process.stdout)
+        _widen_pipes(self._stdin.fileno(), self._stdout.fileno())
         program = worker_program()
         try:
-            self.process.stdin.write(str(len(program)).encode() + b"\n" + program)
-            self.process.stdin.flush()
+            self._stdin.write(str(len(program)).encode() + b"\n" + program)
+            self._stdin.flush()
             self._buffer = bytearray()  # appended to in place: a 60 MB frame in 64 KB reads stays linear
             self.last_frame_bytes = 0
             self._receive(time.monotonic() + START_TIMEOUT, "starting the sandboxed worker")
@@ -107,12 +112,14 @@ class WorkerProcess:
         strays = 0
         while strays < _MAX_STRAY_FRAMES:
             reply = self._receive(deadline, doing, timeout)
-            if not isinstance(reply, dict) or reply.get("id") != number or (reply.get("op") == "proxy"
-                                                                             and serve is None):
-                strays += 1  # forged, or for a request that has no proxies: never answered
+            if not isinstance(reply, dict) or reply.get("id") != number:
+                strays += 1  # forged, or meant for another request: never answered
                 continue
             if reply.get("op") != "proxy":
                 return reply
+            if serve is None:
+                strays += 1  # a proxy request during a request that has no proxies: never answered
+                continue
             answer = serve(reply, self.last_frame_bytes)
             if answer is None:
                 self.kill()
@@ -127,13 +134,13 @@ class WorkerProcess:
 
     def _send(self, message: dict[str, Any], doing: str) -> None:
         try:
-            codec.write_frame(self.process.stdin, message)
+            codec.write_frame(self._stdin, message)
         except (BrokenPipeError, OSError):
             self.kill()
             raise WorkerFailure("crashed", f"the notebook's process had ended before {doing}") from None
 
     def _read_some(self, deadline: float, doing: str, timeout: float | None) -> bytes:
-        fd = self.process.stdout.fileno()
+        fd = self._stdout.fileno()
         left = deadline - time.monotonic()
         ready = select.select([fd], [], [], max(0.0, left))[0] if left > 0 else []
         if not ready:
@@ -173,7 +180,7 @@ class WorkerProcess:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in (self._stdin, self._stdout):
             try:
                 stream.close()
             except OSError:
@@ -184,10 +191,17 @@ class WorkerProcess:
         """Ask the worker to exit, then make sure it has."""
         if self.alive:
             try:
-                codec.write_frame(self.process.stdin, {"op": "exit"})
+                codec.write_frame(self._stdin, {"op": "exit"})
             except (BrokenPipeError, OSError):
                 pass
         self.kill()
+
+
+def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    """A pipe of the worker's process (always there: the process is started with both pipes)."""
+    if stream is None:
+        raise RuntimeError("the worker's process was started without its pipes")
+    return stream
 
 
 def _widen_pipes(*fds: int) -> None:

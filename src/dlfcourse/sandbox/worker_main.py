@@ -83,7 +83,7 @@ def _collected(value: Any) -> Any:
     return items
 
 
-def _take_channel() -> tuple[io.BufferedReader, io.BufferedWriter]:
+def _take_channel() -> tuple[io.FileIO, io.BufferedWriter]:
     """Move the grader's channel off fds 0 and 1, and point 0, 1 and 2 at /dev/null."""
     reader = os.fdopen(os.dup(0), "rb", buffering=0)
     writer = os.fdopen(os.dup(1), "wb")
