@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository paths, one build of the website per test session, and axe-core."""
+"""Shared fixtures: the repository paths, one build of the website per test session, axe-core, and the courses
+the grading tests copy (each built once per test worker: see tests/course_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,23 @@ os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 # Notebook kernels must use their inline backend to produce figures (headless pytest falls back to Agg).
 os.environ.pop("MPLBACKEND", None)
 
-ASSIGNMENTS = sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir()) if (REPO / "solutions").exists() else []
+ASSIGNMENTS = sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir()) \
+    if (REPO / "solutions").exists() else []
+
+
+#: fixture -> the markers every test that uses it carries (``make test-fast`` deselects slow and browser tests)
+MARKED_BY_FIXTURE = {"browser": ("browser",), "site": ("slow",)}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that launches Chromium (the ``browser`` fixture) is a browser test, and one that builds the site
+    (``site``) a slow one, whether or not its module says so: ``-m "not slow and not browser"`` never starts them."""
+    for item in items:
+        for fixture, markers in MARKED_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                for marker in markers:
+                    if item.get_closest_marker(marker) is None:
+                        item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +52,51 @@ def site():
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"the book build failed:\n{log[-6000:]}"
     return REPO / "_build" / "html", log
+
+
+@pytest.fixture(scope="session")
+def released_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample course, released, no student (course_fixtures.build_released_sample). Never change it: copy it
+    with course_fixtures.copy_course."""
+    from course_fixtures import build_released_sample
+
+    return build_released_sample(tmp_path_factory.mktemp("released-sample") / "course")
+
+
+@pytest.fixture(scope="session")
+def graded_sample(released_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample course with course_fixtures.SAMPLE_CLASS collected and graded in the sandbox
+    (course_fixtures.build_graded_sample). Never change it: copy it with course_fixtures.copy_course."""
+    from course_fixtures import build_graded_sample
+
+    return build_graded_sample(released_sample, tmp_path_factory.mktemp("graded-sample") / "course")
+
+
+@pytest.fixture(scope="session")
+def graded_softmax(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 04-softmax course graded without the grader (course_fixtures.build_graded_course). Never change it:
+    copy it with course_fixtures.copy_course."""
+    from course_fixtures import build_graded_course
+
+    root = tmp_path_factory.mktemp("graded-softmax") / "course"
+    build_graded_course(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def released_assignment(tmp_path_factory: pytest.TempPathFactory):
+    """assignment -> a course with that assignment of the repository released by nbgrader
+    (course_harness.make_course), built at most once per test worker. Never change it: copy it."""
+    from course_harness import make_course
+
+    built: dict[str, Path] = {}
+
+    def release_of(assignment: str) -> Path:
+        if assignment not in built:
+            built[assignment] = make_course(tmp_path_factory.mktemp(f"released-{assignment}"), assignment)
+        return built[assignment]
+
+    return release_of
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,23 @@
-"""A graded course built directly, without running the grader: for the export, feedback and report tests.
+"""The courses the instructor-package tests start from, each built once per test worker and copied.
 
-One assignment of the repository (04-softmax: code items and two written answers)
-is copied into a temporary course; the gradebook is filled through nbgrader's API
-(assignment, notebook, cells, submissions, auto and manual scores) and each
-autograded notebook is written here, with the trusted grader's verdicts stored in
-its test cells (:func:`dlfcourse.grader.verdict.store_verdict`).
+Building a course (releasing it with nbgrader, grading a class in the sandbox) takes seconds; the
+session fixtures of tests/conftest.py build each course below once per test worker, and a module
+that changes a course works on its own copy (:func:`copy_course`), adding its own students
+(:func:`hand_in`) where it needs a class of its own.
 
-The class:
+**The sample course, released** (:func:`build_released_sample`, fixture ``released_sample``): the
+instructor package's sample assignment (``dlfcourse.demo.sample``, two items: relu 1 point, mse 2),
+released, no student yet.
+
+**The sample course, graded** (:func:`build_graded_sample`, fixture ``graded_sample``): the same with
+the class :data:`SAMPLE_CLASS` collected and graded by ``dlf-course autograde`` in the sandbox.
+
+**The 04-softmax course, graded without the grader** (:func:`build_graded_course`, fixture
+``graded_softmax``), for the export, feedback and report tests. One assignment of the repository
+(04-softmax: code items and two written answers) is copied into a temporary course; the gradebook
+is filled through nbgrader's API (assignment, notebook, cells, submissions, auto and manual scores)
+and each autograded notebook is written here, with the trusted grader's verdicts stored in its test
+cells (:func:`dlfcourse.grader.verdict.store_verdict`). Its class:
 
 ========  ================================================================================
 ann       every item passed, both written answers graded
@@ -30,6 +41,7 @@ from pathlib import Path
 import nbformat
 
 from dlfcourse.course import Course
+from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT
 from dlfcourse.grader.verdict import Verdict, store_verdict
 
 REPO = Path(__file__).resolve().parents[1]
@@ -204,3 +216,53 @@ def build_graded_course(root: Path) -> Course:
                     grade.needs_manual_grade = False
             gradebook.db.commit()
     return course
+
+
+# ----------------------------------------------------------------------------- the sample course
+
+#: The class of the graded sample course: student -> the kind of synthetic submission (dlfcourse.demo.synthetic).
+SAMPLE_CLASS = {"a-correct": "correct", "b-broken": "broken", "c-correct": "correct", "d-stub": "partial-stub"}
+SAMPLE_UIDS = 63400  # the sandbox uids of the one grading of the sample class, apart from the test modules' own
+
+
+def copy_course(template: Path, root: Path) -> Course:
+    """A copy at ``root`` of the course at ``template`` (a session's, never to be changed): the module's own."""
+    shutil.copytree(template, root, symlinks=True)
+    return Course.open(root)
+
+
+def hand_in(course: Course, student: str, kind: str) -> nbformat.NotebookNode:
+    """``student``'s synthetic submission of the sample assignment, of ``kind``, written as collected."""
+    from dlfcourse.demo.synthetic import make_class
+
+    made = make_class(course, SAMPLE_ASSIGNMENT, 1, kinds=(kind,), name=lambda i, k: student)[0]
+    notebook = made.notebooks["sample"]
+    folder = course.submitted_dir / student / SAMPLE_ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / "sample.ipynb")
+    return notebook
+
+
+def build_released_sample(root: Path) -> Path:
+    """The sample course at ``root``, released (no student)."""
+    from dlfcourse.demo.sample import write_sample_course
+    from dlfcourse.release import release
+
+    write_sample_course(root)
+    results = release(Course.open(root), [SAMPLE_ASSIGNMENT])
+    assert all(r.ok for r in results), [r.message for r in results]
+    return root
+
+
+def build_graded_sample(released: Path, root: Path) -> Path:
+    """A copy of the released sample course at ``root``, :data:`SAMPLE_CLASS` handed in and graded by
+    ``dlf-course autograde`` (sandboxed, two at a time)."""
+    from course_harness import run_cli
+
+    course = copy_course(released, root)
+    for student, kind in SAMPLE_CLASS.items():
+        hand_in(course, student, kind)
+    status, out = run_cli("autograde", SAMPLE_ASSIGNMENT, "--course", str(root), "--jobs", "2", "--cell-timeout", "10",
+                          "--sandbox-uid-base", str(SAMPLE_UIDS), "--no-progress")
+    assert status == 0 and f"{len(SAMPLE_CLASS)} graded, 0 skipped, 0 failed" in out, out
+    return root

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from grading_cases import Submission
+from corpus import Submission
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -21,7 +21,8 @@ import pytest
 
 from conftest import ASSIGNMENTS, REPO
 
-pytestmark = pytest.mark.skipif(not ASSIGNMENTS, reason="no assignments in this checkout")
+pytestmark = [pytest.mark.slow,  # each validation executes a notebook in a kernel
+              pytest.mark.skipif(not ASSIGNMENTS, reason="no assignments in this checkout")]
 
 
 def _meta(cell) -> dict:

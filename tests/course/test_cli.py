@@ -15,11 +15,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_fixtures import copy_course
 from course_harness import run_cli as run
 
 from dlfcourse.demo import sample
 from dlfcourse.course import Course
-from dlfcourse.demo.demo import file_hashes, gradebook_intact, prepare_course
+from dlfcourse.demo.demo import file_hashes, gradebook_intact
 from dlfcourse.demo.lmszip import MALFORMED_ENTRIES, write_lms_zip
 from dlfcourse.demo.synthetic import default_targets, make_class
 
@@ -47,10 +48,11 @@ def _uid_processes(uids: range) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The whole pipeline through the CLI; returns paths, outputs and the protected files' hashes."""
+def graded(tmp_path_factory: pytest.TempPathFactory, released_sample: Path) -> dict:
+    """The whole pipeline through the CLI, on a copy of the released sample course; returns paths, outputs and
+    the protected files' hashes."""
     root = tmp_path_factory.mktemp("demo") / "course"
-    course, _ = prepare_course(root, A, None)
+    course = copy_course(released_sample, root)
     students = make_class(course, A, len(KINDS), kinds=tuple(KINDS), name=lambda i, kind: kind)
     archive = write_lms_zip(students, root.parent / "download.zip", MALFORMED_ENTRIES, duplicates=["correct"])
     status_collect, collect_out = run("collect", A, str(archive), "--course", str(root))

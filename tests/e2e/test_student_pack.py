@@ -20,6 +20,7 @@ import nbformat
 import pytest
 
 from conftest import ASSIGNMENTS, REPO
+from dlfcourse.grader import checks
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +63,8 @@ def _secret_lines() -> set[str]:
                 within = line == "### BEGIN SOLUTION"
             else:
                 (inside if within else outside).add(line)
-    checks = {line.strip() for path in (REPO / "src" / "dlfcourse").rglob("*.py") for line in path.read_text().splitlines()}
+    checks = {line.strip() for path in (REPO / "src" / "dlfcourse").rglob("*.py")
+              for line in path.read_text().splitlines()}
     library = {line.strip() for path in (REPO / "src" / "dlfoundations").rglob("*.py")
                for line in path.read_text().splitlines()}
     # the reference library is the students' by design: a model answer may share a line with it
@@ -71,7 +73,8 @@ def _secret_lines() -> set[str]:
 
 def test_the_pack_holds_the_exercises_the_wheel_and_the_guide(pack):
     folder, archive = pack
-    assert sorted(p.name for p in folder.iterdir()) == ["LICENSE", "README.md", "exercises", "requirements.txt", "wheels"]
+    assert sorted(p.name for p in folder.iterdir()) == ["LICENSE", "README.md", "exercises", "requirements.txt",
+                                                        "wheels"]
     for assignment in ASSIGNMENTS:
         notebooks = sorted((folder / "exercises" / assignment).iterdir())
         assert [p.name for p in notebooks] == [f"{assignment}.ipynb"]
@@ -95,7 +98,13 @@ def test_the_pack_holds_the_exercises_the_wheel_and_the_guide(pack):
 def test_the_pack_holds_no_solution_no_instructor_package_and_no_hidden_test(pack):
     folder, archive = pack
     secret = _secret_lines()
-    assert len(secret) > 200, "the secret lines should be found (solutions and hidden checks)"
+    for assignment in ASSIGNMENTS:  # what is looked for holds lines of each assignment's answers and hidden checks
+        notebook = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+        answers = {line.strip() for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("solution")
+                   for line in cell.source.splitlines()}
+        hidden = Path(importlib.util.find_spec(checks.MODULES[assignment]).origin).read_text()
+        assert secret & answers, f"no line of the solutions of {assignment} is looked for"
+        assert secret & {line.strip() for line in hidden.splitlines()}, f"no line of {assignment}'s checks"
     found = []
     for name, text in _texts(folder):
         assert "solutions" not in Path(name).parts and "dlfcourse" not in name, name

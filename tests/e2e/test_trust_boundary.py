@@ -25,8 +25,9 @@ import matplotlib
 import nbformat
 import pytest
 
-from course_harness import REPO, build_submission, item_scores, make_course
-from grading_cases import Submission
+from course_fixtures import copy_course
+from course_harness import REPO, build_submission, item_scores
+from corpus import Submission
 
 ASSIGNMENT = "04-softmax"
 HONEST = {"softmax-test": 2.0}  # what every attacker's honest part earns
@@ -54,7 +55,8 @@ def _attacks(course: Path) -> dict[str, dict]:
     checks = REPO / "src" / "dlfcourse" / "grader" / "checks" / "a04_softmax.py"
     return {
         # --- shell hooks that rewrite or mark later cells
-        "hook_input_transformer": {"prepend": "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])"},
+        "hook_input_transformer": {
+            "prepend": "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])"},
         "hook_events": {"prepend": "ip = get_ipython()\nip.events.register('post_run_cell', lambda result: "
                                    "setattr(result, 'error_in_exec', None))"},
         "hook_compile_replaced": {"prepend": (
@@ -100,8 +102,8 @@ def _attacks(course: Path) -> dict[str, dict]:
             "def cross_entropy(scores, y):\n"
             "    frame, seen = sys._getframe(1), []\n"
             "    while frame is not None:\n"
-            "        seen += [v for v in frame.f_locals.values() if isinstance(v, np.ndarray) and v.shape == scores.shape "
-            "and v is not scores]\n"
+            "        seen += [v for v in frame.f_locals.values() if isinstance(v, np.ndarray) "
+            "and v.shape == scores.shape and v is not scores]\n"
             "        frame = frame.f_back\n"
             "    seen += [o for o in gc.get_objects() if isinstance(o, np.ndarray) and o.shape == scores.shape "
             "and o is not scores]\n"
@@ -111,7 +113,8 @@ def _attacks(course: Path) -> dict[str, dict]:
             "    def __array__(self, *a, **k):\n        import sys; return sys._getframe(1).f_locals.get('expected')\n"
             "    def __float__(self):\n        return 0.0\n"
             "def cross_entropy(scores, y):\n    return Chameleon(), Chameleon()")}},
-        "settrace_spy": {"prepend": "import sys\nlog = []\nsys.settrace(lambda frame, event, arg: log.append(frame.f_locals))",
+        "settrace_spy": {"prepend": "import sys\nlog = []\n"
+                                    "sys.settrace(lambda frame, event, arg: log.append(frame.f_locals))",
                          "answers": {"ce-answer": _FAKE_CE}},
         # --- predictable "random" inputs, then a table of answers
         "replaces_urandom": {"prepend": "import os, numpy as np\nos.urandom = lambda n: bytes(n)\nnp.random.seed(0)",
@@ -158,12 +161,12 @@ def _hashes(paths: list[Path]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, released_assignment):
     from dlfcourse.course import Course
-    from dlfcourse.autograde.command import GradingOptions, autograde
-    from dlfcourse.sandbox.policy import Limits
+    from dlfcourse.autograde.command import autograde
+    from dlfcourse.settings import GradingSettings, Limits
 
-    course = make_course(tmp_path_factory.mktemp("trust"), ASSIGNMENT)
+    course = copy_course(released_assignment(ASSIGNMENT), tmp_path_factory.mktemp("trust") / "course").root
     attacks = _attacks(course)
     build_submission(course, ASSIGNMENT, Submission("honest"))
     for student, attack in attacks.items():
@@ -195,9 +198,9 @@ def graded(tmp_path_factory):
     protected = [course / "solutions", course / "exercises", course / "grades.csv",
                  course / "submitted" / "honest"]
     before = _hashes(protected)
-    options = GradingOptions(jobs=2, force=True, cell_timeout=5, call_timeout=5, notebook_timeout=120,
-                             limits=Limits(memory_bytes=2 * 2**30, processes=32),
-                             mpl_cache=matplotlib.get_cachedir())
+    options = GradingSettings(jobs=2, force=True, cell_timeout=5, call_timeout=5, notebook_timeout=120,
+                              limits=Limits(memory_bytes=2 * 2**30, processes=32),
+                              mpl_cache=matplotlib.get_cachedir())
     outcomes = {o.student: o for o in autograde(Course.open(course), ASSIGNMENT, options, progress=False)}
     return course, attacks, outcomes, before, protected
 

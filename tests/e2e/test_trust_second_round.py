@@ -30,8 +30,9 @@ import matplotlib
 import nbformat
 import pytest
 
-from course_harness import build_submission, item_scores, make_course
-from grading_cases import Submission
+from course_fixtures import copy_course
+from course_harness import build_submission, item_scores
+from corpus import Submission
 
 ASSIGNMENT = "04-softmax"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -173,7 +174,8 @@ FLOOD_CELLS = 300  # the output flood: this many cells, each printing 200,000 ch
 # HTML a student writes, taken through the production path into the feedback page (opened in Chromium below).
 HTML_ATTACKS = {
     "html_in_markdown": "<script>window.__pwned_md_script = 1</script>\n\n"
-                        "<img src=x onerror=\"window.__pwned_md_img = 1\"> <svg onload=\"window.__pwned_md_svg=1\"></svg>",
+                        "<img src=x onerror=\"window.__pwned_md_img = 1\"> "
+                        "<svg onload=\"window.__pwned_md_svg=1\"></svg>",
     "html_in_an_error": None,  # the answer raises an exception whose message is HTML
 }
 STUDENTS["html_in_markdown"] = ({"softmax-answer": _SOFTMAX}, "", {"softmax-test": 2.0})
@@ -204,13 +206,13 @@ def _markdown_attack(course: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    from dlfcourse.autograde.command import GradingOptions, autograde
+def graded(tmp_path_factory, released_assignment):
+    from dlfcourse.autograde.command import autograde
     from dlfcourse.course import Course
     from dlfcourse.outputs.feedback import generate_feedback
-    from dlfcourse.sandbox.policy import Limits
+    from dlfcourse.settings import GradingSettings, Limits
 
-    course = make_course(tmp_path_factory.mktemp("trust2"), ASSIGNMENT)
+    course = copy_course(released_assignment(ASSIGNMENT), tmp_path_factory.mktemp("trust2") / "course").root
     build_submission(course, ASSIGNMENT, Submission("honest"))
     for student, (answers, prepend, _) in STUDENTS.items():
         build_submission(course, ASSIGNMENT, Submission(student, answers=answers, prepend=prepend, blank=True))
@@ -218,9 +220,9 @@ def graded(tmp_path_factory):
     _markdown_attack(course)
     protected = [course / "solutions", course / "exercises", course / "submitted" / "honest"]
     before = _hashes(protected)
-    options = GradingOptions(jobs=2, force=True, cell_timeout=10, call_timeout=10, notebook_timeout=300,
-                             limits=Limits(memory_bytes=2 * 2**30, processes=32),
-                             mpl_cache=matplotlib.get_cachedir())
+    options = GradingSettings(jobs=2, force=True, cell_timeout=10, call_timeout=10, notebook_timeout=300,
+                              limits=Limits(memory_bytes=2 * 2**30, processes=32),
+                              mpl_cache=matplotlib.get_cachedir())
     outcomes = {o.student: o for o in autograde(Course.open(course), ASSIGNMENT, options, progress=False)}
     generate_feedback(Course.open(course), ASSIGNMENT, [s for s in outcomes if s != "output_flood"])
     return course, outcomes, before, protected

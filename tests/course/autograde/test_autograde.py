@@ -7,19 +7,19 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from dlfcourse.autograde.command import GradingOptions, autograde, needs_grading
+from dlfcourse.autograde.command import autograde, needs_grading
 from dlfcourse.course import Course
 from dlfcourse.autograde.pool import run_tasks
-from dlfcourse.release import release
 from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
-from dlfcourse.demo.sample import write_sample_course
-from dlfcourse.demo.synthetic import make_class
+from dlfcourse.settings import GradingSettings
+from course_fixtures import SAMPLE_CLASS, copy_course, hand_in
 from interrupting import interrupt_after_first, markers
 
-STUDENTS = ["a-correct", "b-broken", "c-correct", "d-stub"]
+STUDENTS = list(SAMPLE_CLASS)  # a-correct, b-broken, c-correct, d-stub (see course_fixtures)
 UIDS = 63000  # sandbox uids of their own (63000, 63001), apart from the other grading tests
 
 
@@ -65,24 +65,22 @@ def test_ctrl_c_stops_the_pool_at_a_checkpoint_and_kills_the_running_tasks():
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
-    """The sample course with four collected students (correct, broken, correct, stub)."""
-    import nbformat
+def course(tmp_path_factory: pytest.TempPathFactory, graded_sample: Path) -> Course:
+    """The sample course with four students (correct, broken, correct, stub), graded (a copy, the module's)."""
+    return copy_course(graded_sample, tmp_path_factory.mktemp("resume") / "course")
 
-    root = tmp_path_factory.mktemp("resume") / "course"
-    write_sample_course(root)
-    course = Course.open(root)
-    assert all(r.ok for r in release(course, [A]))
-    kinds = ("correct", "broken", "correct", "partial-stub")
-    for student, kind in zip(STUDENTS, kinds, strict=True):
-        made = make_class(course, A, 1, kinds=(kind,), name=lambda i, k, s=student: s)[0]
-        folder = course.submitted_dir / student / A
-        folder.mkdir(parents=True)
-        nbformat.write(made.notebooks["sample"], folder / "sample.ipynb")
+
+@pytest.fixture()
+def collected(tmp_path: Path, released_sample: Path) -> Course:
+    """The same four students collected, none graded yet."""
+    course = copy_course(released_sample, tmp_path / "course")
+    for student, kind in SAMPLE_CLASS.items():
+        hand_in(course, student, kind)
     return course
 
 
-def test_an_interrupted_run_resumes_where_it_stopped(course: Course):
+def test_an_interrupted_run_resumes_where_it_stopped(collected: Course):
+    course = collected
     command = [sys.executable, "-m", "dlfcourse.cli", "autograde", A, "--course", str(course.root),
                "--jobs", "1", "--no-progress", "--sandbox-uid-base", str(UIDS)]
     returncode, output = interrupt_after_first(command, course, A)
@@ -90,21 +88,21 @@ def test_an_interrupted_run_resumes_where_it_stopped(course: Course):
     assert "interrupted; run the command again to resume" in output
     done = markers(course, A)
     assert 1 <= len(done) < len(STUDENTS) and set(done.values()) == {"graded"}
-    outcomes = autograde(course, A, GradingOptions(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
+    outcomes = autograde(course, A, GradingSettings(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
     status = {o.student: o.status for o in outcomes}
     assert {s for s, v in status.items() if v == "skipped"} == set(done)
     assert {s for s, v in status.items() if v == "graded"} == set(STUDENTS) - set(done)
 
 
 def test_a_changed_submission_is_graded_again_and_force_regrades(course: Course):
-    autograde(course, A, GradingOptions(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
+    autograde(course, A, GradingSettings(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
     assert not any(needs_grading(course, A, s) for s in STUDENTS)
     notebook = course.submitted_dir / "d-stub" / A / "sample.ipynb"
     notebook.write_text(notebook.read_text().replace("Sample assignment", "Sample assignment, edited"))
     assert [s for s in STUDENTS if needs_grading(course, A, s)] == ["d-stub"]
-    outcomes = autograde(course, A, GradingOptions(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
+    outcomes = autograde(course, A, GradingSettings(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
     assert [o.student for o in outcomes if o.status == "graded"] == ["d-stub"]
-    options = GradingOptions(jobs=2, force=True, cell_timeout=10, uid_base=UIDS)
+    options = GradingSettings(jobs=2, force=True, cell_timeout=10, uid_base=UIDS)
     forced = autograde(course, A, options, ["a-correct"], progress=False)
     assert [(o.student, o.status) for o in forced] == [("a-correct", "graded")]
 
@@ -112,9 +110,9 @@ def test_a_changed_submission_is_graded_again_and_force_regrades(course: Course)
 def test_grading_without_the_sandbox_gives_the_same_scores(course: Course):
     from dlfcourse.outputs.export import grade_table
 
-    autograde(course, A, GradingOptions(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
+    autograde(course, A, GradingSettings(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
     before = grade_table(course, [A]).scores
-    outcomes = autograde(course, A, GradingOptions(jobs=2, force=True, sandbox=False, cell_timeout=10, uid_base=UIDS),
+    outcomes = autograde(course, A, GradingSettings(jobs=2, force=True, sandbox=False, cell_timeout=10, uid_base=UIDS),
                          ["a-correct", "b-broken"], progress=False)
     assert [o.status for o in outcomes] == ["graded", "graded"]
     after = grade_table(course, [A]).scores
@@ -125,7 +123,7 @@ def test_grading_without_the_sandbox_gives_the_same_scores(course: Course):
 def test_an_interrupted_force_run_resumes_without_regrading_what_it_finished(course: Course):
     from datetime import datetime, timedelta, timezone
 
-    autograde(course, A, GradingOptions(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
+    autograde(course, A, GradingSettings(jobs=2, cell_timeout=10, uid_base=UIDS), progress=False)
     # A --force run over every student was interrupted after it had regraded a-correct:
     started = datetime.now(timezone.utc)
     pending = course.state_dir / "autograde" / f"{A}.force-pending.json"
@@ -133,7 +131,7 @@ def test_an_interrupted_force_run_resumes_without_regrading_what_it_finished(cou
     marker = course.state_dir / "autograde" / A / "a-correct.json"
     record = json.loads(marker.read_text())
     marker.write_text(json.dumps({**record, "finished": (started + timedelta(seconds=5)).isoformat()}))
-    outcomes = autograde(course, A, GradingOptions(jobs=2, force=True, cell_timeout=10, uid_base=UIDS),
+    outcomes = autograde(course, A, GradingSettings(jobs=2, force=True, cell_timeout=10, uid_base=UIDS),
                          progress=False)
     status = {o.student: o.status for o in outcomes}
     assert status == {"a-correct": "skipped", "b-broken": "graded", "c-correct": "graded", "d-stub": "graded"}

@@ -22,13 +22,12 @@ import pytest
 
 from dlfcourse.course import Course
 from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
-from dlfcourse.demo.sample import write_sample_course
-from dlfcourse.demo.synthetic import make_class
 from dlfcourse.autograde import cluster
-from dlfcourse.autograde.command import GradingOptions, autograde
+from dlfcourse.autograde.command import autograde
 from dlfcourse.grader.verdict import verdicts_of
 from dlfcourse.outputs.export import grade_table
-from dlfcourse.release import release
+from dlfcourse.settings import GradingSettings
+from course_fixtures import copy_course, hand_in
 from interrupting import interrupt_after_first, markers
 
 distributed = pytest.importorskip("distributed")
@@ -53,16 +52,15 @@ def dask_cluster():
     local.close()
 
 
-def _make_course(root: Path, students: dict[str, str]) -> Course:
-    write_sample_course(root)
-    course = Course.open(root)
-    assert all(r.ok for r in release(course, [A]))
-    for student, kind in students.items():
-        made = make_class(course, A, 1, kinds=(kind,), name=lambda i, k, s=student: s)[0]
-        folder = course.submitted_dir / student / A
-        folder.mkdir(parents=True)
-        nbformat.write(made.notebooks["sample"], folder / "sample.ipynb")
-    return course
+@pytest.fixture
+def sample_course(tmp_path: Path, released_sample: Path):
+    """students (student -> kind) -> a copy of the released sample course with their submissions collected."""
+    def make(students: dict[str, str]) -> Course:
+        course = copy_course(released_sample, tmp_path / "course")
+        for student, kind in students.items():
+            hand_in(course, student, kind)
+        return course
+    return make
 
 
 def _slow_down(course: Course, student: str) -> None:
@@ -83,12 +81,12 @@ def _seeds_and_points(course: Course) -> dict[str, dict[str, tuple[float, int | 
     return found
 
 
-def _options(**changes) -> GradingOptions:
-    return GradingOptions(**{"jobs": 2, "cell_timeout": 20, "uid_base": UIDS, **changes})
+def _options(**changes) -> GradingSettings:
+    return GradingSettings(**{"jobs": 2, "cell_timeout": 20, "uid_base": UIDS, **changes})
 
 
-def test_the_cluster_grades_exactly_as_the_local_pool(tmp_path: Path, dask_cluster):
-    course = _make_course(tmp_path / "course", {f"s{i}-{k}": k for i, k in enumerate(KINDS)})
+def test_the_cluster_grades_exactly_as_the_local_pool(sample_course, dask_cluster):
+    course = sample_course({f"s{i}-{k}": k for i, k in enumerate(KINDS)})
     local = autograde(course, A, _options(), progress=False)
     assert [o.status for o in local] == ["graded"] * len(KINDS)
     table, verdicts = grade_table(course, [A]), _seeds_and_points(course)
@@ -100,10 +98,10 @@ def test_the_cluster_grades_exactly_as_the_local_pool(tmp_path: Path, dask_clust
     assert len({seed for student in verdicts.values() for _, seed, _ in student.values()}) > len(KINDS)
 
 
-def test_a_worker_killed_during_grading_loses_no_submission(tmp_path: Path, dask_cluster):
+def test_a_worker_killed_during_grading_loses_no_submission(sample_course, dask_cluster):
     local, client = dask_cluster
     students = {f"k{i}": "correct" for i in range(4)}
-    course = _make_course(tmp_path / "course", students)
+    course = sample_course(students)
     for student in students:
         _slow_down(course, student)
     outcomes: list = []
@@ -191,8 +189,8 @@ def _autograde_cli(course: Course, *options: str) -> subprocess.CompletedProcess
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
-def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path: Path):
-    course = _make_course(tmp_path / "course", {"alice": "correct"})
+def test_an_unreachable_scheduler_is_a_one_line_error(sample_course):
+    course = sample_course({"alice": "correct"})
     done = _autograde_cli(course, "--scheduler", "tcp://127.0.0.1:9", "--no-progress")
     assert done.returncode == 2
     assert done.stderr.startswith("dlf-course autograde: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
@@ -200,16 +198,16 @@ def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path: Path):
     assert not (course.autograded_dir / "alice").exists()
 
 
-def test_a_bad_local_cluster_spec_is_refused(tmp_path: Path):
-    course = _make_course(tmp_path / "course", {"alice": "correct"})
+def test_a_bad_local_cluster_spec_is_refused(sample_course):
+    course = sample_course({"alice": "correct"})
     done = _autograde_cli(course, "--cluster", "local:zero", "--no-progress")
     assert done.returncode == 2
     assert "expected local:N with N >= 1 workers" in done.stderr
 
 
-def test_an_interrupted_cluster_run_resumes_without_regrading(tmp_path: Path):
+def test_an_interrupted_cluster_run_resumes_without_regrading(sample_course):
     students = {f"r{i}": "correct" for i in range(5)}
-    course = _make_course(tmp_path / "course", students)
+    course = sample_course(students)
     for student in students:
         _slow_down(course, student)
     command = [sys.executable, "-m", "dlfcourse.cli", "autograde", A, "--course", str(course.root),

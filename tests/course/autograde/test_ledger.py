@@ -16,27 +16,26 @@ from dlfcourse.course import Course
 from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
 from dlfcourse.demo.sample import write_sample_course
 from dlfcourse.demo.synthetic import make_class
-from dlfcourse.autograde.command import GradingOptions, autograde
+from dlfcourse.autograde.command import autograde
 from dlfcourse.autograde.jobs import GradedSubmission, write_folder
 from dlfcourse.autograde.ledger import Ledger, template_gradebook
 from dlfcourse.sandbox.uids import claim_uid
 from dlfcourse.release import release
+from course_fixtures import copy_course, hand_in
+from dlfcourse.settings import GradingSettings
 
 UIDS = 63300
 
 
-def _options(**changes) -> GradingOptions:
-    return GradingOptions(**{"jobs": 1, "cell_timeout": 20, "uid_base": UIDS, **changes})
+def _options(**changes) -> GradingSettings:
+    return GradingSettings(**{"jobs": 1, "cell_timeout": 20, "uid_base": UIDS, **changes})
 
 
 @pytest.fixture()
-def course(tmp_path: Path) -> Course:
-    write_sample_course(tmp_path / "course")
-    course = Course.open(tmp_path / "course")
-    assert all(r.ok for r in release(course, [A]))
-    made = make_class(course, A, 1, kinds=("partial-stub",), name=lambda i, k: "alice")[0]
-    (course.submitted_dir / "alice" / A).mkdir(parents=True)
-    nbformat.write(made.notebooks["sample"], course.submitted_dir / "alice" / A / "sample.ipynb")
+def course(tmp_path: Path, released_sample: Path) -> Course:
+    """The released sample course (a copy), alice's submission (relu right, mse_loss the stub) collected."""
+    course = copy_course(released_sample, tmp_path / "course")
+    hand_in(course, "alice", "partial-stub")
     return course
 
 
@@ -124,13 +123,9 @@ def test_late_penalties_and_extensions_are_applied_as_nbgrader_applies_them(cour
 
     with open(course.root / "nbgrader_config.py", "a") as config:
         config.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
-    made = make_class(course, A, 1, kinds=("correct",), name=lambda i, k: "bob")[0]
+    hand_in(course, "bob", "correct")
     for student in ("alice", "bob"):
-        folder = course.submitted_dir / student / A
-        folder.mkdir(parents=True, exist_ok=True)
-        if student == "bob":
-            nbformat.write(made.notebooks["sample"], folder / "sample.ipynb")
-        (folder / "timestamp.txt").write_text("2026-03-03 12:00:00 UTC")
+        (course.submitted_dir / student / A / "timestamp.txt").write_text("2026-03-03 12:00:00 UTC")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Gradebook(course.db_url) as gradebook:

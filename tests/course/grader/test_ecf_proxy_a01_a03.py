@@ -32,7 +32,7 @@ from dlfcourse.grader.api import grade_function
 from dlfcourse.grader.items import grade_items
 from dlfcourse.grader.student import LocalStudent
 from dlfcourse.grader.verdict import Verdict
-from test_checks_accept_solutions import solution_functions
+from model_solutions import solution_functions
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # zeros divide, stubs overflow
 

@@ -41,7 +41,7 @@ from dlfcourse.grader.api import grade_function
 from dlfcourse.grader.items import grade_items
 from dlfcourse.grader.student import LocalStudent
 from dlfcourse.grader.verdict import Verdict
-from test_checks_accept_solutions_a05_a06 import solution_namespace
+from model_solutions import solution_functions
 
 SEED = 20240605
 
@@ -52,7 +52,7 @@ SEED = 20240605
 def test_every_served_reference_has_the_notebooks_signature(assignment):
     """A student's code may call an earlier function with keywords and rely on its defaults: each reference takes
     the arguments of the solution notebook's function, by the same names, with the same defaults."""
-    solution = solution_namespace(assignment)
+    solution = solution_functions(assignment)
     served = checks.find(assignment).references
     assert set(served) == {name for item in checks.find(assignment).items for name in item.calls}
     for name, reference in served.items():

@@ -6,8 +6,11 @@ seeds (3 for trainers, marked ``expensive``; ``DLF_CORPUS_SEEDS`` and
 seed; a wrong one must fail with its expected code and a message containing each
 expected word (case-insensitive), from the known mistake it names (if it names
 one); and the code and the points must be the same for every seed: the inputs
-always hold the cases that expose each mistake. Every known mistake of every
-item's table has an entry.
+always hold the cases that expose each mistake. Every assignment with hidden
+checks has a corpus, every item correct and wrong entries, and every known
+mistake of every item's table an entry. The corpus's whole-notebook submissions
+(graded end to end by tests/assignments/test_grading.py, a slow test) name only
+items their assignment has.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import os
 
 import pytest
 
-from corpus import Entry, all_entries
+from corpus import Entry, all_entries, all_submissions
 from dlfcourse.grader import checks
 from dlfcourse.grader.api import grade_function
 from dlfcourse.grader.checks.core import recording
@@ -24,7 +27,7 @@ from dlfcourse.grader.checks.core import recording
 ENTRIES = all_entries()
 SEEDS = range(int(os.environ.get("DLF_CORPUS_SEEDS", "20")))
 EXPENSIVE_SEEDS = range(int(os.environ.get("DLF_CORPUS_EXPENSIVE_SEEDS", "3")))
-ASSIGNMENTS = sorted({e.assignment for e in ENTRIES})
+ASSIGNMENTS = sorted(checks.MODULES)  # the course's assignments with hidden checks: each must have a corpus
 
 
 def _item(entry: Entry):
@@ -82,7 +85,16 @@ def test_every_known_mistake_has_an_entry(assignment: str) -> None:
     assert not unknown, "corpus entries naming a mistake their item does not know: " + "; ".join(unknown)
 
 
-def test_the_corpus_is_large_enough() -> None:
-    assert len(ASSIGNMENTS) == 6
-    assert sum(not e.correct for e in ENTRIES) >= 150
-    assert sum(e.correct for e in ENTRIES) >= 40
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_submissions_name_only_items_of_their_assignment(assignment: str) -> None:
+    """Each assignment has whole-notebook submissions, a correct one among them; what they expect names only test
+    cells the assignment grades (an unknown name in ``expected`` would be ignored by the end-to-end test), and
+    every diagnosed item is expected to lose points."""
+    submissions = all_submissions()[assignment]
+    items = {item.grade_id for item in checks.find(assignment).items}
+    assert any(not s.expected and not s.diagnoses and not s.blank for s in submissions), "no correct submission"
+    assert len({s.student for s in submissions}) == len(submissions), "two submissions of the same student"
+    for submission in submissions:
+        unknown = (set(submission.expected) | set(submission.diagnoses) | set(submission.edit_tests)) - items
+        assert not unknown, f"{submission.student}: {sorted(unknown)} are not test cells of {assignment}"
+        assert set(submission.diagnoses) <= set(submission.expected), f"{submission.student}: a diagnosis at full marks"

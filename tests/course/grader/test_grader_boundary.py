@@ -1,8 +1,9 @@
-"""The grader's side of the channel keeps every limit: decoding, proxies, returned values, kept output.
+"""The grader's side of the channel keeps every limit: forged replies, proxies, returned values, kept output.
 
 Each test is an attempt a student could make from inside the notebook's process (a forged frame, a
 proxy asked without end, a value that is not data, a flood of output) and what the trusted side
-must make of it: a verdict for that call, never a failed grading or a grader error.
+must make of it: a verdict for that call, never a failed grading or a grader error. (Decoding bytes
+that are not a message is the codec's, tests/course/sandbox/test_codec.py.)
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from dlfcourse.grader.boundary import NotData, as_data
 from dlfcourse.grader.outputs import OutputBudget, OutputKeeper
 from dlfcourse.grader.proxy import Proxy, ProxyBudget
 from dlfcourse.grader.student import LocalStudent
-from dlfcourse.sandbox import codec
 from dlfcourse.sandbox.session import CellRun
 from dlfcourse.sandbox.worker import MAX_REPLY_BYTES, WorkerFailure, WorkerProcess
+from dlfcourse.settings import GradingSettings
 
 CASE = Case("on a test batch")
 
@@ -32,23 +33,6 @@ def _frame(tree: str, compression: int = zipfile.ZIP_STORED) -> bytes:
     with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
         archive.writestr("tree.json", tree)
     return buffer.getvalue()
-
-
-@pytest.mark.parametrize("data", [
-    _frame('{"t": "list", "v": [' * 100_000 + "]}" * 100_000),  # deeper than json's recursion
-    _frame('{"t": "list", "v": [' * 40 + "]}" * 40),  # deeper than the codec's own limit
-    _frame('{"t": "str", "v": "' + "x" * 1000 + '"}', zipfile.ZIP_DEFLATED),  # compressed: a bomb's way in
-    b"PK\x03\x04 garbage", b"", _frame("not json"), _frame('{"t": "array", "v": [0, "<f8", [10**6]]}'),
-])
-def test_bytes_that_are_not_a_message_raise_only_codec_error(data):
-    with pytest.raises(codec.CodecError):
-        codec.decode(data)
-
-
-def test_a_message_round_trips():
-    value = {"a": np.arange(6.0).reshape(2, 3), "b": [1, 2.5, "x", None, True, (np.float32(1.5),)]}
-    back = codec.decode(codec.encode(value))
-    assert np.array_equal(back["a"], value["a"]) and back["b"][:5] == [1, 2.5, "x", None, True]
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -128,7 +112,7 @@ def test_a_proxy_turns_the_references_error_into_the_students_exception():
 
 
 def test_a_reply_larger_than_the_grader_reads_costs_that_request_only(tmp_path):
-    worker = WorkerProcess(None, str(tmp_path))
+    worker = WorkerProcess(GradingSettings(sandbox=False), str(tmp_path))
     try:
         with pytest.raises(WorkerFailure) as failure:
             worker.request({"op": "run", "cell": 0, "source": (
@@ -142,7 +126,7 @@ def test_a_reply_larger_than_the_grader_reads_costs_that_request_only(tmp_path):
 
 
 def test_a_forged_reply_nested_deep_is_a_protocol_failure_not_a_crash_of_the_grader(tmp_path):
-    worker = WorkerProcess(None, str(tmp_path))
+    worker = WorkerProcess(GradingSettings(sandbox=False), str(tmp_path))
     tree = json.dumps({"t": "dict", "v": {}})[:-2] + '"id": ' + '{"t": "list", "v": [' * 100_000 + "]}" * 100_000 + "}}"
     frame = _frame(tree)
     source = ("import sys, struct\nf = sys._getframe()\nwhile 'writer' not in f.f_locals: f = f.f_back\n"

@@ -101,7 +101,8 @@ def test_an_import_of_the_reference_inside_a_function_or_a_name_it_left_undefine
     message = reply_to_returned("cross_entropy", inside, [], CASE, places).finding.message
     assert message.endswith("`dlfoundations.layers` is not available when graded (only numpy, matplotlib and the "
                             "kit `dlfoundations.kit` are): write `cross_entropy` yourself, without it.")
-    undefined = {"ok": False, "kind": "raised", "error": {"ename": "NameError", "evalue": "name 'losses' is not defined"}}
+    undefined = {"ok": False, "kind": "raised",
+                 "error": {"ename": "NameError", "evalue": "name 'losses' is not defined"}}
     message = reply_to_returned("cross_entropy", undefined, [], CASE, places).finding.message
     assert "`losses` comes from `dlfoundations.losses`, which is not available when graded" in message
 
@@ -117,19 +118,17 @@ def test_in_the_sandbox_the_verdict_names_the_import_and_the_item(tmp_path):
     """Through grade_notebook, as autograde runs it: the reference is absent in the sandbox."""
     from dlfcourse.grader import checks
     from dlfcourse.grader.notebook import grade_notebook
-    from dlfcourse.sandbox.policy import Limits, Policy
-    from dlfcourse.sandbox.session import TimeLimits
+    from dlfcourse.settings import GradingSettings, Limits
 
     uid = 61991 if os.geteuid() == 0 else None
-    policy = Policy(limits=Limits(memory_bytes=1024 * 2**20, processes=32), uid=uid, gid=uid,
-                    mpl_cache=matplotlib.get_cachedir())
+    settings = GradingSettings(limits=Limits(memory_bytes=1024 * 2**20, processes=32), cell_timeout=60,
+                               call_timeout=30, notebook_timeout=300, mpl_cache=matplotlib.get_cachedir())
     nb = _submission({
         "ce-answer": "from dlfoundations.losses import cross_entropy",
         "hinge-answer": "def multiclass_hinge(scores, y):\n    Z = np.asarray(scores)\n    return Z[10 ** 6], Z",
     })
     os.chmod(tmp_path, 0o755)
-    run = grade_notebook(nb, _source(), checks.find("04-softmax"), str(tmp_path), policy,
-                         TimeLimits(cell=60, call=30, notebook=300), base_seed=7)
+    run = grade_notebook(nb, _source(), checks.find("04-softmax"), str(tmp_path), settings, base_seed=7, uid=uid)
     ce, hinge = run.verdicts["ce-test"], run.verdicts["hinge-test"]
     assert ce.code == "missing" and ce.points == 0
     assert "your notebook imports it from `dlfoundations.losses`, which is not available when graded" in ce.message

@@ -351,30 +351,28 @@ def _submit(course, student: str, assignment: str, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """The sample course: an honest student (relu right, mse_loss left as released) and the same notebook
-    tampered with in each way, graded, exported (without --allow-pending) and given feedback; then a file
-    that is not a notebook, graded on its own."""
-    from dlfcourse.autograde.command import GradingOptions, autograde
-    from dlfcourse.course import Course
-    from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A, write_sample_course
+def graded(tmp_path_factory, released_sample):
+    """The sample course (a copy of the released one): an honest student (relu right, mse_loss left as
+    released) and the same notebook tampered with in each way, graded, exported (without --allow-pending)
+    and given feedback; then a file that is not a notebook, graded on its own."""
+    from dlfcourse.autograde.command import autograde
+    from dlfcourse.settings import GradingSettings
+    from course_fixtures import copy_course
+    from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
     from dlfcourse.demo.synthetic import make_class
     from dlfcourse.outputs.export import export, grade_table
     from dlfcourse.outputs.feedback import generate_feedback
-    from dlfcourse.release import release
 
     top = tmp_path_factory.mktemp("repair")
     (top / "outside").mkdir()
     (top / "outside" / "neighbour.txt").write_text("not the grader's")
-    write_sample_course(top / "course")
-    course = Course.open(top / "course")
-    assert all(r.ok for r in release(course, [A]))
+    course = copy_course(released_sample, top / "course")
     honest = make_class(course, A, 1, kinds=("partial-stub",), name=lambda i, k: "honest")[0].notebooks["sample"]
     _submit(course, "honest", A, nbformat.writes(honest))
     for student, text in _tampered(honest).items():
         _submit(course, student, A, text)
     before = (_hashes(top, skip=("course",)), _hashes(course.root, skip=GRADER_OUTPUTS))
-    options = GradingOptions(jobs=2, cell_timeout=10, uid_base=UIDS)
+    options = GradingSettings(jobs=2, cell_timeout=10, uid_base=UIDS)
     outcomes = {o.student: o for o in autograde(course, A, options, progress=False)}
     exported = export(course, course.root / "grades.csv")
     feedback = {o.student: o for o in generate_feedback(course, A, [s for s, o in outcomes.items()

@@ -10,12 +10,11 @@ import pytest
 
 from dlfcourse.course import Course
 from dlfcourse.demo.sample import SAMPLE_ASSIGNMENT as A
-from dlfcourse.demo.sample import write_sample_course
-from dlfcourse.demo.synthetic import make_class
 from dlfcourse.grader.api import grade_function
-from dlfcourse.autograde.command import GradingOptions, autograde, recorded_seeds
+from dlfcourse.autograde.command import autograde
 from dlfcourse.grader.inputs import item_seed
-from dlfcourse.release import release
+from dlfcourse.settings import GradingSettings
+from course_fixtures import SAMPLE_CLASS, copy_course
 
 
 def cross_entropy_with_l2(scores, y):
@@ -37,18 +36,13 @@ def test_the_same_seed_replays_an_item_exactly_and_another_seed_does_not():
     assert other.message != first.message  # other inputs: other sizes and values in the message
 
 
+ANN, BOB = "d-stub", "a-correct"  # two students of the graded sample class (course_fixtures.SAMPLE_CLASS)
+
+
 @pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Course:
-    root = tmp_path_factory.mktemp("seeds") / "course"
-    write_sample_course(root)
-    course = Course.open(root)
-    assert all(r.ok for r in release(course, [A]))
-    for student, kind in (("ann", "partial-sign"), ("bob", "correct")):
-        made = make_class(course, A, 1, kinds=(kind,), name=lambda i, k, s=student: s)[0]
-        folder = course.submitted_dir / student / A
-        folder.mkdir(parents=True)
-        nbformat.write(made.notebooks["sample"], folder / "sample.ipynb")
-    return course
+def course(tmp_path_factory, graded_sample) -> Course:
+    """The sample course, its class graded once (a copy, the module's)."""
+    return copy_course(graded_sample, tmp_path_factory.mktemp("seeds") / "course")
 
 
 def _item_seeds(course: Course, student: str) -> dict[str, int]:
@@ -58,19 +52,19 @@ def _item_seeds(course: Course, student: str) -> dict[str, int]:
 
 
 def test_a_regrade_reuses_the_recorded_seed_and_the_options_change_it(course: Course):
-    options = GradingOptions(jobs=2, cell_timeout=10, uid_base=63100)
+    options = GradingSettings(jobs=2, cell_timeout=10, uid_base=63100)
     autograde(course, A, options, progress=False)
-    recorded = recorded_seeds(course, A)
-    assert set(recorded) == {"ann", "bob"} and recorded["ann"] != recorded["bob"]
-    first = _item_seeds(course, "ann")
-    assert first == {g: item_seed(recorded["ann"], g) for g in first}
-    autograde(course, A, GradingOptions(jobs=2, force=True, cell_timeout=10, uid_base=63100), progress=False)
-    assert recorded_seeds(course, A) == recorded and _item_seeds(course, "ann") == first  # replayed
-    autograde(course, A, GradingOptions(jobs=2, force=True, seed=12345, cell_timeout=10, uid_base=63100),
-              ["ann"], progress=False)
-    assert recorded_seeds(course, A)["ann"] == 12345
-    assert _item_seeds(course, "ann") == {g: item_seed(12345, g) for g in first}
-    autograde(course, A, GradingOptions(jobs=2, force=True, new_seeds=True, cell_timeout=10, uid_base=63100),
-              ["bob"], progress=False)
-    assert recorded_seeds(course, A)["bob"] != recorded["bob"]
-    assert json.loads((course.state_dir / "seeds" / f"{A}.json").read_text())["ann"] == 12345
+    recorded = course.state.seeds(A)
+    assert set(recorded) == set(SAMPLE_CLASS) and recorded[ANN] != recorded[BOB]
+    first = _item_seeds(course, ANN)
+    assert first == {g: item_seed(recorded[ANN], g) for g in first}
+    autograde(course, A, GradingSettings(jobs=2, force=True, cell_timeout=10, uid_base=63100), progress=False)
+    assert course.state.seeds(A) == recorded and _item_seeds(course, ANN) == first  # replayed
+    autograde(course, A, GradingSettings(jobs=2, force=True, seed=12345, cell_timeout=10, uid_base=63100),
+              [ANN], progress=False)
+    assert course.state.seeds(A)[ANN] == 12345
+    assert _item_seeds(course, ANN) == {g: item_seed(12345, g) for g in first}
+    autograde(course, A, GradingSettings(jobs=2, force=True, new_seeds=True, cell_timeout=10, uid_base=63100),
+              [BOB], progress=False)
+    assert course.state.seeds(A)[BOB] != recorded[BOB]
+    assert json.loads((course.state_dir / "seeds" / f"{A}.json").read_text())[ANN] == 12345

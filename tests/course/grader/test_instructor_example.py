@@ -87,19 +87,17 @@ def test_the_example_is_found_as_a_plugin_and_every_row_of_its_table_names_its_m
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 def test_a_right_and_a_wrong_notebook_are_graded_in_the_sandbox(plugin, tmp_path: Path):
     from dlfcourse.grader.notebook import grade_notebook
-    from dlfcourse.sandbox.policy import Limits, Policy
-    from dlfcourse.sandbox.session import TimeLimits
+    from dlfcourse.settings import GradingSettings, Limits
 
     uid = 61992 if os.geteuid() == 0 else None
-    policy = Policy(limits=Limits(memory_bytes=1024 * 2**20, processes=32), uid=uid, gid=uid,
-                    mpl_cache=matplotlib.get_cachedir())
+    settings = GradingSettings(limits=Limits(memory_bytes=1024 * 2**20, processes=32), cell_timeout=60,
+                               call_timeout=30, notebook_timeout=300, mpl_cache=matplotlib.get_cachedir())
     work = tmp_path / "work"
     work.mkdir()
     os.chmod(work, 0o755)
     scores = {}
     for name, answer in (("right", RIGHT), ("wrong", WRONG["not-inverted"][1] + "\n\n\n" + RIGHT.split("\n\n\n")[1])):
-        run = grade_notebook(_notebook(answer), _notebook(RIGHT), plugin, str(work), policy,
-                             TimeLimits(cell=60, call=30, notebook=300), base_seed=11)
+        run = grade_notebook(_notebook(answer), _notebook(RIGHT), plugin, str(work), settings, base_seed=11, uid=uid)
         scores[name] = run.verdicts["dropout-test"]
     assert scores["right"].ok and scores["right"].points == 2.0, scores["right"].message
     wrong = scores["wrong"]

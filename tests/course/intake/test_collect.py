@@ -120,7 +120,8 @@ def test_duplicates_keep_the_latest(course: Course, tmp_path: Path):
     files = {"lee/draft.ipynb": NOTEBOOK, "lee/final.ipynb": late}
     report = collect(course, A, handed_in(tmp_path / "in", files, {"lee/draft.ipynb": 1_000, "lee/final.ipynb": 2_000}))
     assert [a.path for a in report.collected] == ["lee/final.ipynb"]
-    assert reasons(report) == {"lee/draft.ipynb": "duplicate for lee: lee/final.ipynb is newer (1970-01-01 00:33:20 UTC)"}
+    assert reasons(report) == {
+        "lee/draft.ipynb": "duplicate for lee: lee/final.ipynb is newer (1970-01-01 00:33:20 UTC)"}
     assert report.ok  # an older copy superseded is not a lost notebook
     folder = course.submitted_dir / "lee" / A
     assert "(final)" in (folder / "sample.ipynb").read_text()
@@ -166,9 +167,9 @@ def test_a_whole_class_collected_again_is_one_line(course: Course, tmp_path: Pat
 
 def test_the_source_must_be_a_folder_or_a_zip(course: Course, tmp_path: Path):
     (tmp_path / "file.txt").write_text("x")
-    with pytest.raises(ValueError, match="neither a folder nor a zip archive"):
+    with pytest.raises(inbox.BadSource, match="neither a folder nor a zip archive"):
         collect(course, A, tmp_path / "file.txt")
-    with pytest.raises(ValueError, match="does not exist"):
+    with pytest.raises(inbox.BadSource, match="does not exist"):
         collect(course, A, tmp_path / "missing")
 
 
@@ -391,7 +392,7 @@ def test_zip_times_are_read_in_the_stated_or_the_local_time_zone(course: Course,
     report = collect(course, A, archive)
     assert "zip times read as America/New_York time (--timezone to change)" in report.lines()
     assert read_timestamp(course.submitted_dir / "ann" / A) == datetime(2025, 1, 2, 8, 4, 6, tzinfo=timezone.utc)
-    with pytest.raises(ValueError, match="unknown time zone 'Mars/Base'"):
+    with pytest.raises(inbox.BadSource, match="unknown time zone 'Mars/Base'"):
         collect(course, A, archive, timezone_name="Mars/Base")
 
 

@@ -40,7 +40,8 @@ def test_import_from_the_command_line(course: Course, tmp_path: Path):
     roster = load_roster(course)
     assert roster.get("s1") == Student("s1", "Jürgen Müller", "jm@uni.edu", "101", "S1", "jmueller", "A", "M1")
     status, out, err = run("roster", "show", "--course", str(course.root))
-    assert "s1\tJürgen Müller\tjm@uni.edu" in out and out.endswith("2 student(s) on the roster, 0 more learnt by collect\n")
+    assert "s1\tJürgen Müller\tjm@uni.edu" in out
+    assert out.endswith("2 student(s) on the roster, 0 more learnt by collect\n")
 
 
 def test_excel_semicolons_a_bom_and_windows_encoding(course: Course, tmp_path: Path):

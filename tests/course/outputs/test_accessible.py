@@ -25,6 +25,7 @@ import html
 import io
 import json
 import re
+import warnings
 from itertools import pairwise
 from pathlib import Path
 
@@ -34,7 +35,7 @@ import pytest
 from course_harness import run_cli as run
 from axe import describe, run_axe, serious
 from browser import WAIT_FOR_MATHJAX
-from course_fixtures import ASSIGNMENT, NOTEBOOK, build_graded_course, graded_items, solved
+from course_fixtures import ASSIGNMENT, NOTEBOOK, copy_course, graded_items, solved
 from nbformat.v4 import new_markdown_cell, new_output
 
 from dlfcourse.course import Course
@@ -51,7 +52,9 @@ ITEMS = {"softmax-test": "passed", "jacobian-test": "wrong-shape", "ce-test": "s
          "regression-test": "carried", "hinge-test": "time-limit", "digits-test": "crashed"}
 WIDE = "[" + ", ".join(f"{0.001 * k:.6f}" for k in range(40)) + "]"  # a printed line wider than any page
 
-MARKDOWN = """My notes on this part, with a [link to the chapter](../../book/04-softmax.md) in a sentence,
+LONG_CODE = ("p = softmax(np.array([[0.0, 0.0]]))  # a comment long enough to be wider than the page, "
+             "so that the code block would scroll sideways")
+MARKDOWN = f"""My notes on this part, with a [link to the chapter](../../book/04-softmax.md) in a sentence,
 a table and a code block:
 
 | logits | softmax |
@@ -59,7 +62,7 @@ a table and a code block:
 | $(0, 0)$ | $(1/2, 1/2)$ |
 
 ```python
-p = softmax(np.array([[0.0, 0.0]]))  # a comment long enough to be wider than the page, so that the code block would scroll sideways
+{LONG_CODE}
 ```
 """
 
@@ -188,9 +191,11 @@ def add_every_outcome(course: Course) -> None:
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
-    built = build_graded_course(tmp_path_factory.mktemp("accessible") / "course")
-    add_every_outcome(built)
+def course(tmp_path_factory: pytest.TempPathFactory, graded_softmax: Path) -> Course:
+    built = copy_course(graded_softmax, tmp_path_factory.mktemp("accessible") / "course")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy's, for submissions added by hand
+        add_every_outcome(built)
     return built
 
 
@@ -350,10 +355,13 @@ def test_highlighted_code_reaches_4_5_to_1_and_keeps_its_hues():
 
     css = HtmlFormatter(style="default").get_style_defs(".highlight")
     _, resources = ReadableNotebook().preprocess({}, {"inlining": {"css": [css]}})
+    before = re.findall(r"(?<![-\w])color: (#\w+)", css)
     colours = re.findall(r"(?<![-\w])color: (#\w+)", resources["inlining"]["css"][0])
-    assert len(colours) > 40
-    for colour in colours:
+    assert before and len(colours) == len(before), "every colour of the style is kept, and checked here"
+    for colour, original in zip(colours, before, strict=True):
         assert all(contrast_ratio(colour, background) >= 4.5 for background in CODE_BACKGROUNDS), colour
+        if all(contrast_ratio(original, background) >= 4.5 for background in CODE_BACKGROUNDS):
+            assert colour == original, f"{original} was readable and became {colour}"
     assert "color: #008000" in resources["inlining"]["css"][0], "a colour that was readable is left as it was"
     assert readable("#3D7B7B", "#f5f5f5") == "#3c7979"  # comments: a shade darker, the same teal
 

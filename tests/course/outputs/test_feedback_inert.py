@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import json
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -31,10 +31,11 @@ import pytest
 
 from course_harness import run_cli as run
 from inert_pages import assert_inert, directives, visit
-from course_fixtures import ASSIGNMENT, NOTEBOOK, build_graded_course, graded_items, solved
+from course_fixtures import ASSIGNMENT, NOTEBOOK, copy_course, graded_items, solved
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell
 
 from dlfcourse.course import Course
+from dlfcourse.state import GradingRecord
 from dlfcourse.grader.verdict import Verdict, store_verdict
 from dlfcourse.outputs.sanitize import clean_html, content_security_policy, script_hash
 
@@ -214,17 +215,17 @@ def add_hostile_students(course: Course) -> None:
             grade = gradebook.find_grade(item, NOTEBOOK, ASSIGNMENT, HOSTILE_ID)
             grade.auto_score, grade.needs_manual_grade = None, True
         gradebook.db.commit()
-    markers = course.state_dir / "autograde" / ASSIGNMENT
-    markers.mkdir(parents=True, exist_ok=True)
-    (markers / "failed.json").write_text(json.dumps({
-        "status": "failed", "student": FAILED_ID,
-        "message": f"could not read {HOSTILE_FILE}.ipynb: <svg onload=window.__pwned_failed_message=1>"}))
+    course.state.record_grading(ASSIGNMENT, GradingRecord(
+        FAILED_ID, "failed",
+        message=f"could not read {HOSTILE_FILE}.ipynb: <svg onload=window.__pwned_failed_message=1>"))
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
-    graded = build_graded_course(tmp_path_factory.mktemp("inert") / "course")
-    add_hostile_students(graded)
+def course(tmp_path_factory: pytest.TempPathFactory, graded_softmax: Path) -> Course:
+    graded = copy_course(graded_softmax, tmp_path_factory.mktemp("inert") / "course")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy's, for submissions added by hand
+        add_hostile_students(graded)
     return graded
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_fixtures import ASSIGNMENT, NOTEBOOK, build_graded_course
+from course_fixtures import ASSIGNMENT, NOTEBOOK, copy_course
 
 from dlfcourse.cli import main
 from dlfcourse.course import Course
@@ -31,8 +31,9 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
-    return build_graded_course(tmp_path_factory.mktemp("graded") / "course")
+def course(tmp_path_factory: pytest.TempPathFactory, graded_softmax: Path) -> Course:
+    """The graded 04-softmax course of course_fixtures (a copy, the module's)."""
+    return copy_course(graded_softmax, tmp_path_factory.mktemp("graded") / "course")
 
 
 def rows(path: Path) -> list[dict[str, str]]:
