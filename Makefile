@@ -19,7 +19,7 @@ help:
 	@echo "make lint        ruff (pycodestyle, pyflakes, bugbear) over src, tests, bench and scripts"
 	@echo "make typecheck   mypy: the library strict, the instructor package with mypy's defaults"
 	@echo "make test        install everything (system packages included), lint, type-check and run all tests"
-	@echo "                 (about 9-10 min on 2 cores)"
+	@echo "                 (about 8 minutes on 2 cores)"
 	@echo "make test-fast   the tests without the slow ones (notebooks, site build) and without the browser"
 	@echo "make demo        grade a demo class of 30 synthetic students end to end"
 	@echo "make bench       run the benchmarks (prints ratios, asserts nothing)"

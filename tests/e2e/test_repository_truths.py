@@ -39,7 +39,15 @@ def test_readme_instructor_commands_work_on_a_fresh_clone():
     assert first.startswith("make setup"), first  # .venv/bin/pip does not exist before make setup
     for command in ("roster import", "--format canvas", "--format moodle", "--archive"):
         assert command in instructors, command
-    assert "python3-venv" in readme and "9–10 minutes" in readme
+    assert "python3-venv" in readme
+
+
+@needs_make
+def test_the_readme_and_make_help_give_the_same_test_duration():
+    said = re.search(r"`make test` is what CI runs\s+\(`\.ci/run`\); it takes about (\d+) minutes",
+                     (REPO / "README.md").read_text())
+    helped = re.search(r"about (\d+) minutes on 2 cores", _make("help"))
+    assert said and helped and said.group(1) == helped.group(1)
 
 
 @pytest.mark.skipif(shutil.which("git") is None or not (REPO / ".git").exists(), reason="not a git checkout")
