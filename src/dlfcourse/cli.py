@@ -278,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fault(args.command)
         print(f"dlf-course {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
-    except Exception:
+    except Exception:  # noqa: BLE001 - anything else is a fault of the package: its traceback, exit 1
         return _fault(args.command)
     except KeyboardInterrupt:
         print(f"dlf-course {args.command}: interrupted; run the command again to resume", file=sys.stderr)

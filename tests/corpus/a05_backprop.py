@@ -700,7 +700,7 @@ def train_never_updates(X, y, hidden_size=32, lr=0.5, steps=500, seed=0):
     for _ in range(steps):
         loss, grads = two_layer_cross_entropy(params, X, y)
         losses.append(loss)
-        new_params = {k: params[k] - lr * grads[k] for k in params}  # noqa: F841 - never used
+        new_params = {k: params[k] - lr * grads[k] for k in params}
     return params, losses
 
 

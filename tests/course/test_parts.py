@@ -29,7 +29,7 @@ def test_solutions_keep_the_code_and_drop_the_markers():
 
 def test_negate_returns_flips_every_returned_value():
     namespace: dict = {}
-    exec(negate_returns("def f(x):\n    if x > 0:\n        return x, 2 * x\n    return x"), namespace)
+    exec(negate_returns("def f(x):\n    if x > 0:\n        return x, 2 * x\n    return x"), namespace)  # noqa: S102
     assert namespace["f"](3) == (-3, -6) and namespace["f"](-1) == 1
 
 

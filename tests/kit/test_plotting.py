@@ -6,14 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.collections import PathCollection  # noqa: E402
-from matplotlib.contour import ContourSet, QuadContourSet  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.contour import ContourSet, QuadContourSet
 
-from dlfoundations.kit import plotting  # noqa: E402
-from dlfoundations.training import History  # noqa: E402
+from dlfoundations.kit import plotting
+from dlfoundations.training import History
 
 
 @pytest.fixture(autouse=True)

@@ -126,7 +126,7 @@ def _outcome(future: Any, key: str, started: float) -> TaskResult:
                           "(killed, or out of memory)", time.monotonic() - started)
     except CancelledError as error:
         return TaskResult(key, None, f"the cluster cancelled the task: {error}", time.monotonic() - started)
-    except Exception as error:  # the task could not run there (a missing package, a broken worker)
+    except Exception as error:  # noqa: BLE001 - the task could not run there (a missing package, a broken worker)
         return TaskResult(key, None, f"the task failed on the cluster: {type(error).__name__}: {error}",
                           time.monotonic() - started)
 

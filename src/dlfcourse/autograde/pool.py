@@ -85,7 +85,7 @@ def _child(function: Callable[[str, int], Any], key: str, slot: int, sender: Con
     _die_with_parent()
     try:
         sender.send((function(key, slot), None))
-    except BaseException as error:  # report anything, never hang the parent
+    except BaseException as error:  # noqa: BLE001 - report anything, never hang the parent
         sender.send((None, f"{type(error).__name__}: {error}"))
 
 

@@ -38,8 +38,8 @@ def preload() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
-    import nbgrader.apps  # noqa: F401
-    import nbgrader.converters  # noqa: F401
+    import nbgrader.apps
+    import nbgrader.converters
     import nbgrader.preprocessors  # noqa: F401
 
     import dlfcourse.autograde.trusted  # noqa: F401

@@ -82,7 +82,7 @@ def _notebook_data(text: str) -> dict[str, Any]:
     if isinstance(data, dict) and "worksheets" in data and "cells" not in data:
         try:
             data = json.loads(json.dumps(nbformat.reads(text, as_version=4)))
-        except Exception as error:  # nbformat's converter raises what it meets
+        except Exception as error:  # noqa: BLE001 - nbformat's converter raises what it meets
             raise ValueError(f"the file is an old notebook that cannot be converted: {error}") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise ValueError("the file is not a notebook: it has no list of cells")

@@ -190,7 +190,7 @@ def _notebook(data: bytes) -> nbformat.NotebookNode | str:
     del raw
     try:
         return nbformat.reads(text, as_version=4)
-    except Exception as error:  # nbformat raises several kinds of errors for malformed notebooks
+    except Exception as error:  # noqa: BLE001 - nbformat raises several kinds of errors for malformed notebooks
         return f"not a valid Jupyter notebook ({type(error).__name__}: {error})"
 
 
