@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(run=getattr(commands, name.replace("-", "_")))
         return command
 
+    _add_intake_commands(add, course)
+    _add_grading_commands(add)
+    _add_output_commands(add, ARCHIVES)
+    _add_demo_command(add)
+    return parser
+
+
+_AddCommand = Callable[..., argparse.ArgumentParser]
+
+
+def _add_intake_commands(add: _AddCommand, course: argparse.ArgumentParser) -> None:
+    """release, collect and roster: what comes into the course."""
     release = add("release", "regenerate the student release (exercises/) from the sources, with nbgrader")
     release.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
 
@@ -196,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     roster_import.add_argument("file", type=Path, metavar="FILE", help="a CSV file, one row per student")
     roster_sub.add_parser("show", help="print the roster (with the names collect learnt)", parents=[course])
 
+
+def _add_grading_commands(add: _AddCommand) -> None:
+    """autograde and check-worker."""
     grade = add("autograde", "grade the collected submissions in parallel, each in a sandbox")
     grade.add_argument("assignment")
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
@@ -209,11 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--scheduler", metavar="ADDRESS", help="run the check on every worker of this Dask "
                        "cluster (and compare their versions with this machine's) instead of here")
 
+
+def _add_output_commands(add: _AddCommand, archives: tuple[str, ...]) -> None:
+    """feedback, export and report: what the course gives back."""
     feedback = add("feedback", "write per-student HTML feedback (no hidden tests) into feedback/",
                    epilog=_FEEDBACK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     feedback.add_argument("assignment")
     feedback.add_argument("--student", action="append", help="only this student (repeatable)")
-    feedback.add_argument("--archive", choices=ARCHIVES,
+    feedback.add_argument("--archive", choices=archives,
                           help="also pack the pages into one zip in the LMS's bulk-upload layout (see below)")
     feedback.add_argument("--output", type=Path, help="the archive (default: feedback-ASSIGNMENT-LMS.zip in the "
                           "course)")
@@ -236,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("assignment")
     report.add_argument("--output", type=Path, help="the HTML file (default: report-ASSIGNMENT.html in the course)")
 
+
+def _add_demo_command(add: _AddCommand) -> None:
+    """demo: a synthetic class graded end to end."""
     demo = add("demo", "grade 30 synthetic students end to end on a temporary course")
     demo.add_argument("--course", metavar="DIR", help="the course to take the assignment from (default: the "
                       "current directory if it is a course, else this package's repository)")
@@ -244,7 +265,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--students", type=_positive, default=30, help="class size (%(default)s)")
     demo.add_argument("--dir", type=Path, help="where to create the demo course (default: a new temporary dir)")
     _add_grading_options(demo)
-    return parser
 
 
 def _stop(signum: int, frame: object) -> None:

@@ -175,42 +175,10 @@ def grade_table(course: Course, assignments: Iterable[str] | None = None) -> Gra
     (SQLAlchemy's warnings about nbgrader's models are silenced by :func:`~dlfcourse.course.open_gradebook`.)
     """
     with _open_gradebook(course) as gradebook:
-        known = sorted(a.name for a in gradebook.assignments)
-        if assignments:
-            names = list(assignments)
-            unknown = [n for n in names if n not in known]
-            if unknown:
-                raise CourseError(f"{', '.join(unknown)} is not in the gradebook (it has: "
-                                  f"{', '.join(known) or 'no assignment'}): release it and autograde it first")
-            empty = [n for n in names if not gradebook.find_assignment(n).submissions]
-            if empty:
-                raise CourseError(f"nothing graded yet for {', '.join(empty)}: run `dlf-course autograde "
-                                  f"{empty[0]}` first")
-        else:
-            names = [n for n in known if gradebook.find_assignment(n).submissions]
-            if not names:
-                raise CourseError("nothing graded yet: run `dlf-course autograde ASSIGNMENT` first")
-        items: list[str] = []
-        max_points: dict[str, float] = {}
-        manual: set[str] = set()
-        assignment_of: dict[str, str] = {}
-        column_of: dict[tuple[str, str, str], str] = {}
-        for name in names:
-            assignment = gradebook.find_assignment(name)
-            notebooks = sorted(assignment.notebooks, key=lambda n: n.name)
-            for notebook in notebooks:
-                solutions = {c.name for c in notebook.solution_cells}
-                for cell in notebook.grade_cells:
-                    column = cell.name if len(notebooks) == 1 else f"{notebook.name}/{cell.name}"
-                    column = column if len(names) == 1 else f"{name}/{column}"
-                    items.append(column)
-                    max_points[column] = float(cell.max_score)
-                    assignment_of[column] = name
-                    column_of[(name, notebook.name, cell.name)] = column
-                    if cell.name in solutions:
-                        manual.add(column)
+        names = _chosen_assignments(gradebook, assignments)
+        columns = _Columns.of(gradebook, names)
         students = sorted(s.id for s in gradebook.students)
-        scores: dict[str, dict[str, float | None]] = {s: dict.fromkeys(items) for s in students}
+        scores: dict[str, dict[str, float | None]] = {s: dict.fromkeys(columns.items) for s in students}
         pending: dict[str, set[str]] = {s: set() for s in students}
         submitted: dict[str, set[str]] = {s: set() for s in students}
         penalties: dict[tuple[str, str], float] = {}
@@ -218,18 +186,69 @@ def grade_table(course: Course, assignments: Iterable[str] | None = None) -> Gra
             submitted[row.student].add(row.assignment)
             penalties[(row.student, row.assignment)] = float(row.penalty or 0.0)
         for row in _grade_rows(gradebook.db, names):
-            column = column_of.get((row.assignment, row.notebook, row.cell))
+            column = columns.column_of.get((row.assignment, row.notebook, row.cell))
             if column is None:
                 continue
             if _is_pending(row):
                 pending[row.student].add(column)
             else:
                 scores[row.student][column] = float(row.score)
-    return GradeTable(items=items, max_points=max_points, scores=scores,
+    return GradeTable(items=columns.items, max_points=columns.max_points, scores=scores,
                       penalties=_per_student(penalties, students),
-                      manual=frozenset(manual), pending={s: frozenset(p) for s, p in pending.items()},
-                      assignment_of=assignment_of, submitted={s: frozenset(a) for s, a in submitted.items()},
+                      manual=frozenset(columns.manual), pending={s: frozenset(p) for s, p in pending.items()},
+                      assignment_of=columns.assignment_of, submitted={s: frozenset(a) for s, a in submitted.items()},
                       assignment_penalties=penalties)
+
+
+def _chosen_assignments(gradebook: Any, assignments: Iterable[str] | None) -> list[str]:
+    """The assignments to export: those asked for (each in the gradebook, with submissions), or every one
+    with submissions; CourseError if there is nothing to export."""
+    known = sorted(a.name for a in gradebook.assignments)
+    if not assignments:
+        names = [n for n in known if gradebook.find_assignment(n).submissions]
+        if not names:
+            raise CourseError("nothing graded yet: run `dlf-course autograde ASSIGNMENT` first")
+        return names
+    names = list(assignments)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise CourseError(f"{', '.join(unknown)} is not in the gradebook (it has: "
+                          f"{', '.join(known) or 'no assignment'}): release it and autograde it first")
+    empty = [n for n in names if not gradebook.find_assignment(n).submissions]
+    if empty:
+        raise CourseError(f"nothing graded yet for {', '.join(empty)}: run `dlf-course autograde "
+                          f"{empty[0]}` first")
+    return names
+
+
+@dataclass
+class _Columns:
+    """One column per graded cell: its name ("item", "notebook/item" or "assignment/..." when there are several),
+    its points, whether it is graded by hand, its assignment, and the column of (assignment, notebook, cell)."""
+
+    items: list[str] = field(default_factory=list)
+    max_points: dict[str, float] = field(default_factory=dict)
+    manual: set[str] = field(default_factory=set)
+    assignment_of: dict[str, str] = field(default_factory=dict)
+    column_of: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, gradebook: Any, names: list[str]) -> _Columns:
+        columns = cls()
+        for name in names:
+            notebooks = sorted(gradebook.find_assignment(name).notebooks, key=lambda n: n.name)
+            for notebook in notebooks:
+                solutions = {c.name for c in notebook.solution_cells}
+                for cell in notebook.grade_cells:
+                    column = cell.name if len(notebooks) == 1 else f"{notebook.name}/{cell.name}"
+                    column = column if len(names) == 1 else f"{name}/{column}"
+                    columns.items.append(column)
+                    columns.max_points[column] = float(cell.max_score)
+                    columns.assignment_of[column] = name
+                    columns.column_of[(name, notebook.name, cell.name)] = column
+                    if cell.name in solutions:
+                        columns.manual.add(column)
+        return columns
 
 
 def ungraded_students(course: Course, table: GradeTable) -> list[Ungraded]:

@@ -193,6 +193,16 @@ def _absent_module(error: Any, withheld: list[str]) -> str | None:
     return module or (named["m"] if named and named["m"] in withheld else None)
 
 
+@dataclass
+class _Run:
+    """What running the cells left: execution count -> cell index, cell index -> error output, and
+    name -> the absent module its cell imports (for names left undefined by that import)."""
+
+    counts: dict[int, int] = field(default_factory=dict)
+    errors: dict[int, Any] = field(default_factory=dict)
+    undefined: dict[str, str] = field(default_factory=dict)
+
+
 def check_notebook(path: str | Path, cell_seconds: float = CELL_SECONDS,
                    notebook_seconds: float = NOTEBOOK_SECONDS) -> Report:
     """Run the notebook at ``path`` as it will be graded (see the module docstring) and report on its items."""
@@ -205,7 +215,7 @@ def check_notebook(path: str | Path, cell_seconds: float = CELL_SECONDS,
     headings, functions = _layout(nb)
     client = NotebookClient(nb, timeout=int(cell_seconds), kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, resources={"metadata": {"path": str(path.parent.resolve())}})
-    report, counts, errors, undefined = Report(), {}, {}, {}
+    report, run = Report(), _Run()
     started = time.monotonic()
     with client.setup_kernel():
         setup = nbformat.v4.new_code_cell(_SETUP.replace("WITHHELD", repr(withheld)))  # type: ignore[no-untyped-call]
@@ -218,46 +228,59 @@ def check_notebook(path: str | Path, cell_seconds: float = CELL_SECONDS,
             if time.monotonic() - started > notebook_seconds:
                 report.stopped.append(f"{_label(nb, index, headings)} did not run: the notebook's time limit of "
                                       f"{notebook_seconds:g} s was reached.")
-                errors[index] = {"ename": "NotRun", "evalue": "the notebook's time limit was reached"}
+                run.errors[index] = {"ename": "NotRun", "evalue": "the notebook's time limit was reached"}
                 continue
-            began = time.monotonic()
-            client.execute_cell(cell, index)
-            counts[cell.execution_count] = index
-            error = next((o for o in cell.outputs if o.output_type == "error"), None)
-            if error is not None:
-                errors[index] = error
-            if error is not None and time.monotonic() - began >= cell_seconds - 0.5:
-                report.stopped.append(f"{_label(nb, index, headings)} was stopped after {cell_seconds:g} s, the time "
-                                      "limit per cell when graded.")
-            module = _absent_module(error, withheld) if error is not None else None
-            if module is not None:
-                undefined.update({name: module for name in _bound(cell.source)})
-            if module is not None and not _meta(cell).get("grade"):
-                where = _where(error, nb, counts, headings) or f"in {_label(nb, index, headings)}"
-                report.absent.append(f"{where}: your notebook imports `{module}`, {_absent(module)}: write that code "
-                                     "yourself.")
+            _run_cell(client, nb, index, headings, withheld, cell_seconds, report, run)
     report.seconds = time.monotonic() - started
-    for index, cell in enumerate(nb.cells):
-        meta = _meta(cell)
-        if not meta.get("grade"):
-            continue
-        item = Item(headings.get(index) or meta.get("grade_id", "?"), functions.get(index, []))
-        if cell.cell_type == "markdown":
-            item.passed, item.problem = None, "written answer, graded by hand" + (
-                ": still empty" if _STUB in cell.source else "")
-        elif index in errors:
-            error = errors[index]
-            item.passed = False
-            where = _where(error, nb, counts, headings)
-            item.problem = f"{error.get('ename')}: {str(error.get('evalue', ''))[:500]}" + (where and f" ({where})")
-            unknown = re.search(r"name '(?P<name>\w+)' is not defined", str(error.get("evalue", "")))
-            if unknown is not None and unknown["name"] in undefined:
-                item.problem += (f"; `{unknown['name']}` is not defined because its cell imports "
-                                 f"`{undefined[unknown['name']]}`, {_absent(undefined[unknown['name']])}")
-        else:
-            item.passed = True
-        report.items.append(item)
+    report.items = [_item(nb, index, headings, functions, run) for index, cell in enumerate(nb.cells)
+                    if _meta(cell).get("grade")]
     return report
+
+
+def _run_cell(client: Any, nb: Any, index: int, headings: dict[int, str], withheld: list[str],
+              cell_seconds: float, report: Report, run: _Run) -> None:
+    """Run code cell ``index``; record its error, a stop at the time limit and an import of an absent module."""
+    cell = nb.cells[index]
+    began = time.monotonic()
+    client.execute_cell(cell, index)
+    run.counts[cell.execution_count] = index
+    error = next((o for o in cell.outputs if o.output_type == "error"), None)
+    if error is None:
+        return
+    run.errors[index] = error
+    if time.monotonic() - began >= cell_seconds - 0.5:
+        report.stopped.append(f"{_label(nb, index, headings)} was stopped after {cell_seconds:g} s, the time "
+                              "limit per cell when graded.")
+    module = _absent_module(error, withheld)
+    if module is None:
+        return
+    run.undefined.update({name: module for name in _bound(cell.source)})
+    if not _meta(cell).get("grade"):
+        where = _where(error, nb, run.counts, headings) or f"in {_label(nb, index, headings)}"
+        report.absent.append(f"{where}: your notebook imports `{module}`, {_absent(module)}: write that code "
+                             "yourself.")
+
+
+def _item(nb: Any, index: int, headings: dict[int, str], functions: dict[int, list[str]], run: _Run) -> Item:
+    """The verdict on graded cell ``index``: a written answer (graded by hand), a failure, or a pass."""
+    cell = nb.cells[index]
+    item = Item(headings.get(index) or _meta(cell).get("grade_id", "?"), functions.get(index, []))
+    if cell.cell_type == "markdown":
+        item.passed, item.problem = None, "written answer, graded by hand" + (
+            ": still empty" if _STUB in cell.source else "")
+        return item
+    error = run.errors.get(index)
+    if error is None:
+        item.passed = True
+        return item
+    item.passed = False
+    where = _where(error, nb, run.counts, headings)
+    item.problem = f"{error.get('ename')}: {str(error.get('evalue', ''))[:500]}" + (where and f" ({where})")
+    unknown = re.search(r"name '(?P<name>\w+)' is not defined", str(error.get("evalue", "")))
+    if unknown is not None and unknown["name"] in run.undefined:
+        module = run.undefined[unknown["name"]]
+        item.problem += f"; `{unknown['name']}` is not defined because its cell imports `{module}`, {_absent(module)}"
+    return item
 
 
 def main(argv: list[str] | None = None) -> int:
