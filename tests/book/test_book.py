@@ -129,7 +129,7 @@ def test_code_is_wrapped_for_the_page(chapter):
 def test_figures_are_drawn_for_the_page(chapter):
     """At most two panels side by side, at most 6.6 inches wide (shown at full size), no text under 9 pt."""
     code = "\n".join(_code_cells(chapter))
-    for rows, columns in re.findall(r"subplots\(\s*(\d+)\s*,\s*(\d+)", code):
+    for _rows, columns in re.findall(r"subplots\(\s*(\d+)\s*,\s*(\d+)", code):
         assert int(columns) <= 2, f"{chapter}: a figure with {columns} panels in a row"
     for width in re.findall(r"figsize=\(\s*([\d.]+)\s*,", code):
         assert float(width) <= 6.6, f"{chapter}: a figure {width} inches wide (the column shows 6.7 in at 100 dpi)"

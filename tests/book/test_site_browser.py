@@ -34,7 +34,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SCREENSHOT = REPO / "_build" / "screenshots" / "01-perceptron.png"
 
 PAGE_REPORT = """() => {
-  const visibleText = Array.from(document.querySelectorAll('article p, article li, article td, article h1, article h2, article h3'))
+  const visibleText = Array.from(document.querySelectorAll(
+      'article p, article li, article td, article h1, article h2, article h3'))
       .map(e => e.innerText).join('\\n');
   return {
     mathErrors: document.querySelectorAll('.MathJax_Error, merror, .mjx-merror').length
@@ -201,7 +202,10 @@ WATCH_RAW_TEX = """(() => {
   const frame = () => {
     record.frames++;
     const shown = Array.from(document.querySelectorAll('.math')).filter(e => isRaw(e) && isShown(e));
-    if (shown.length) { record.framesWithRawTex++; record.example = record.example || shown[0].textContent.slice(0, 60); }
+    if (shown.length) {
+      record.framesWithRawTex++;
+      record.example = record.example || shown[0].textContent.slice(0, 60);
+    }
     if (!window.__stopWatching) requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
