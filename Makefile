@@ -16,7 +16,7 @@ help:
 	@echo "make sysdeps     install the Debian packages the tests need (bubblewrap, Chromium; root or sudo)"
 	@echo "make book        install everything and build the website into _build/html"
 	@echo "make book-clean  remove _build, so that the next make book executes every chapter again"
-	@echo "make lint        ruff (pycodestyle, pyflakes, bugbear) over src, tests, bench, scripts and book/_ext"
+	@echo "make lint        ruff (pycodestyle, pyflakes, bugbear) over every Python file of the repository"
 	@echo "make typecheck   mypy: the library strict, the instructor package with mypy's defaults"
 	@echo "make test        install everything (system packages included), lint, type-check and run all tests"
 	@echo "                 (about 8 minutes on 2 cores)"
@@ -49,7 +49,7 @@ book-clean:
 	rm -rf _build
 
 lint: setup
-	$(BIN)/ruff check src tests bench scripts book/_ext
+	$(BIN)/ruff check .
 
 typecheck: setup
 	$(BIN)/mypy

@@ -9,7 +9,7 @@ import os
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
 # The course directory is the folder of this file, wherever nbgrader is started from.
-c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))  # noqa: F821
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.course_id = "dlfoundations"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,17 @@ def test_the_readme_and_make_help_give_the_same_test_duration():
 def test_what_the_commands_write_is_ignored_by_git(written: str):
     done = subprocess.run(["git", "check-ignore", "--no-index", "-q", written], cwd=REPO, timeout=30)
     assert done.returncode == 0, f"{written} is not in .gitignore"
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (REPO / ".git").exists(), reason="not a git checkout")
+def test_make_lint_reads_every_python_file_of_the_repository():
+    """`make lint` runs ruff on the whole tree: no Python file may fall through an exclude pattern
+    (a bare "book" once excluded tests/book as well as the chapters)."""
+    assert re.search(r"^lint:.*\n\t\$\(BIN\)/ruff check \.$", (REPO / "Makefile").read_text(), re.MULTILINE)
+    tracked = subprocess.run(["git", "ls-files", "*.py"], cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout.split()
+    ruff = Path(sys.executable).with_name("ruff")
+    shown = subprocess.run([str(ruff), "check", "--show-files", "."], cwd=REPO, capture_output=True, text=True,
+                           check=True).stdout
+    linted = {Path(line.strip()).resolve() for line in shown.splitlines() if line.strip().endswith(".py")}
+    assert {(REPO / path).resolve() for path in tracked} - linted == set()
