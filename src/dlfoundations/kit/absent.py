@@ -31,12 +31,43 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Use", "reference_module", "module_in_message", "origin", "function_use", "notebook_use"]
+__all__ = ["Use", "reference_module", "module_in_message", "origin", "function_use", "notebook_use", "KERNEL_SETUP"]
 
 _PACKAGE = "dlfoundations"
 _KIT = "dlfoundations.kit"
 _ATTRIBUTE_OPS = ("LOAD_ATTR", "LOAD_METHOD")
 _NAME_OPS = ("LOAD_GLOBAL", "LOAD_NAME")
+
+#: The cell a fresh kernel runs first to be as the grader's (``python -m dlfoundations.kit.as_graded``):
+#: the reference absent, and the kit modules the assignment withholds (the list replaces WITHHELD).
+KERNEL_SETUP = '''
+def _absent_when_graded(withheld):
+    """When graded, only numpy, matplotlib and dlfoundations.kit are there (less the kit modules the
+    assignment withholds): the rest is made absent here too. The kit's own imports are left alone."""
+    import builtins, importlib.abc, sys
+    from dlfoundations.kit.absent import reference_module
+
+    class Absent(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if reference_module(name):
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+    original = builtins.__import__
+
+    def guarded(name, globals=None, locals=None, fromlist=(), level=0):
+        importer = (globals or {}).get("__name__") or ""
+        if level == 0 and not importer.startswith("dlfoundations.kit"):
+            for wanted in [name] + [f"{name}.{item}" for item in fromlist or () if isinstance(item, str)]:
+                if wanted in withheld or any(wanted.startswith(m + ".") for m in withheld):
+                    raise ModuleNotFoundError(f"No module named {wanted!r}", name=wanted)
+        return original(name, globals, locals, fromlist, level)
+
+    sys.meta_path.insert(0, Absent())
+    if withheld:
+        builtins.__import__ = guarded
+_absent_when_graded(WITHHELD)
+del _absent_when_graded
+'''
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlfoundations.kit.absent import module_in_message
+from dlfoundations.kit.absent import KERNEL_SETUP, module_in_message
 
 __all__ = ["CELL_SECONDS", "NOTEBOOK_SECONDS", "Item", "Report", "check_notebook", "main"]
 
@@ -40,35 +40,6 @@ _POINTS = re.compile(r"\s*\(\d+(?:\.\d+)?\s*points?\)\s*$", re.IGNORECASE)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _FRAME = re.compile(r"Cell In\[(?P<count>\d+)\], line (?P<line>\d+)(?:, in (?P<function>[\w.]+))?")
 _STUB = "YOUR ANSWER HERE"
-
-_SETUP = '''
-def _absent_when_graded(withheld):
-    """When graded, only numpy, matplotlib and dlfoundations.kit are there (less the kit modules the
-    assignment withholds): the rest is made absent here too. The kit's own imports are left alone."""
-    import builtins, importlib.abc, sys
-    from dlfoundations.kit.absent import reference_module
-
-    class Absent(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if reference_module(name):
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            return None
-    original = builtins.__import__
-
-    def guarded(name, globals=None, locals=None, fromlist=(), level=0):
-        importer = (globals or {}).get("__name__") or ""
-        if level == 0 and not importer.startswith("dlfoundations.kit"):
-            for wanted in [name] + [f"{name}.{item}" for item in fromlist or () if isinstance(item, str)]:
-                if wanted in withheld or any(wanted.startswith(m + ".") for m in withheld):
-                    raise ModuleNotFoundError(f"No module named {wanted!r}", name=wanted)
-        return original(name, globals, locals, fromlist, level)
-
-    sys.meta_path.insert(0, Absent())
-    if withheld:
-        builtins.__import__ = guarded
-_absent_when_graded(WITHHELD)
-del _absent_when_graded
-'''
 
 
 @dataclass
@@ -218,7 +189,7 @@ def check_notebook(path: str | Path, cell_seconds: float = CELL_SECONDS,
     report, run = Report(), _Run()
     started = time.monotonic()
     with client.setup_kernel():
-        setup = nbformat.v4.new_code_cell(_SETUP.replace("WITHHELD", repr(withheld)))  # type: ignore[no-untyped-call]
+        setup = nbformat.v4.new_code_cell(KERNEL_SETUP.replace("WITHHELD", repr(withheld)))  # type: ignore[no-untyped-call]
         nb.cells.insert(0, setup)
         client.execute_cell(nb.cells[0], 0)  # nbclient writes a cell back at its index: run it in place, then
         nb.cells.pop(0)  # take it out again
