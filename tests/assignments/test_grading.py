@@ -48,7 +48,7 @@ def term(request, tmp_path_factory, released_assignment):
     where = ["--course", str(course)]
     collected = dlf_course("collect", assignment, str(handin), *where)
     graded = dlf_course("autograde", assignment, *where, "--jobs", "2", "--no-progress",
-                        "--cell-timeout", "15", "--call-timeout", "30")
+                        "--cell-timeout", "10", "--call-timeout", "10")
     exported = dlf_course("export", assignment, *where, "--output", str(course / "grades.csv"),
                           "--allow-pending")
     with open(course / "grades.csv", newline="") as handle:
