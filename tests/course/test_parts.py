@@ -13,7 +13,7 @@ from dlfcourse.cli import main
 from dlfcourse.outputs.export import GradeTable, write_csv
 from dlfcourse.outputs.feedback import RedactTestTracebacks, find_leaks
 from dlfcourse.demo.sample import sample_notebook
-from dlfcourse.demo.synthetic import negate_returns, solutions_of
+from dlfcourse.demo.synthetic import make_class, negate_returns, solutions_of
 
 
 def error(ename: str, evalue: str, traceback: list[str] | None = None) -> NotebookNode:
@@ -83,3 +83,18 @@ def test_bad_options_are_refused(argv: list[str], message: str, capsys: pytest.C
     with pytest.raises(SystemExit) as stop:
         main(argv)
     assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_class_needs_the_release_of_its_assignment(released_sample, tmp_path):
+    """What the instructor must do first is a CourseError (one line, exit 2), not a fault of the package."""
+    from course_fixtures import SAMPLE_ASSIGNMENT, copy_course
+
+    from dlfcourse.errors import CourseError
+
+    course = copy_course(released_sample, tmp_path / "course")
+    for notebook in (course.release_dir / SAMPLE_ASSIGNMENT).glob("*.ipynb"):
+        notebook.unlink()
+    with pytest.raises(CourseError, match="run `dlf-course release` first"):
+        make_class(course, SAMPLE_ASSIGNMENT, 4)
+    with pytest.raises(CourseError, match="no answer cells"):
+        attacks.place_attack(attacks.ATTACKS[0], {}, attacks.Targets(gradebook=course.gradebook))

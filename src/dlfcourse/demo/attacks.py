@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlfcourse.errors import CourseError
+
 __all__ = ["ATTACKS", "Targets", "attack_code", "place_attack"]
 
 ATTACKS = ("loop", "memory", "forkbomb", "exit", "numpy", "tamper", "network")
@@ -103,7 +105,7 @@ def attack_code(attack: str, targets: Targets) -> str:
 def place_attack(attack: str, solutions: dict[str, str], targets: Targets) -> dict[str, str]:
     """Answer cells (grade_id -> code): the solutions, with ``attack`` put where the table above says."""
     if not solutions:
-        raise ValueError("the assignment has no answer cells to put an attack in")
+        raise CourseError("the assignment has no answer cells to put an attack in: the demo needs one with answers")
     answers = dict(solutions)
     ids = list(solutions)
     code = attack_code(attack, targets).strip()

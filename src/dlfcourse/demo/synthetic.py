@@ -24,6 +24,7 @@ from nbformat import NotebookNode
 
 from dlfcourse.demo import attacks
 from dlfcourse.course import Course
+from dlfcourse.errors import CourseError
 
 __all__ = ["SyntheticStudent", "KINDS", "solutions_of", "negate_returns", "make_student", "default_targets",
            "make_class"]
@@ -136,7 +137,7 @@ def make_class(course: Course, assignment: str, size: int = 30, kinds: tuple[str
     sources = _read(course.source_dir / assignment)
     releases = _read(course.release_dir / assignment)
     if set(releases) != set(sources):
-        raise ValueError(f"the release of {assignment} does not match its sources: run `dlf-course release` first")
+        raise CourseError(f"the release of {assignment} does not match its sources: run `dlf-course release` first")
     malicious = [k for k in kinds if k.startswith("malicious-")][:size]
     honest = [k for k in kinds if not k.startswith("malicious-")] or malicious
     plan = [honest[i % len(honest)] for i in range(size - len(malicious))] + malicious
