@@ -163,9 +163,7 @@ def build_graded_course(root: Path) -> Course:
     course = Course.open(root)
     (course.state_dir).mkdir()
     (course.state_dir / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    (course.state_dir / "seeds").mkdir()
-    (course.state_dir / "seeds" / f"{ASSIGNMENT}.json").write_text(
-        "{" + ", ".join(f'"{s}": {7770 + k}' for k, s in enumerate(STUDENTS)) + "}")
+    course.state.record_seeds(ASSIGNMENT, {student: 7770 + k for k, student in enumerate(STUDENTS)})
     source = nbformat.read(root / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     release = nbformat.read(root / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     items = graded_items(source)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import time
@@ -11,9 +10,8 @@ from dlfcourse.course import Course
 
 
 def markers(course: Course, assignment: str) -> dict[str, str]:
-    """Student -> status of the markers ``autograde`` leaves for each finished student."""
-    folder = course.state_dir / "autograde" / assignment
-    return {p.stem: json.loads(p.read_text())["status"] for p in folder.glob("*.json")} if folder.is_dir() else {}
+    """Student -> status of the gradings ``autograde`` has recorded for each finished student."""
+    return {record.student: record.status for record in course.state.gradings(assignment)}
 
 
 def interrupt_after_first(command: list[str], course: Course, assignment: str) -> tuple[int, str]:

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import re
-import textwrap
-from typing import Any
 
 import numpy as np
 
-from corpus import Submission, correct, wrong
+from corpus import Submission, correct, function_from, wrong
 
 A = "01-perceptron"
-
-
-def _fn(source: str, **env: Any) -> Any:
-    """The function defined by ``source``, its globals numpy and ``env`` (the student's other functions)."""
-    namespace: dict[str, Any] = {"np": np, **env}
-    exec(textwrap.dedent(source), namespace)  # noqa: S102 - the corpus's own code
-    return namespace[re.search(r"def (\w+)", source).group(1)]
 
 
 # ----------------------------------------------------------------------------- perceptron_loss
@@ -511,23 +501,27 @@ ENTRIES = [
     wrong(A, "perceptron_step", "test reversed", step_reversed_test, "wrong-value", "y (w . x + b) <= 0",
           mistake="test-reversed"),
 
-    correct(A, "train_perceptron", "with own step", _fn(_TRAIN, perceptron_step=step_good),
+    correct(A, "train_perceptron", "with own step", function_from(_TRAIN, perceptron_step=step_good),
             helpers={"perceptron_step": step_good}, expensive=True),
-    correct(A, "train_perceptron", "inline loop", _fn(_TRAIN_INLINE), expensive=True),
+    correct(A, "train_perceptron", "inline loop", function_from(_TRAIN_INLINE), expensive=True),
     # the notebook's own perceptron_step is wrong (step_sign): while the trainer is graded the grader serves the
     # reference's step in its place, so the trainer passes on its own merit, with no note (grade_function knows
     # no earlier verdict); were step_sign used, the trajectory would differ and it would fail
     correct(A, "train_perceptron", "right loop, own step wrong (the reference's step is served)",
-            _fn(_TRAIN, perceptron_step=step_sign), helpers={"perceptron_step": step_sign}, expensive=True),
-    wrong(A, "train_perceptron", "no early stop", _fn(_TRAIN_NO_STOP, perceptron_step=step_good), "wrong-shape",
+            function_from(_TRAIN, perceptron_step=step_sign), helpers={"perceptron_step": step_sign}, expensive=True),
+    wrong(A, "train_perceptron", "no early stop",
+          function_from(_TRAIN_NO_STOP, perceptron_step=step_good), "wrong-shape",
           "stop as soon as", helpers={"perceptron_step": step_good}, expensive=True, mistake="no-early-stop"),
-    wrong(A, "train_perceptron", "score 0 counted as correct", _fn(_TRAIN_STRICT), "wrong-value", "never left 0",
+    wrong(A, "train_perceptron", "score 0 counted as correct",
+          function_from(_TRAIN_STRICT), "wrong-value", "never left 0",
           "exactly 0", expensive=True, mistake="zero-score-correct"),
-    wrong(A, "train_perceptron", "updates deferred to the end of the epoch", _fn(_TRAIN_DEFERRED), "wrong-value",
+    wrong(A, "train_perceptron", "updates deferred to the end of the epoch",
+          function_from(_TRAIN_DEFERRED), "wrong-value",
           "right away", expensive=True, mistake="deferred-updates"),
-    wrong(A, "train_perceptron", "rows visited backwards", _fn(_TRAIN_REVERSED, perceptron_step=step_good),
+    wrong(A, "train_perceptron", "rows visited backwards", function_from(_TRAIN_REVERSED, perceptron_step=step_good),
           "wrong-value", "in order", helpers={"perceptron_step": step_good}, expensive=True, mistake="rows-backwards"),
-    wrong(A, "train_perceptron", "cumulative mistake count", _fn(_TRAIN_CUMULATIVE, perceptron_step=step_good),
+    wrong(A, "train_perceptron", "cumulative mistake count",
+          function_from(_TRAIN_CUMULATIVE, perceptron_step=step_good),
           "wrong-value", "`mistakes_per_epoch`", "adds up", helpers={"perceptron_step": step_good}, expensive=True,
           mistake="cumulative-count"),
 
@@ -544,12 +538,13 @@ ENTRIES = [
     wrong(A, "mistake_bound", "divided by the squared norm", bound_norm_squared, "factor", "||w*||²",
           mistake="margin-over-squared-norm"),
 
-    correct(A, "full_batch_gradient", "through own perceptron_loss", _fn(_FULL, perceptron_loss=loss_vectorised),
+    correct(A, "full_batch_gradient", "through own perceptron_loss",
+            function_from(_FULL, perceptron_loss=loss_vectorised),
             helpers={"perceptron_loss": loss_vectorised}),
     correct(A, "full_batch_gradient", "loop", full_loop),
     # the notebook's perceptron_loss sums (loss_sum): the reference's loss is served in its place (see above)
     correct(A, "full_batch_gradient", "right chain rule, own loss without the mean (the reference's loss is served)",
-            _fn(_FULL, perceptron_loss=loss_sum), helpers={"perceptron_loss": loss_sum}),
+            function_from(_FULL, perceptron_loss=loss_sum), helpers={"perceptron_loss": loss_sum}),
     wrong(A, "full_batch_gradient", "bias gradient missing", full_no_bias, "missing-bias-grad", "`db`", "bias"),
     wrong(A, "full_batch_gradient", "dw a column", full_column, "wrong-shape", "`dw`", "(N,)", mistake="dw-column"),
     wrong(A, "full_batch_gradient", "sum instead of mean", full_sum, "forgot-mean", "`dw`", "divide by N"),

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import textwrap
 from typing import Any
 
 import numpy as np
 
-from corpus import Submission, correct, wrong
+from corpus import Submission, correct, function_from, wrong
 
 A = "02-gradient-descent"
-
-
-def _fn(source: str, **env: Any) -> Any:
-    """The function defined by ``source``, its globals numpy and ``env`` (the student's other functions)."""
-    namespace: dict[str, Any] = {"np": np, **env}
-    exec(textwrap.dedent(source), namespace)  # noqa: S102 - the corpus's own code
-    return namespace[re.search(r"def (\w+)", source).group(1)]
 
 
 # ----------------------------------------------------------------------------- linear_mse
@@ -406,8 +397,8 @@ _HELPERS = {"minibatches": batches_good, "linear_mse": mse_good}
 
 def _fit(source: str, step: Any = None) -> tuple[Any, dict[str, Any]]:
     """A trainer built on the good helpers (or on ``step``), and the helpers to grade it with."""
-    helpers = {**_HELPERS, "gradient_descent_step": step or _fn(_STEP, linear_mse=mse_good)}
-    return _fn(source, **helpers), helpers
+    helpers = {**_HELPERS, "gradient_descent_step": step or function_from(_STEP, linear_mse=mse_good)}
+    return function_from(source, **helpers), helpers
 
 
 # ----------------------------------------------------------------------------- ridge
@@ -492,13 +483,13 @@ ENTRIES = [
     wrong(A, "linear_mse", "bias left out of the prediction", mse_no_bias_in_prediction, "wrong-value",
           "leave out the bias", mistake="bias-left-out"),
 
-    correct(A, "gradient_descent_step", "through own linear_mse", _fn(_STEP, linear_mse=mse_good),
+    correct(A, "gradient_descent_step", "through own linear_mse", function_from(_STEP, linear_mse=mse_good),
             helpers={"linear_mse": mse_good}),
     correct(A, "gradient_descent_step", "inline on a copy", step_inline),
     # the notebook's linear_mse sums (mse_sum): while the step is graded the grader serves the reference's
     # linear_mse in its place, so the step passes on its own merit (with mse_sum it would move N times too far)
     correct(A, "gradient_descent_step", "right step, own loss with sums (the reference's loss is served)",
-            _fn(_STEP, linear_mse=mse_sum), helpers={"linear_mse": mse_sum}),
+            function_from(_STEP, linear_mse=mse_sum), helpers={"linear_mse": mse_sum}),
     wrong(A, "gradient_descent_step", "uphill", step_uphill, "sign-flipped", "uphill", "w - lr * dw", mistake="uphill"),
     wrong(A, "gradient_descent_step", "w updated in place", step_in_place, "mutates-input", "in place", "w - lr * dw"),
     wrong(A, "gradient_descent_step", "learning rate ignored", step_no_lr, "factor", "learning rate",

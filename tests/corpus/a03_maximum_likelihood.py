@@ -9,22 +9,13 @@ from __future__ import annotations
 from dataclasses import replace as _replace
 
 import math
-import re
-import textwrap
 from typing import Any
 
 import numpy as np
 
-from corpus import Submission, correct, wrong
+from corpus import Submission, correct, function_from, wrong
 
 A = "03-maximum-likelihood"
-
-
-def _fn(source: str, **env: Any) -> Any:
-    """The function defined by ``source``, its globals numpy, math and ``env`` (the student's other functions)."""
-    namespace: dict[str, Any] = {"np": np, "math": math, **env}
-    exec(textwrap.dedent(source), namespace)  # noqa: S102 - the corpus's own code
-    return namespace[re.search(r"def (\w+)", source).group(1)]
 
 
 # ----------------------------------------------------------------------------- sigmoid
@@ -337,7 +328,7 @@ _GOOD = {"logistic_regression_loss": regression_good}
 
 def _trainer(source: str, regression_loss: Any = regression_good) -> tuple[Any, dict[str, Any]]:
     helpers = {"logistic_regression_loss": regression_loss}
-    return _fn(source, **helpers), helpers
+    return function_from(source, **helpers), helpers
 
 
 ENTRIES = [
@@ -353,14 +344,14 @@ ENTRIES = [
     wrong(A, "sigmoid", "math.exp in a loop", sigmoid_math, "raised-error", "OverflowError", "large scores",
           mistake="math-range-error"),
 
-    correct(A, "binary_cross_entropy", "logaddexp with own sigmoid", _fn(_BCE, sigmoid=sigmoid_good),
+    correct(A, "binary_cross_entropy", "logaddexp with own sigmoid", function_from(_BCE, sigmoid=sigmoid_good),
             helpers={"sigmoid": sigmoid_good}),
     correct(A, "binary_cross_entropy", "softplus by hand", bce_softplus),
     correct(A, "binary_cross_entropy", "loop", bce_loop),
     # the notebook's sigmoid overflows (e^z / (1 + e^z)): while the loss is graded the grader serves the reference's
     # sigmoid in its place, so the loss passes on its own merit (with the naive sigmoid dscores would be NaN)
     correct(A, "binary_cross_entropy", "right loss, own sigmoid naive (the reference's sigmoid is served)",
-            _fn(_BCE, sigmoid=sigmoid_exp_ratio), helpers={"sigmoid": sigmoid_exp_ratio}),
+            function_from(_BCE, sigmoid=sigmoid_exp_ratio), helpers={"sigmoid": sigmoid_exp_ratio}),
     wrong(A, "binary_cross_entropy", "log of probabilities", bce_log_of_probabilities, "not-finite",
           "np.logaddexp(0, t)", "rounded to 0", mistake="loss-overflows"),
     wrong(A, "binary_cross_entropy", "log(1 + exp(z))", bce_naive_softplus, "not-finite", "np.logaddexp",
@@ -376,7 +367,7 @@ ENTRIES = [
 
     correct(A, "logistic_loss", "logaddexp", logistic_good),
     correct(A, "logistic_loss", "through own binary_cross_entropy",
-            _fn(_LOGISTIC_VIA_BCE, binary_cross_entropy=_fn(_BCE, sigmoid=sigmoid_good))),
+            function_from(_LOGISTIC_VIA_BCE, binary_cross_entropy=function_from(_BCE, sigmoid=sigmoid_good))),
     correct(A, "logistic_loss", "loop", logistic_loop),
     wrong(A, "logistic_loss", "log(1 + exp(-y z))", logistic_naive, "not-finite", "np.logaddexp",
           mistake="loss-overflows"),
@@ -394,12 +385,14 @@ ENTRIES = [
     correct(A, "logistic_regression_loss", "vectorised", regression_good),
     correct(A, "logistic_regression_loss", "bias folded into theta", regression_folded),
     correct(A, "logistic_regression_loss", "through own binary_cross_entropy",
-            _fn(_REGRESSION_VIA_BCE, binary_cross_entropy=_fn(_BCE, sigmoid=sigmoid_good))),
+            function_from(_REGRESSION_VIA_BCE, binary_cross_entropy=function_from(_BCE, sigmoid=sigmoid_good))),
     correct(A, "logistic_regression_loss", "through own logistic_loss with 2y - 1",
-            _fn(_REGRESSION_VIA_LOGISTIC, logistic_loss=logistic_good), helpers={"logistic_loss": logistic_good}),
+            function_from(_REGRESSION_VIA_LOGISTIC, logistic_loss=logistic_good),
+            helpers={"logistic_loss": logistic_good}),
     # the notebook's binary_cross_entropy sums (bce_sum): the reference's loss is served in its place
     correct(A, "logistic_regression_loss", "right chain rule, own loss without the mean (the reference's is served)",
-            _fn(_REGRESSION_VIA_BCE, binary_cross_entropy=bce_sum), helpers={"binary_cross_entropy": bce_sum}),
+            function_from(_REGRESSION_VIA_BCE, binary_cross_entropy=bce_sum),
+            helpers={"binary_cross_entropy": bce_sum}),
     wrong(A, "logistic_regression_loss", "gradients without 1/N", regression_no_mean, "forgot-mean", "`dw`"),
     wrong(A, "logistic_regression_loss", "db missing", regression_no_db, "missing-bias-grad", "`db`"),
     wrong(A, "logistic_regression_loss", "y - p", regression_sign, "sign-flipped", "`dw`", "prediction minus label",
@@ -409,7 +402,7 @@ ENTRIES = [
     wrong(A, "logistic_regression_loss", "weight decay added", regression_weight_decay, "wrong-value",
           "regularisation", "(0.1/2) ||w||²", mistake="regularisation-added"),
     wrong(A, "logistic_regression_loss", "{0, 1} labels into logistic_loss",
-          _fn(_REGRESSION_RAW_LABELS, logistic_loss=logistic_good), "wrong-value", "2y - 1",
+          function_from(_REGRESSION_RAW_LABELS, logistic_loss=logistic_good), "wrong-value", "2y - 1",
           helpers={"logistic_loss": logistic_good}, mistake="signed-loss-on-01-labels"),
     wrong(A, "logistic_regression_loss", "log of a naive sigmoid", regression_naive_loss, "not-finite",
           "np.logaddexp(0, z)", mistake="loss-overflows"),

@@ -23,7 +23,6 @@ import contextlib
 import copy
 import html
 import io
-import json
 import re
 import warnings
 from itertools import pairwise
@@ -39,6 +38,7 @@ from course_fixtures import ASSIGNMENT, NOTEBOOK, copy_course, graded_items, sol
 from nbformat.v4 import new_markdown_cell, new_output
 
 from dlfcourse.course import Course
+from dlfcourse.state import GradingRecord
 from dlfcourse.grader.notebook import verdict_output
 from dlfcourse.grader.repair import store_notes
 from dlfcourse.grader.verdict import Verdict, store_verdict
@@ -183,11 +183,9 @@ def add_every_outcome(course: Course) -> None:
             grade = gradebook.find_grade(item, NOTEBOOK, ASSIGNMENT, STUDENT)
             grade.auto_score, grade.needs_manual_grade = None, True
         gradebook.db.commit()
-    markers = course.state_dir / "autograde" / ASSIGNMENT
-    markers.mkdir(parents=True, exist_ok=True)
-    (markers / f"{FAILED}.json").write_text(json.dumps({
-        "status": "failed", "student": FAILED,
-        "message": "nbgrader could not autograde the notebook: see .dlf-course/autograde/04-softmax/lee.log"}))
+    course.state.record_grading(ASSIGNMENT, GradingRecord(
+        FAILED, "failed",
+        message="nbgrader could not autograde the notebook: see .dlf-course/autograde/04-softmax/lee.log"))
 
 
 @pytest.fixture(scope="module")
