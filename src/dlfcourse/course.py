@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from dlfcourse.state import CourseState
 
 __all__ = ["Course", "CourseError", "open_gradebook", "put_alembic_on_path", "read_timestamp", "format_timestamp",
-           "TIMESTAMP_FILE"]
+           "TIMESTAMP_FILE", "write_text_atomically"]
 
 STATE_DIR = ".dlf-course"
 #: nbgrader's record of when a submission was handed in, in ``submitted/<student>/<assignment>/``.
@@ -38,6 +38,16 @@ def put_alembic_on_path() -> None:
     binary = str(Path(sys.executable).parent)
     if binary not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join(filter(None, [binary, os.environ.get("PATH")]))
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file beside it, so that no reader ever sees half
+    of it and an interrupted write leaves the old file whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
 
 
 def format_timestamp(moment: datetime) -> str:

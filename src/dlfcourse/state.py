@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlfcourse.course import TIMESTAMP_FILE, format_timestamp, read_timestamp
+from dlfcourse.course import TIMESTAMP_FILE, format_timestamp, read_timestamp, write_text_atomically
 
 if TYPE_CHECKING:
     from dlfcourse.course import Course
@@ -78,10 +78,7 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 def _write_json(path: Path, data: Any) -> None:
     """Write ``data`` as JSON through a temporary file, so that no reader ever sees half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, indent=1))
-    temporary.replace(path)
+    write_text_atomically(path, json.dumps(data, indent=1))
 
 
 def _read_json(path: Path) -> Any:

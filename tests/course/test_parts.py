@@ -98,3 +98,23 @@ def test_a_class_needs_the_release_of_its_assignment(released_sample, tmp_path):
         make_class(course, SAMPLE_ASSIGNMENT, 4)
     with pytest.raises(CourseError, match="no answer cells"):
         attacks.place_attack(attacks.ATTACKS[0], {}, attacks.Targets(gradebook=course.gradebook))
+
+
+def test_a_write_that_fails_halfway_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from dlfcourse.course import write_text_atomically
+
+    target = tmp_path / "deep" / "grades.csv"
+    write_text_atomically(target, "student,total\nann,1\n")
+    assert target.read_text(encoding="utf-8") == "student,total\nann,1\n"
+
+    def disk_full(self, text, encoding=None):
+        Path.open(self, "w").write(text[:5])  # half written, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    with pytest.raises(OSError):
+        write_text_atomically(target, "student,total\nann,2\nbob,3\n")
+    monkeypatch.undo()
+    assert target.read_text(encoding="utf-8") == "student,total\nann,1\n"

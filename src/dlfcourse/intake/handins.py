@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from dlfcourse.course import Course
+from dlfcourse.course import Course, write_text_atomically
 from dlfcourse.intake.lms import path_parts
 
 __all__ = ["Handin", "remember_handins", "load_handins", "canvas_upload_name", "moodle_folder",
@@ -72,10 +72,7 @@ def remember_handins(course: Course, assignment: str, layout: str, written: Iter
     writer.writeheader()
     writer.writerows(asdict(h) for _, h in sorted(known.items()))
     path = _file(course, assignment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(buffer.getvalue(), encoding="utf-8")
-    temporary.replace(path)
+    write_text_atomically(path, buffer.getvalue())
 
 
 def canvas_upload_name(handin: Handin, filename: str) -> str | None:

@@ -44,7 +44,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from dlfcourse.course import Course, CourseError
+from dlfcourse.course import Course, CourseError, write_text_atomically
 
 __all__ = ["RosterError", "Student", "Roster", "normalise_id", "name_key", "canvas_key", "read_roster_csv",
            "import_roster", "load_roster", "remember_names", "ROSTER_FILE", "NAMES_FILE"]
@@ -250,9 +250,7 @@ def _write(path: Path, students: list[Student]) -> None:
     writer = csv.DictWriter(buffer, FIELDS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(asdict(s) for s in students)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(buffer.getvalue(), encoding="utf-8")
-    temporary.replace(path)
+    write_text_atomically(path, buffer.getvalue())
 
 
 def _read(path: Path) -> list[Student]:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dlfcourse.course import Course, CourseError, open_gradebook
+from dlfcourse.course import Course, CourseError, open_gradebook, write_text_atomically
 from dlfcourse.intake.roster import Roster, load_roster
 
 __all__ = ["GradeTable", "Ungraded", "grade_table", "ungraded_students", "write_csv", "write_canvas",
@@ -405,8 +405,6 @@ def export(course: Course, output: Path, assignments: Iterable[str] | None = Non
     else:
         text = write_csv(table, roster)
     output = Path(output)
-    temporary = output.with_name(f".{output.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(output)
+    write_text_atomically(output, text)
     return ExportResult(table, output, ungraded, _unmatched(table, roster, form) if form != "csv" else [], True,
                         _students(table, roster))

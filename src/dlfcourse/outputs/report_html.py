@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
+from dlfcourse.course import write_text_atomically
 from dlfcourse.outputs import charts
 from dlfcourse.outputs.report import ClassReport
 from dlfcourse.outputs.sanitize import LANGUAGE, policy_meta
@@ -209,7 +210,5 @@ def render(report: ClassReport) -> str:
 def write_report(report: ClassReport, output: Path) -> Path:
     """Write the page to ``output`` (through a temporary file) and return its path."""
     output = Path(output)
-    temporary = output.with_name(f".{output.name}.tmp")
-    temporary.write_text(render(report), encoding="utf-8")
-    temporary.replace(output)
+    write_text_atomically(output, render(report))
     return output
